@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nta.h - the Network Tree Allocator: variable-size blocks in a caller-owned area.
+ *
+ * nta manages an area it is given (an AF_XDP UMEM, in ntad) and hands out byte
+ * offsets into it. It never maps, touches or frees the area itself: all metadata
+ * lives outside it, because the kernel writes into the frames.
+ *
+ * Design (after the 2006 proposal in shared/seed): every page of the area is a node
+ * of an AVL tree keyed by page address; each node has a bitmap of the page's blocks
+ * (32 bytes by default); free regions sit in doubly-linked lists indexed by their
+ * size in blocks, found in O(1) through a bitmap of non-empty lists; a free
+ * coalesces with both neighbours. Blocks larger than a page come from a separate
+ * jumbo range at the end of the area, made of larger pages, so the start of any
+ * block is found from any address inside it by masking.
+ *
+ * Ownership and threading: an nta object is NOT thread-safe; callers serialise
+ * access (ntad gives each worker its own cache in front of a shared, locked nta).
+ * Offset 0 is a valid allocation; results come through out-parameters and the
+ * return value is 0 or a negative errno.
+ */
+#ifndef NTA_H
+#define NTA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nta;
+
+struct nta_opts {
+	size_t sz;                /* sizeof(struct nta_opts), for forward compatibility */
+	uint32_t block_size;      /* allocation unit, power of two >= 8; 0: 32 */
+	uint32_t page_size;       /* normal page, power of two, >= 64 blocks; 0: 4096 */
+	uint64_t jumbo_size;      /* bytes at the end of the area for multi-page blocks,
+	                           * a multiple of jumbo_page_size; 0: none */
+	uint32_t jumbo_page_size; /* largest multi-page block, power of two > page_size;
+	                           * 0: 16384 */
+};
+
+/* Declare and zero an nta_opts with its size set: NTA_OPTS(o, .block_size = 64); */
+#define NTA_OPTS(NAME, ...)                                                    \
+	struct nta_opts NAME = { .sz = sizeof(struct nta_opts), __VA_ARGS__ }
+
+/*
+ * Manage the area [area, area + size). size is rounded down to whole pages.
+ * opts may be NULL for the defaults. Returns NULL and sets errno (EINVAL for bad
+ * options or an area smaller than one page, ENOMEM) on failure.
+ */
+struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts);
+
+/* Release the metadata (never the area). Accepts NULL. */
+void nta_destroy(struct nta *nta);
+
+/*
+ * Allocate len bytes, rounded up to whole blocks. Lengths up to the page size come
+ * from normal pages, larger ones (up to jumbo_page_size) from the jumbo range.
+ * Returns 0 and *off, the offset from the area start (0 is valid), -EINVAL for
+ * len 0 or larger than the largest block, -ENOMEM when no free region fits.
+ */
+int nta_alloc(struct nta *nta, uint32_t len, uint64_t *off);
+
+/*
+ * Allocate up to n blocks of len bytes each (the fill-ring refill). Returns the
+ * number allocated, 0..n, stored in offs[0..ret-1]; -EINVAL as nta_alloc.
+ */
+int nta_alloc_bulk(struct nta *nta, uint32_t len, uint64_t *offs, unsigned int n);
+
+/*
+ * Free [off, off + len) with len rounded up to whole blocks exactly as nta_alloc
+ * rounds it. The range may be a whole allocation or any part of one or of
+ * several adjacent ones (freeing the head or the tail of a block is how ntad
+ * trims a received frame). Returns 0, or -EINVAL without changing anything when
+ * off is not block-aligned, the range leaves the area or crosses a page, or any
+ * block of it is not allocated (double free, wrong range).
+ */
+int nta_free(struct nta *nta, uint64_t off, uint32_t len);
+
+/* Free n whole allocations of len bytes each; stops at and returns the first error. */
+int nta_free_bulk(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_t len);
+
+/*
+ * Walk the tree, every bitmap and every free list, and verify that they agree.
+ * Returns 0, or -EUCLEAN after reporting the first inconsistency through the
+ * print callback.
+ */
+int nta_check(const struct nta *nta);
+
+#define NTA_MAX_CLASSES 512 /* size classes tracked in nta_stats.class_regions */
+
+struct nta_stats {
+	size_t sz;               /* sizeof(struct nta_stats), set by the caller */
+	uint64_t area_size;      /* managed bytes (normal + jumbo) */
+	uint64_t bytes_in_use;   /* allocated, in whole blocks */
+	uint64_t bytes_free;
+	uint64_t largest_free;   /* largest block nta_alloc can return now */
+	uint64_t free_regions;   /* number of free regions */
+	uint64_t metadata_bytes; /* memory nta holds outside the area */
+	uint64_t allocs, frees;  /* successful calls since creation */
+	uint64_t alloc_failures; /* -ENOMEM returns */
+	/* class_regions[i]: free regions of i + 1 blocks (normal and jumbo pages) */
+	uint32_t class_regions[NTA_MAX_CLASSES];
+};
+
+/* Fill *st (st->sz must be set). Returns 0 or -EINVAL. */
+int nta_get_stats(const struct nta *nta, struct nta_stats *st);
+
+uint32_t nta_block_size(const struct nta *nta);
+uint64_t nta_area_size(const struct nta *nta);
+uint32_t nta_max_alloc(const struct nta *nta); /* largest len nta_alloc accepts */
+
+/*
+ * Diagnostics (nta_check's reports) go through this callback; the default prints
+ * to stderr with an "nta: " prefix. NULL silences them. Returns the old callback.
+ */
+typedef void (*nta_print_fn)(const char *msg);
+nta_print_fn nta_set_print(nta_print_fn fn);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NTA_H */

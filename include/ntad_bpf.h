@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ntad_bpf.h - what the XDP program (bpf/ntad.bpf.c) and the daemon share.
+ *
+ * Included from BPF and from user space, so it uses only the __uN types of
+ * <linux/types.h> and no libc. All multi-byte fields are in host byte order; the
+ * program converts what it reads from the packet.
+ */
+#ifndef NTAD_BPF_H
+#define NTAD_BPF_H
+
+#include <linux/types.h>
+
+#define NTAD_MAX_QUEUES 64 /* entries of the XSKMAP: one per rx queue */
+#define NTAD_MAX_RULES  16 /* entries of the rule table */
+
+/*
+ * One filter rule. A packet matches a rule when every non-zero field matches;
+ * ethertype is looked at behind up to two VLAN tags. ip_proto applies to IPv4
+ * and IPv6, dport to UDP and TCP. The program redirects a packet to the AF_XDP
+ * socket of its rx queue when any rule matches, or always when the table holds
+ * no rule (nr_rules == 0); everything else goes to the kernel stack (XDP_PASS).
+ */
+struct ntad_rule {
+	__u16 ethertype; /* e.g. 0x0800; 0: any */
+	__u8 ip_proto;   /* e.g. 17 (UDP); 0: any */
+	__u8 pad;
+	__u16 dport;     /* UDP or TCP destination port; 0: any */
+	__u16 pad2;
+};
+
+/* Per-CPU counters of the program, one array entry, summed by the daemon. */
+struct ntad_xdp_stats {
+	__u64 redirected; /* handed to an AF_XDP socket */
+	__u64 passed;     /* no rule matched, or no socket on the queue: kernel stack */
+	__u64 dropped;    /* runts shorter than an Ethernet header (XDP_DROP) */
+};
+
+#endif /* NTAD_BPF_H */
