@@ -16,16 +16,17 @@ V ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
 
+# B may be set on the command line (make B=build-x) for a separate tree.
 ifeq ($(TSAN),1)
-B := build-tsan
+B ?= build-tsan
 SANFLAGS := -fsanitize=thread
 DEBUG := 1
 else ifeq ($(SANITIZE),1)
-B := build-san
+B ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
 DEBUG := 1
 else
-B := build
+B ?= build
 SANFLAGS :=
 endif
 
@@ -104,10 +105,15 @@ lib: $(B)/libnta.a $(B)/libnta.so
 bpf: $(BPF_OBJS) $(BPF_SKELS)
 tests: $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
-$(B)/%.o: %.c $(HDRS) $(BPF_SKELS) | $(DEPS_STAMP)
+$(B)/lib/%.o: lib/%.c $(HDRS) | $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -fPIC -c $< -o $@
+
+$(B)/user/%.o: user/%.c $(HDRS) $(BPF_SKELS) | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(B)/libnta.a: $(NTA_OBJS)
 	$(call msg,AR,$@)
@@ -139,6 +145,28 @@ $(B)/tests/%: tests/%.c $(HDRS) $(B)/libntad.a $(B)/libnta.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libntad.a $(B)/libnta.a $(LDLIBS)
 
+# Allocator-only programs (tests/*/*nta*.c) link nothing of the daemon.
+$(B)/tests/unit/test_nta%: tests/unit/test_nta%.c $(HDRS) $(B)/libnta.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libnta.a -lpthread -lm
+
+# Traffic tools and packet tests need only the packet code (and libbpf).
+$(B)/tests/tools/%: tests/tools/%.c $(HDRS) $(B)/user/pkt.o
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/user/pkt.o $(LDLIBS)
+
+$(B)/tests/unit/test_pkt%: tests/unit/test_pkt%.c $(HDRS) $(B)/user/pkt.o
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/user/pkt.o $(LDLIBS)
+
+$(B)/tests/bench/bench_nta%: tests/bench/bench_nta%.c $(HDRS) $(B)/libnta.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libnta.a -lpthread -lm
+
 # libFuzzer needs clang and coverage on the code under test, so fuzz targets
 # compile the library sources themselves instead of linking libnta.a.
 FUZZ_CFLAGS := -O1 -g -std=gnu11 $(WARN) -fsanitize=fuzzer,address,undefined \
@@ -148,6 +176,11 @@ $(B)/fuzz/%: tests/fuzz/%.c $(NTA_SRCS) $(CORE_SRCS) $(HDRS) $(BPF_SKELS) | $(DE
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(NTA_SRCS) $(CORE_SRCS) $(LDLIBS)
+
+$(B)/fuzz/fuzz_nta%: tests/fuzz/fuzz_nta%.c $(NTA_SRCS) $(HDRS) | $(DEPS_STAMP)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(NTA_SRCS)
 fuzz-build: $(FUZZ_BINS)
 
 # The one test runner: its last line is "N passed, N failed, N skipped".
@@ -185,4 +218,4 @@ install: all
 	install -m 0644 docs/ntad.8 $(DESTDIR)$(PREFIX)/share/man/man8/ntad.8
 
 clean:
-	rm -rf build build-san build-tsan
+	rm -rf build build-san build-tsan $(B)

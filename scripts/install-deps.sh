@@ -13,7 +13,7 @@ pkgs=(
 	bpftool                             # bpftool gen skeleton
 	iproute2 ethtool xdp-tools          # ip netns/link, GRO/queues, xdp-bench if it works
 	mandoc                              # man page lint
-	tcpdump                             # capture checks in network tests
+	tcpdump jq                          # capture checks, JSON output in tests
 	valgrind
 )
 
