@@ -29,11 +29,18 @@ struct ntad_rule {
 	__u16 pad2;
 };
 
-/* Per-CPU counters of the program, one array entry, summed by the daemon. */
+/*
+ * Per-CPU counters of the program, one array entry, summed by the daemon.
+ * Every frame the program sees lands in exactly one of redirected, passed and
+ * dropped. matched counts the frames the filter selected (before the XSKMAP
+ * lookup), so matched - redirected is what a rule chose but no socket took:
+ * it lets tests observe the filter's decision without binding a socket.
+ */
 struct ntad_xdp_stats {
 	__u64 redirected; /* handed to an AF_XDP socket */
 	__u64 passed;     /* no rule matched, or no socket on the queue: kernel stack */
 	__u64 dropped;    /* runts shorter than an Ethernet header (XDP_DROP) */
+	__u64 matched;    /* selected by the filter (all frames when nr_rules == 0) */
 };
 
 #endif /* NTAD_BPF_H */
