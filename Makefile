@@ -162,6 +162,12 @@ $(B)/tests/unit/test_pkt%: tests/unit/test_pkt%.c $(HDRS) $(B)/user/pkt.o
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/user/pkt.o $(LDLIBS)
 
+# The BPF program test needs only its skeleton and libbpf/libxdp.
+$(B)/tests/unit/test_bpf%: tests/unit/test_bpf%.c $(HDRS) $(BPF_SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
 $(B)/tests/bench/bench_nta%: tests/bench/bench_nta%.c $(HDRS) $(B)/libnta.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
