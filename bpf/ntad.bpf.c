@@ -25,8 +25,10 @@
  * - The program is frags-aware (SEC "xdp.frags") so jumbo frames can reach a
  *   socket bound with XDP_USE_SG; headers are read from the linear part only,
  *   which on every driver we know holds at least the first few hundred bytes.
- *   A frame whose headers are not all linear is treated as unparsable: it
- *   matches only rules that do not look past what is there.
+ *   A frame whose L3/L4 headers are not all linear matches only rules that do
+ *   not look past what is there; one whose linear part is shorter than an
+ *   Ethernet header is dropped as a runt (no driver splits a frame that early,
+ *   and BPF_PROG_TEST_RUN can only make runts that way).
  *
  * Counters (xdp_stats, per CPU) are described in ntad_bpf.h.
  */
