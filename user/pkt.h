@@ -58,6 +58,11 @@ enum ntad_pkt_err {
 /*
  * Check a received frame of len bytes: headers, length, checksum and the payload
  * pattern. Returns NTAD_PKT_OK and the sequence number in *seq, or an error.
+ * Errors are reported in this order, the first that applies: SHORT / NOT_OURS
+ * while identifying the frame (Ethernet type IPv4, IHL 5, UDP, magic), then LEN
+ * (len field or UDP length vs the frame: a truncated frame lands here), IP, and
+ * CSUM (pattern, payload checksum, UDP checksum). Once the magic was found *seq
+ * is set even on error, so the caller can name the bad frame. seq may be NULL.
  */
 int ntad_pkt_verify(const void *buf, size_t len, uint32_t *seq);
 const char *ntad_pkt_strerror(int err);
