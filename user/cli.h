@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.h - ntad's options: one struct filled by a table-driven parser and checked
+ * for conflicts before anything touches the kernel, so tests/unit/test_cli.c can
+ * drive it without root.
+ */
+#ifndef NTAD_CLI_H
+#define NTAD_CLI_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ntad_bpf.h"
+#include "pkt.h"
+
+#define NTAD_VERSION "0.1.0"
+
+enum ntad_mode { NTAD_MODE_RXDROP, NTAD_MODE_L2FWD, NTAD_MODE_TXONLY, NTAD_MODE_FWD };
+enum ntad_pool_kind { NTAD_POOL_NTA, NTAD_POOL_FIXED };
+enum ntad_bind { NTAD_BIND_AUTO, NTAD_BIND_COPY, NTAD_BIND_ZEROCOPY };
+enum ntad_xdp_mode { NTAD_XDP_NATIVE, NTAD_XDP_SKB };
+
+/* Bits of ntad_opts.given: which txonly address options the user set. */
+#define NTAD_GIVEN_SRC_MAC (1u << 0)
+#define NTAD_GIVEN_DST_MAC (1u << 1)
+
+/*
+ * Data of a received frame starts this far into its fill region in copy mode:
+ * the kernel's XDP_PACKET_HEADROOM (PLATFORM.md); ntad uses no UMEM headroom.
+ */
+#define NTAD_RX_OFFSET 256u
+
+struct ntad_opts {
+	char ifname[IF_NAMESIZE];
+	char out_ifname[IF_NAMESIZE];  /* fwd only */
+	enum ntad_mode mode;
+	uint32_t queue;
+	enum ntad_pool_kind pool;
+	uint32_t rx_size, tx_size, fill_size, comp_size;
+	uint32_t batch;
+	uint32_t chunk_size;
+	uint64_t umem_size;
+	bool hugepages;
+	enum ntad_bind bind;
+	bool need_wakeup;
+	bool busy_poll;
+	enum ntad_xdp_mode xdp_mode;
+	struct ntad_rule rules[NTAD_MAX_RULES];
+	uint32_t nr_rules;
+	uint32_t copy_break;           /* bytes; 0 disables */
+	double duration;               /* seconds; 0: until stopped */
+	uint64_t count;                /* packets; 0: unlimited */
+	double interval;               /* seconds between report lines; 0: none */
+	bool json;
+	uint32_t size;                 /* txonly frame length */
+	bool imix;
+	uint64_t rate;                 /* txonly packets per second; 0: as fast as possible */
+	struct ntad_pkt_params pkt;    /* txonly addresses */
+	uint32_t given;                /* NTAD_GIVEN_* */
+	bool verify;
+	bool verbose;
+	bool help, version;
+};
+
+/* Fill o with the defaults (also done by ntad_parse_args). */
+void ntad_opts_default(struct ntad_opts *o);
+
+/*
+ * Parse argv into o and validate the combination. Returns 0 when ntad should
+ * run, 1 when --help or --version was asked (o->help / o->version say which),
+ * or -EINVAL with a one-line "thing: problem; fix" message in err.
+ */
+int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_t errlen);
+
+/* Parse one --filter value ("all", "proto=udp,dport=9", ...) into rule. */
+int ntad_parse_rule(const char *s, struct ntad_rule *rule, bool *all, char *err, size_t errlen);
+
+/* Parse a size with an optional k/M/G suffix (powers of 1024). */
+int ntad_parse_size(const char *s, uint64_t *v);
+
+/*
+ * The UMEM bytes the rings can pin at once: every fill, RX and TX slot of every
+ * socket holding a whole chunk. ntad refuses a smaller UMEM.
+ */
+uint64_t ntad_umem_needed(const struct ntad_opts *o);
+
+void ntad_usage(FILE *f);
+const char *ntad_mode_name(enum ntad_mode m);
+const char *ntad_pool_name(enum ntad_pool_kind p);
+
+#endif /* NTAD_CLI_H */

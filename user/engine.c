@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: MIT
+/*
+ * engine.c - the per-queue loop: keep the fill ring topped up, take what the RX
+ * ring brings, act on it by mode, send, and give completed TX buffers back.
+ *
+ * Buffer life cycle (every transition is checked in the ledger):
+ *   pool --fill_alloc--> fill ring --kernel--> RX ring --rxdrop--> pool (whole region)
+ *                                             RX ring --l2fwd/fwd--> TX ring
+ *   pool --alloc(len)--> TX ring (txonly)           TX ring --completion--> pool
+ * When a received packet goes out on a TX ring (l2fwd, fwd) it may wait there a
+ * while, so with nta it is made cheap first: a copy into an exact-size block
+ * when it is at most --copy-break bytes (the whole region goes back at once),
+ * otherwise a trim (the headroom and the unused tail go back, the packet keeps
+ * its own blocks). rxdrop frees each region at once, so there is nothing to trim.
+ *
+ * Copy-break default (256, cli.c): with 32-byte blocks a trim costs two nta
+ * frees now and leaves a packet-sized island in its page that blocks the next
+ * 2 KiB fill region there; a copy costs one alloc and a memcpy of at most a few
+ * cache lines. Measured with scripts in the report (l2fwd on veth, 64-byte
+ * frames, --copy-break 0 vs 256): the throughput difference is within noise,
+ * while the largest free block stays whole with copy-break on.
+ *
+ * Waiting: the loop spins while there is work, then after a run of empty
+ * iterations sleeps in poll() on the sockets and ctl_fd (at most 10 ms, or 1 ms
+ * while TX completions are outstanding), so an idle ntad costs no CPU and a
+ * signal stops it at once. copy-mode TX only moves on syscalls, so the loop
+ * kicks the TX ring whenever descriptors wait there.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+
+#define SPIN_BEFORE_SLEEP 256
+#define TICK_SECONDS 0.01    /* how often the clock-driven checks run */
+#define DRAIN_SECONDS 0.5    /* bound on waiting for TX completions at stop */
+#define MAX_FILL_PER_CALL 512
+
+double ntad_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static inline uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+int ntad_engine_init(struct ntad_engine *e, const struct ntad_opts *o, struct ntad_umem *u,
+		     struct ntad_pool *pool, struct ntad_sock **socks, unsigned int nr_socks)
+{
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	if (nr_socks == 0 || nr_socks > NTAD_MAX_SOCKS)
+		return -EINVAL;
+	e->o = o;
+	e->umem = u;
+	e->pool = pool;
+	e->nr_socks = nr_socks;
+	for (unsigned int i = 0; i < nr_socks; i++)
+		e->socks[i] = socks[i];
+	e->pkt = o->pkt;
+	e->ctl_fd = -1;
+	e->addrs = calloc(MAX_FILL_PER_CALL, sizeof(*e->addrs));
+	if (!e->addrs)
+		return -ENOMEM;
+	ret = ntad_ledger_init(&e->ledger, u->size);
+	if (ret) {
+		free(e->addrs);
+		e->addrs = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+void ntad_engine_fini(struct ntad_engine *e)
+{
+	ntad_ledger_fini(&e->ledger);
+	free(e->addrs);
+	e->addrs = NULL;
+}
+
+static void pool_free(struct ntad_engine *e, uint64_t addr, uint32_t len)
+{
+	if (e->pool->ops->free(e->pool, addr, len))
+		e->c.pool_errors++;
+}
+
+/* Top the fill ring up with whole regions from the pool. */
+static unsigned int refill(struct ntad_engine *e, struct ntad_sock *s)
+{
+	uint32_t want = xsk_prod_nb_free(s->fill, e->o->fill_size);
+	unsigned int got;
+	uint32_t idx;
+
+	if (want < e->o->batch)
+		return 0;
+	want = min_u32(want, MAX_FILL_PER_CALL);
+	got = e->pool->ops->fill_alloc(e->pool, e->addrs, want);
+	if (got < want)
+		e->c.fill_short += want - got;
+	if (!got)
+		return 0;
+	if (xsk_ring_prod__reserve(s->fill, got, &idx) != got) {
+		for (unsigned int i = 0; i < got; i++)
+			pool_free(e, e->addrs[i], e->o->chunk_size);
+		return 0;
+	}
+	for (unsigned int i = 0; i < got; i++) {
+		ntad_ledger_move(&e->ledger, e->addrs[i], NTAD_AT_NTAD, NTAD_AT_FILL);
+		*xsk_ring_prod__fill_addr(s->fill, idx + i) = e->addrs[i];
+	}
+	xsk_ring_prod__submit(s->fill, got);
+	return got;
+}
+
+/* Give completed TX buffers back to the pool. */
+static unsigned int complete(struct ntad_engine *e, unsigned int si)
+{
+	struct ntad_sock *s = e->socks[si];
+	uint32_t idx, n;
+
+	if (!e->outstanding[si])
+		return 0;
+	n = xsk_ring_cons__peek(s->comp, e->o->comp_size, &idx);
+	if (!n)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t addr = *xsk_ring_cons__comp_addr(s->comp, idx + i);
+		uint32_t len;
+
+		if (!ntad_ledger_move(&e->ledger, addr, NTAD_AT_TX, NTAD_AT_NTAD))
+			continue;
+		len = ntad_ledger_len(&e->ledger, addr);
+		e->c.tx_bytes += len;
+		pool_free(e, addr, len);
+	}
+	xsk_ring_cons__release(s->comp, n);
+	e->outstanding[si] -= n;
+	e->c.tx_packets += n;
+	return n;
+}
+
+static uint64_t rx_budget(const struct ntad_engine *e)
+{
+	if (!e->o->count)
+		return UINT64_MAX;
+	return e->c.rx_packets < e->o->count ? e->o->count - e->c.rx_packets : 0;
+}
+
+/* rxdrop: count (and with --verify check) every frame, free its region. */
+static unsigned int rx_drop(struct ntad_engine *e, struct ntad_sock *s)
+{
+	uint64_t budget = rx_budget(e);
+	uint32_t idx, n;
+
+	n = xsk_ring_cons__peek(&s->rx, budget < e->o->batch ? (uint32_t)budget : e->o->batch, &idx);
+	if (!n)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + i);
+		uint64_t base = xsk_umem__extract_addr(d->addr);
+		uint64_t addr = xsk_umem__add_offset_to_addr(d->addr);
+
+		ntad_ledger_move(&e->ledger, base, NTAD_AT_FILL, NTAD_AT_NTAD);
+		if (e->o->verify) {
+			uint32_t seq;
+
+			if (ntad_pkt_verify((const uint8_t *)e->umem->area + addr, d->len, &seq) == NTAD_PKT_OK)
+				e->c.verify_valid++;
+			else
+				e->c.verify_invalid++;
+		}
+		e->c.rx_bytes += d->len;
+		pool_free(e, base, e->o->chunk_size);
+	}
+	xsk_ring_cons__release(&s->rx, n);
+	e->c.rx_packets += n;
+	return n;
+}
+
+static inline void swap_macs(uint8_t *p)
+{
+	uint8_t tmp[6];
+
+	memcpy(tmp, p, 6);
+	memcpy(p, p + 6, 6);
+	memcpy(p + 6, tmp, 6);
+}
+
+/*
+ * l2fwd (in == out, MACs swapped) and fwd (in -> out, frames untouched): move
+ * frames from in's RX ring to out's TX ring, never more than out can take, so a
+ * frame is never received without a TX slot to go to.
+ */
+static unsigned int forward(struct ntad_engine *e, unsigned int in_i, unsigned int out_i, bool swap)
+{
+	struct ntad_sock *in = e->socks[in_i], *out = e->socks[out_i];
+	uint64_t budget = rx_budget(e);
+	uint32_t want = budget < e->o->batch ? (uint32_t)budget : e->o->batch;
+	uint32_t idx_rx, idx_tx, n;
+	uint8_t *area = e->umem->area;
+
+	want = min_u32(want, xsk_prod_nb_free(&out->tx, want));
+	if (!want)
+		return 0;
+	n = xsk_ring_cons__peek(&in->rx, want, &idx_rx);
+	if (!n)
+		return 0;
+	if (xsk_ring_prod__reserve(&out->tx, n, &idx_tx) != n) {
+		xsk_ring_cons__cancel(&in->rx, n);
+		return 0;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&in->rx, idx_rx + i);
+		struct xdp_desc *t = xsk_ring_prod__tx_desc(&out->tx, idx_tx + i);
+		uint64_t base = xsk_umem__extract_addr(d->addr);
+		uint64_t addr = xsk_umem__add_offset_to_addr(d->addr);
+		uint32_t len = d->len;
+		uint64_t copy;
+
+		ntad_ledger_move(&e->ledger, base, NTAD_AT_FILL, NTAD_AT_NTAD);
+		if (swap)
+			swap_macs(area + addr);
+		if (e->pool->exact && len <= e->o->copy_break &&
+		    !e->pool->ops->alloc(e->pool, len, &copy)) {
+			memcpy(area + copy, area + addr, len);
+			pool_free(e, base, e->o->chunk_size);
+			addr = copy;
+			e->c.copy_breaks++;
+		} else {
+			if (e->pool->ops->rx_trim(e->pool, base, addr, len))
+				e->c.pool_errors++;
+			e->c.trims++;
+		}
+		ntad_ledger_move(&e->ledger, addr, NTAD_AT_NTAD, NTAD_AT_TX);
+		ntad_ledger_set_len(&e->ledger, addr, len);
+		t->addr = addr;
+		t->len = len;
+		t->options = 0;
+		e->c.rx_bytes += len;
+	}
+	xsk_ring_prod__submit(&out->tx, n);
+	xsk_ring_cons__release(&in->rx, n);
+	e->outstanding[out_i] += n;
+	e->c.rx_packets += n;
+	e->c.tx_submitted += n;
+	ntad_sock_kick_tx(out);
+	return n;
+}
+
+/* txonly: frames allocated at their exact length, built in place, sent. */
+static unsigned int generate(struct ntad_engine *e, double now)
+{
+	struct ntad_sock *s = e->socks[0];
+	uint32_t want = e->o->batch, idx, got = 0;
+	uint8_t *area = e->umem->area;
+
+	if (e->o->count) {
+		if (e->seq >= e->o->count)
+			return 0;
+		if (e->o->count - e->seq < want)
+			want = (uint32_t)(e->o->count - e->seq);
+	}
+	if (e->o->rate) {
+		double cap = e->o->batch > e->o->rate / 100.0 ? e->o->batch : e->o->rate / 100.0;
+
+		e->tokens += (now - e->last_refill) * (double)e->o->rate;
+		e->last_refill = now;
+		if (e->tokens > cap)
+			e->tokens = cap;
+		if (e->tokens < 1)
+			return 0;
+		if (e->tokens < want)
+			want = (uint32_t)e->tokens;
+	}
+	want = min_u32(want, xsk_prod_nb_free(&s->tx, want));
+	if (!want || xsk_ring_prod__reserve(&s->tx, want, &idx) != want)
+		return 0;
+	for (; got < want; got++) {
+		uint32_t len = e->o->imix ? ntad_pkt_imix_len(e->seq) : e->o->size;
+		struct xdp_desc *t;
+		uint64_t addr;
+
+		if (e->pool->ops->alloc(e->pool, len, &addr)) {
+			e->c.tx_alloc_fail++;
+			break;
+		}
+		ntad_pkt_build(area + addr, len, &e->pkt, (uint32_t)e->seq);
+		ntad_ledger_move(&e->ledger, addr, NTAD_AT_NTAD, NTAD_AT_TX);
+		ntad_ledger_set_len(&e->ledger, addr, len);
+		t = xsk_ring_prod__tx_desc(&s->tx, idx + got);
+		t->addr = addr;
+		t->len = len;
+		t->options = 0;
+		e->seq++;
+	}
+	s->tx.cached_prod -= want - got; /* give back the slots not used */
+	if (!got)
+		return 0;
+	xsk_ring_prod__submit(&s->tx, got);
+	e->outstanding[0] += got;
+	e->c.tx_submitted += got;
+	if (e->o->rate)
+		e->tokens -= got;
+	ntad_sock_kick_tx(s);
+	return got;
+}
+
+static uint64_t total_outstanding(const struct ntad_engine *e)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < e->nr_socks; i++)
+		n += e->outstanding[i];
+	return n;
+}
+
+/* Sleep until a socket or ctl_fd is readable, or timeout_ms passes. */
+static void wait_for_work(struct ntad_engine *e, int timeout_ms)
+{
+	struct pollfd p[NTAD_MAX_SOCKS + 1];
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < e->nr_socks; i++)
+		p[n++] = (struct pollfd){ .fd = e->socks[i]->fd, .events = POLLIN };
+	if (e->ctl_fd >= 0)
+		p[n++] = (struct pollfd){ .fd = e->ctl_fd, .events = POLLIN };
+	(void)poll(p, n, timeout_ms);
+}
+
+static bool ctl_readable(const struct ntad_engine *e)
+{
+	struct pollfd p = { .fd = e->ctl_fd, .events = POLLIN };
+
+	return e->ctl_fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
+/* One pass over the rings; returns how much work it found. */
+static unsigned int step(struct ntad_engine *e, double now, bool receiving)
+{
+	unsigned int work = 0;
+
+	for (unsigned int i = 0; i < e->nr_socks; i++) {
+		work += complete(e, i);
+		if (e->socks[i]->has_rx)
+			work += refill(e, e->socks[i]);
+	}
+	switch (e->o->mode) {
+	case NTAD_MODE_RXDROP:
+		if (receiving)
+			work += rx_drop(e, e->socks[0]);
+		break;
+	case NTAD_MODE_L2FWD:
+		if (receiving)
+			work += forward(e, 0, 0, true);
+		break;
+	case NTAD_MODE_FWD:
+		if (receiving) {
+			work += forward(e, 0, 1, false);
+			work += forward(e, 1, 0, false);
+		}
+		break;
+	case NTAD_MODE_TXONLY:
+		if (receiving)
+			work += generate(e, now);
+		break;
+	}
+	for (unsigned int i = 0; i < e->nr_socks; i++) {
+		if (e->outstanding[i])
+			ntad_sock_kick_tx(e->socks[i]);
+		if (e->socks[i]->has_rx && !work)
+			ntad_sock_kick_rx(e->socks[i]);
+	}
+	return work;
+}
+
+static bool done(const struct ntad_engine *e)
+{
+	if (!e->o->count)
+		return false;
+	if (e->o->mode == NTAD_MODE_TXONLY)
+		return e->seq >= e->o->count && !total_outstanding(e);
+	return e->c.rx_packets >= e->o->count;
+}
+
+int ntad_engine_run(struct ntad_engine *e)
+{
+	double now = ntad_now(), next_tick = now, next_report;
+	double interval = e->o->interval;
+	unsigned int empty = 0;
+
+	e->start = now;
+	e->last_refill = now;
+	next_report = interval > 0 ? now + interval : 0;
+	for (;;) {
+		now = ntad_now();
+		if (now >= next_tick) {
+			next_tick = now + TICK_SECONDS;
+			if (ctl_readable(e)) {
+				e->stop_signal = true;
+				break;
+			}
+			if (e->o->duration > 0 && now - e->start >= e->o->duration)
+				break;
+			if (next_report && now >= next_report) {
+				next_report += interval;
+				if (next_report < now)
+					next_report = now + interval;
+				if (e->tick)
+					e->tick(e, e->tick_arg, now - e->start);
+			}
+		}
+		if (done(e))
+			break;
+		if (step(e, now, true)) {
+			empty = 0;
+			continue;
+		}
+		if (++empty < SPIN_BEFORE_SLEEP || e->o->busy_poll)
+			continue;
+		empty = 0;
+		if (e->o->mode == NTAD_MODE_TXONLY && e->o->rate && !total_outstanding(e)) {
+			/* Rate-limited and idle: sleep until the next token is due. */
+			double wait = (1.0 - e->tokens) / (double)e->o->rate;
+			struct timespec ts = { 0, (long)(wait > 0.001 ? 1e6 : (wait > 0 ? wait * 1e9 : 0)) };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		wait_for_work(e, total_outstanding(e) ? 1 : 10);
+	}
+	/* Stopped: let the TX already submitted finish, for a bounded time. */
+	for (double end = ntad_now() + DRAIN_SECONDS; total_outstanding(e) && ntad_now() < end;) {
+		if (!step(e, ntad_now(), false))
+			wait_for_work(e, 1);
+	}
+	return 0;
+}
+
+void ntad_engine_drain(struct ntad_engine *e)
+{
+	for (unsigned int si = 0; si < e->nr_socks; si++) {
+		struct ntad_sock *s = e->socks[si];
+		uint32_t idx, n;
+
+		if (!s->has_rx)
+			continue;
+		while ((n = xsk_ring_cons__peek(&s->rx, e->o->rx_size, &idx)) > 0) {
+			for (uint32_t i = 0; i < n; i++) {
+				uint64_t base = xsk_umem__extract_addr(xsk_ring_cons__rx_desc(&s->rx, idx + i)->addr);
+
+				if (ntad_ledger_move(&e->ledger, base, NTAD_AT_FILL, NTAD_AT_NTAD))
+					pool_free(e, base, e->o->chunk_size);
+			}
+			xsk_ring_cons__release(&s->rx, n);
+			e->c.rx_drained += n;
+		}
+		/* Entries between the kernel's consumer and our producer: never taken. */
+		e->fill_pending_at_exit += *s->fill->producer - *s->fill->consumer;
+	}
+	for (double end = ntad_now() + DRAIN_SECONDS; total_outstanding(e) && ntad_now() < end;) {
+		unsigned int got = 0;
+
+		for (unsigned int i = 0; i < e->nr_socks; i++) {
+			got += complete(e, i);
+			if (e->outstanding[i])
+				ntad_sock_kick_tx(e->socks[i]);
+		}
+		if (!got)
+			wait_for_work(e, 1);
+	}
+}
+
+static void reclaim_one(void *arg, uint64_t addr, uint32_t len)
+{
+	struct ntad_engine *e = arg;
+
+	pool_free(e, addr, len ? len : e->o->chunk_size);
+}
+
+void ntad_engine_reclaim(struct ntad_engine *e)
+{
+	uint64_t fill;
+
+	/* Fill buffers carry no length in the ledger: reclaim_one frees a chunk. */
+	for (uint64_t i = 0; i < e->ledger.units; i++)
+		if (e->ledger.where[i] == NTAD_AT_FILL)
+			e->ledger.len[i] = 0;
+	fill = ntad_ledger_sweep(&e->ledger, NTAD_AT_FILL, reclaim_one, e);
+	e->kernel_held_at_exit = fill > e->fill_pending_at_exit ? fill - e->fill_pending_at_exit : 0;
+	e->tx_lost_at_exit = ntad_ledger_sweep(&e->ledger, NTAD_AT_TX, reclaim_one, e);
+}

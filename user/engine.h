@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine.h - the per-queue packet loop and the four modes.
+ *
+ * One struct ntad_engine per queue: it owns nothing it did not create (the
+ * UMEM, the pool and the sockets are wired in by main.c), and everything one
+ * loop needs is inside it, so several queues can later run one per thread.
+ */
+#ifndef NTAD_ENGINE_H
+#define NTAD_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "ledger.h"
+#include "pool.h"
+#include "umem.h"
+#include "xsk.h"
+
+#define NTAD_MAX_SOCKS 2
+
+struct ntad_counters {
+	uint64_t rx_packets, rx_bytes;
+	uint64_t tx_packets, tx_bytes;   /* completed by the kernel */
+	uint64_t tx_submitted;
+	uint64_t verify_valid, verify_invalid;
+	uint64_t copy_breaks, trims;
+	uint64_t fill_short;     /* fill-ring slots the pool could not fill */
+	uint64_t tx_alloc_fail;  /* txonly frames the pool could not give */
+	uint64_t pool_errors;    /* frees or trims the pool refused */
+	uint64_t rx_drained;     /* frames freed unprocessed at exit */
+};
+
+struct ntad_engine;
+typedef void (*ntad_tick_fn)(struct ntad_engine *e, void *arg, double elapsed);
+
+struct ntad_engine {
+	const struct ntad_opts *o;
+	struct ntad_umem *umem;
+	struct ntad_pool *pool;
+	struct ntad_sock *socks[NTAD_MAX_SOCKS];
+	unsigned int nr_socks;
+	uint64_t outstanding[NTAD_MAX_SOCKS]; /* TX descriptors not completed */
+	struct ntad_ledger ledger;
+	struct ntad_counters c;
+	struct ntad_pkt_params pkt;
+	uint64_t seq;            /* txonly: next sequence number */
+	double tokens;           /* txonly --rate bucket */
+	double last_refill;
+	uint64_t *addrs;         /* scratch for fill allocations */
+	int ctl_fd;              /* readable: stop (main's signalfd); -1: none */
+	bool stop_signal;        /* stopped because ctl_fd became readable */
+	ntad_tick_fn tick;
+	void *tick_arg;
+	double start;
+	/* exit accounting */
+	uint64_t fill_pending_at_exit; /* fill-ring entries the kernel never took */
+	uint64_t kernel_held_at_exit;  /* fill buffers the kernel had taken and kept */
+	uint64_t tx_lost_at_exit;      /* TX buffers never completed */
+};
+
+int ntad_engine_init(struct ntad_engine *e, const struct ntad_opts *o, struct ntad_umem *u,
+		     struct ntad_pool *pool, struct ntad_sock **socks, unsigned int nr_socks);
+
+/* Run until stopped (ctl_fd, -d, -n). Returns 0. */
+int ntad_engine_run(struct ntad_engine *e);
+
+/*
+ * After the XDP program is detached, before the sockets close: free what the
+ * RX rings hold, wait (bounded) for TX completions, and count what the fill
+ * rings still hold.
+ */
+void ntad_engine_drain(struct ntad_engine *e);
+
+/* After the sockets are closed: return every buffer the kernel still had. */
+void ntad_engine_reclaim(struct ntad_engine *e);
+
+void ntad_engine_fini(struct ntad_engine *e);
+
+double ntad_now(void);
+
+#endif /* NTAD_ENGINE_H */

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ledger.h - where every UMEM buffer ntad handed to the kernel is: on the fill
+ * ring (or taken from it by the kernel), on a TX ring (with its length, which
+ * the completion ring does not return), or back with ntad.
+ *
+ * One byte of state and one 16-bit length per 32-byte unit of UMEM address,
+ * indexed by a buffer's start address. It enforces "no address is in two rings
+ * at once" (a transition from the wrong state is counted as a violation), gives
+ * the completion path the length to free, and at exit finds the buffers the
+ * kernel kept (a fill buffer it took but could not use while the RX ring was
+ * full stays inside the kernel), so every byte can be returned to the pool.
+ */
+#ifndef NTAD_LEDGER_H
+#define NTAD_LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NTAD_LEDGER_SHIFT 5 /* 32-byte units: every buffer start is 32-aligned */
+
+enum ntad_where { NTAD_AT_NTAD = 0, NTAD_AT_FILL = 1, NTAD_AT_TX = 2 };
+
+struct ntad_ledger {
+	uint8_t *where;
+	uint16_t *len;
+	uint64_t units;
+	uint64_t violations;
+};
+
+int ntad_ledger_init(struct ntad_ledger *l, uint64_t umem_size);
+void ntad_ledger_fini(struct ntad_ledger *l);
+
+/* Move the buffer at addr from `from` to `to`; false (and a violation) if it was elsewhere. */
+static inline bool ntad_ledger_move(struct ntad_ledger *l, uint64_t addr, enum ntad_where from,
+				    enum ntad_where to)
+{
+	uint64_t i = addr >> NTAD_LEDGER_SHIFT;
+
+	if (i >= l->units || (addr & ((1u << NTAD_LEDGER_SHIFT) - 1)) || l->where[i] != from) {
+		l->violations++;
+		return false;
+	}
+	l->where[i] = (uint8_t)to;
+	return true;
+}
+
+static inline void ntad_ledger_set_len(struct ntad_ledger *l, uint64_t addr, uint32_t len)
+{
+	l->len[addr >> NTAD_LEDGER_SHIFT] = (uint16_t)len;
+}
+
+static inline uint32_t ntad_ledger_len(const struct ntad_ledger *l, uint64_t addr)
+{
+	return l->len[addr >> NTAD_LEDGER_SHIFT];
+}
+
+/*
+ * Call fn for every buffer still at `where` (after the sockets are closed) and
+ * mark it back with ntad. Returns how many there were.
+ */
+uint64_t ntad_ledger_sweep(struct ntad_ledger *l, enum ntad_where where,
+			   void (*fn)(void *arg, uint64_t addr, uint32_t len), void *arg);
+
+#endif /* NTAD_LEDGER_H */

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pool_fixed.c - the baseline UMEM manager: fixed frames of chunk_size bytes on
+ * a LIFO stack, the way the kernel's xdpsock sample and most AF_XDP programs
+ * manage their UMEM. Every buffer, a 64-byte packet included, costs a whole frame.
+ *
+ * LIFO so the most recently freed (cache-warm) frame goes out first. A bitmap of
+ * free frames catches double frees and frees of addresses that are not in use,
+ * so check() means the same thing as nta_check() does for the nta pool.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "pool.h"
+
+struct pool_fixed {
+	struct ntad_pool base;
+	uint64_t nr_frames;
+	uint64_t top;            /* frames on the stack */
+	uint64_t *stack;         /* frame addresses, LIFO */
+	uint64_t *is_free;       /* bit per frame */
+	uint64_t alloc_failures;
+};
+
+static struct pool_fixed *to_fixed(struct ntad_pool *p)
+{
+	return (struct pool_fixed *)p;
+}
+
+static const struct pool_fixed *to_cfixed(const struct ntad_pool *p)
+{
+	return (const struct pool_fixed *)p;
+}
+
+static bool frame_free(const struct pool_fixed *pf, uint64_t i)
+{
+	return pf->is_free[i / 64] & (1ull << (i % 64));
+}
+
+static void set_free(struct pool_fixed *pf, uint64_t i, bool v)
+{
+	if (v)
+		pf->is_free[i / 64] |= 1ull << (i % 64);
+	else
+		pf->is_free[i / 64] &= ~(1ull << (i % 64));
+}
+
+static int pop(struct pool_fixed *pf, uint64_t *addr)
+{
+	uint64_t a;
+
+	if (!pf->top) {
+		pf->alloc_failures++;
+		return -ENOMEM;
+	}
+	a = pf->stack[--pf->top];
+	set_free(pf, a / pf->base.chunk_size, false);
+	*addr = a;
+	return 0;
+}
+
+static unsigned int fixed_fill_alloc(struct ntad_pool *p, uint64_t *addrs, unsigned int n)
+{
+	struct pool_fixed *pf = to_fixed(p);
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (pop(pf, &addrs[i]))
+			break;
+	return i;
+}
+
+static int fixed_rx_trim(struct ntad_pool *p, uint64_t base, uint64_t addr, uint32_t len)
+{
+	/* A frame cannot be split: the packet keeps the whole frame. */
+	(void)p, (void)base, (void)addr, (void)len;
+	return 0;
+}
+
+static int fixed_alloc(struct ntad_pool *p, uint32_t len, uint64_t *addr)
+{
+	if (!len || len > p->chunk_size)
+		return -EINVAL;
+	return pop(to_fixed(p), addr);
+}
+
+static int fixed_free(struct ntad_pool *p, uint64_t addr, uint32_t len)
+{
+	struct pool_fixed *pf = to_fixed(p);
+	uint64_t i = addr / p->chunk_size;
+
+	if (i >= pf->nr_frames || addr + len > (i + 1) * p->chunk_size || frame_free(pf, i))
+		return -EINVAL;
+	set_free(pf, i, true);
+	pf->stack[pf->top++] = i * p->chunk_size;
+	return 0;
+}
+
+static void fixed_stats(const struct ntad_pool *p, struct ntad_pool_stats *st)
+{
+	const struct pool_fixed *pf = to_cfixed(p);
+
+	st->size = pf->nr_frames * p->chunk_size;
+	st->free = pf->top * p->chunk_size;
+	st->in_use = st->size - st->free;
+	st->largest_free = pf->top ? p->chunk_size : 0;
+	st->alloc_failures = pf->alloc_failures;
+}
+
+static int fixed_check(const struct ntad_pool *p)
+{
+	const struct pool_fixed *pf = to_cfixed(p);
+	uint64_t nfree = 0;
+
+	for (uint64_t i = 0; i < pf->nr_frames; i++)
+		nfree += frame_free(pf, i);
+	if (nfree != pf->top)
+		return -EUCLEAN;
+	for (uint64_t i = 0; i < pf->top; i++) {
+		uint64_t a = pf->stack[i];
+
+		if (a % p->chunk_size || a / p->chunk_size >= pf->nr_frames ||
+		    !frame_free(pf, a / p->chunk_size))
+			return -EUCLEAN;
+	}
+	return 0;
+}
+
+static void fixed_destroy(struct ntad_pool *p)
+{
+	struct pool_fixed *pf = to_fixed(p);
+
+	free(pf->stack);
+	free(pf->is_free);
+	free(pf);
+}
+
+static const struct ntad_pool_ops fixed_ops = {
+	.name = "fixed",
+	.fill_alloc = fixed_fill_alloc,
+	.rx_trim = fixed_rx_trim,
+	.alloc = fixed_alloc,
+	.free = fixed_free,
+	.stats = fixed_stats,
+	.check = fixed_check,
+	.destroy = fixed_destroy,
+};
+
+struct ntad_pool *ntad_pool_fixed_create(uint64_t size, uint32_t chunk_size)
+{
+	struct pool_fixed *pf;
+
+	if (!chunk_size || size < chunk_size) {
+		errno = EINVAL;
+		return NULL;
+	}
+	pf = calloc(1, sizeof(*pf));
+	if (!pf)
+		return NULL;
+	pf->nr_frames = size / chunk_size;
+	pf->stack = calloc(pf->nr_frames, sizeof(*pf->stack));
+	pf->is_free = calloc((pf->nr_frames + 63) / 64, sizeof(*pf->is_free));
+	if (!pf->stack || !pf->is_free) {
+		free(pf->stack);
+		free(pf->is_free);
+		free(pf);
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* Push in reverse so the first pops return frames in address order. */
+	for (uint64_t i = pf->nr_frames; i-- > 0;) {
+		pf->stack[pf->top++] = i * chunk_size;
+		set_free(pf, i, true);
+	}
+	pf->base.ops = &fixed_ops;
+	pf->base.chunk_size = chunk_size;
+	pf->base.exact = false;
+	return &pf->base;
+}

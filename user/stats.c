@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stats.c - formatting of ntad's interval lines and exit summary.
+ *
+ * One struct (ntad_report) carries every number, filled by main.c from the
+ * engine's counters, the kernel's XDP_STATISTICS, the XDP program's per-CPU
+ * counters and the pool; this file only formats it, so the text and the JSON
+ * forms can never disagree. JSON field names are an interface (the tests read
+ * them with jq): add fields, never rename them.
+ */
+#include <inttypes.h>
+
+#include "stats.h"
+
+static double rate(uint64_t now, uint64_t before, double dt)
+{
+	return dt > 0 ? (double)(now - before) / dt : 0;
+}
+
+/* 1234567 -> "1.23M": compact numbers for the text line. */
+static const char *human(char *buf, size_t len, double v)
+{
+	static const char units[] = " kMGT";
+	int u = 0;
+
+	while (v >= 1000 && u < 4) {
+		v /= 1000;
+		u++;
+	}
+	if (u)
+		snprintf(buf, len, "%.2f%c", v, units[u]);
+	else
+		snprintf(buf, len, "%.0f", v);
+	return buf;
+}
+
+static void print_json(FILE *f, const struct ntad_report *r)
+{
+	const struct ntad_counters *c = &r->c, *p = &r->prev;
+
+	fprintf(f, "{\"type\":\"%s\",\"mode\":\"%s\",\"pool\":\"%s\",\"time\":%.3f,"
+		"\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx_packets\":%" PRIu64
+		",\"tx_bytes\":%" PRIu64 ",\"rx_pps\":%.1f,\"tx_pps\":%.1f,\"rx_bps\":%.1f,\"tx_bps\":%.1f,"
+		"\"rx_dropped\":%llu,\"rx_invalid_descs\":%llu,\"rx_ring_full\":%llu,"
+		"\"rx_fill_ring_empty_descs\":%llu,\"tx_invalid_descs\":%llu,\"tx_ring_empty_descs\":%llu,"
+		"\"xdp_redirected\":%llu,\"xdp_passed\":%llu,\"xdp_dropped\":%llu,\"xdp_matched\":%llu,"
+		"\"verify_valid\":%" PRIu64 ",\"verify_invalid\":%" PRIu64 ","
+		"\"tx_submitted\":%" PRIu64 ",\"copy_breaks\":%" PRIu64 ",\"trims\":%" PRIu64 ","
+		"\"fill_short\":%" PRIu64 ",\"tx_alloc_fail\":%" PRIu64 ",\"pool_errors\":%" PRIu64 ","
+		"\"umem_size\":%" PRIu64 ",\"umem_in_use\":%" PRIu64 ",\"umem_free\":%" PRIu64
+		",\"umem_largest_free\":%" PRIu64,
+		r->summary ? "summary" : "interval", r->mode, r->pool, r->elapsed,
+		c->rx_packets, c->rx_bytes, c->tx_packets, c->tx_bytes,
+		rate(c->rx_packets, p->rx_packets, r->dt), rate(c->tx_packets, p->tx_packets, r->dt),
+		8 * rate(c->rx_bytes, p->rx_bytes, r->dt), 8 * rate(c->tx_bytes, p->tx_bytes, r->dt),
+		(unsigned long long)r->xs.rx_dropped, (unsigned long long)r->xs.rx_invalid_descs,
+		(unsigned long long)r->xs.rx_ring_full, (unsigned long long)r->xs.rx_fill_ring_empty_descs,
+		(unsigned long long)r->xs.tx_invalid_descs, (unsigned long long)r->xs.tx_ring_empty_descs,
+		(unsigned long long)r->xdp.redirected, (unsigned long long)r->xdp.passed,
+		(unsigned long long)r->xdp.dropped, (unsigned long long)r->xdp.matched,
+		c->verify_valid, c->verify_invalid, c->tx_submitted, c->copy_breaks, c->trims,
+		c->fill_short, c->tx_alloc_fail, c->pool_errors,
+		r->ps.size, r->ps.in_use, r->ps.free, r->ps.largest_free);
+	if (r->summary)
+		fprintf(f, ",\"elapsed\":%.3f,\"umem_in_use_at_exit\":%" PRIu64 ",\"nta_check\":\"%s\","
+			"\"ledger_violations\":%" PRIu64 ",\"rx_drained\":%" PRIu64 ","
+			"\"fill_pending_at_exit\":%" PRIu64 ",\"kernel_held_at_exit\":%" PRIu64 ","
+			"\"tx_lost_at_exit\":%" PRIu64 ",\"stop\":\"%s\",\"bind\":\"%s\"",
+			r->elapsed, r->in_use_at_exit, r->check_ok ? "ok" : "failed",
+			r->ledger_violations, c->rx_drained, r->fill_pending_at_exit,
+			r->kernel_held_at_exit, r->tx_lost_at_exit, r->stop_reason, r->bind_mode);
+	fputs("}\n", f);
+}
+
+static void print_text(FILE *f, const struct ntad_report *r)
+{
+	const struct ntad_counters *c = &r->c, *p = &r->prev;
+	char a[16], b[16], d[16], e[16], g[16], h[16], k[16];
+
+	fprintf(f, "%7.2fs %s/%s rx %s pps %s bps | tx %s pps %s bps | drop %llu ring-full %llu "
+		"fill-empty %llu inval %llu/%llu tx-empty %llu | xdp redir %llu pass %llu drop %llu | "
+		"umem used %s free %s largest %s\n",
+		r->elapsed, r->mode, r->pool,
+		human(a, sizeof(a), rate(c->rx_packets, p->rx_packets, r->dt)),
+		human(b, sizeof(b), 8 * rate(c->rx_bytes, p->rx_bytes, r->dt)),
+		human(d, sizeof(d), rate(c->tx_packets, p->tx_packets, r->dt)),
+		human(e, sizeof(e), 8 * rate(c->tx_bytes, p->tx_bytes, r->dt)),
+		(unsigned long long)r->xs.rx_dropped, (unsigned long long)r->xs.rx_ring_full,
+		(unsigned long long)r->xs.rx_fill_ring_empty_descs,
+		(unsigned long long)r->xs.rx_invalid_descs, (unsigned long long)r->xs.tx_invalid_descs,
+		(unsigned long long)r->xs.tx_ring_empty_descs,
+		(unsigned long long)r->xdp.redirected, (unsigned long long)r->xdp.passed,
+		(unsigned long long)r->xdp.dropped,
+		human(g, sizeof(g), (double)r->ps.in_use), human(h, sizeof(h), (double)r->ps.free),
+		human(k, sizeof(k), (double)r->ps.largest_free));
+	if (!r->summary)
+		return;
+	fprintf(f, "summary: %s with pool %s (%s mode), %.3f s, stopped by %s\n"
+		"  rx %" PRIu64 " packets %" PRIu64 " bytes; tx %" PRIu64 " packets %" PRIu64 " bytes (%" PRIu64 " submitted)\n",
+		r->mode, r->pool, r->bind_mode, r->elapsed, r->stop_reason,
+		c->rx_packets, c->rx_bytes, c->tx_packets, c->tx_bytes, c->tx_submitted);
+	if (c->verify_valid || c->verify_invalid)
+		fprintf(f, "  verify: %" PRIu64 " valid, %" PRIu64 " invalid\n", c->verify_valid, c->verify_invalid);
+	fprintf(f, "  copy-breaks %" PRIu64 ", trims %" PRIu64 ", fill short %" PRIu64 ", tx alloc failures %" PRIu64
+		", pool errors %" PRIu64 ", ledger violations %" PRIu64 "\n",
+		c->copy_breaks, c->trims, c->fill_short, c->tx_alloc_fail, c->pool_errors, r->ledger_violations);
+	fprintf(f, "  exit: drained %" PRIu64 " rx, %" PRIu64 " fill entries unused, %" PRIu64
+		" held by the kernel, %" PRIu64 " tx never completed\n",
+		c->rx_drained, r->fill_pending_at_exit, r->kernel_held_at_exit, r->tx_lost_at_exit);
+	fprintf(f, "  umem in use at exit: %" PRIu64 " bytes; %s check: %s\n",
+		r->in_use_at_exit, r->pool, r->check_ok ? "ok" : "FAILED");
+}
+
+void ntad_report_print(FILE *f, const struct ntad_report *r, bool json)
+{
+	if (json)
+		print_json(f, r);
+	else
+		print_text(f, r);
+	fflush(f);
+}
