@@ -238,7 +238,7 @@ static unsigned int forward(struct ntad_engine *e, unsigned int in_i, unsigned i
 		} else {
 			if (e->pool->ops->rx_trim(e->pool, base, addr, len))
 				e->c.pool_errors++;
-			e->c.trims++;
+			e->c.trims += e->pool->exact;
 		}
 		ntad_ledger_move(&e->ledger, addr, NTAD_AT_NTAD, NTAD_AT_TX);
 		ntad_ledger_set_len(&e->ledger, addr, len);

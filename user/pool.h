@@ -22,6 +22,7 @@ struct ntad_pool_stats {
 	uint64_t size;          /* managed bytes */
 	uint64_t in_use;        /* bytes not free */
 	uint64_t free;
+	uint64_t cached;        /* part of free parked in a front cache */
 	uint64_t largest_free;  /* largest block one alloc could return now */
 	uint64_t alloc_failures;
 };

@@ -102,6 +102,7 @@ static void fixed_stats(const struct ntad_pool *p, struct ntad_pool_stats *st)
 
 	st->size = pf->nr_frames * p->chunk_size;
 	st->free = pf->top * p->chunk_size;
+	st->cached = 0;
 	st->in_use = st->size - st->free;
 	st->largest_free = pf->top ? p->chunk_size : 0;
 	st->alloc_failures = pf->alloc_failures;

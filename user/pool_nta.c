@@ -9,7 +9,8 @@
  * XDP headroom) and its unused tail go back at once: a held packet costs its own
  * length rounded up to a block, not a chunk. The default nta geometry (32-byte
  * blocks, 4 KiB pages) is used: a chunk (<= 4096) is then always inside one nta
- * page, which nta_free needs for partial frees.
+ * page, which nta_free needs for partial frees. nta's front cache is sized to
+ * the chunk, so a region freed by rxdrop is what the next refill gets back.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -74,7 +75,9 @@ static void nta_pool_stats(const struct ntad_pool *p, struct ntad_pool_stats *st
 	}
 	st->size = ns.area_size;
 	st->in_use = ns.bytes_in_use;
-	st->free = ns.bytes_free;
+	/* Regions parked in nta's front cache are free for every purpose of ours. */
+	st->free = ns.bytes_free + ns.bytes_cached;
+	st->cached = ns.bytes_cached;
 	st->largest_free = ns.largest_free;
 	st->alloc_failures = ns.alloc_failures;
 }
@@ -107,7 +110,14 @@ struct ntad_pool *ntad_pool_nta_create(void *area, uint64_t size, uint32_t chunk
 
 	if (!pn)
 		return NULL;
-	pn->nta = nta_create(area, size, NULL);
+	/*
+	 * nta's front cache holds freed regions of exactly one size for the next
+	 * fill-ring refill: make that size the chunk (it must be a power of two;
+	 * other chunk sizes simply never hit the cache).
+	 */
+	NTA_OPTS(no, .cache_len = (chunk_size & (chunk_size - 1)) ? 0 : chunk_size);
+
+	pn->nta = nta_create(area, size, &no);
 	if (!pn->nta) {
 		int err = errno;
 

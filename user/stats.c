@@ -48,7 +48,7 @@ static void print_json(FILE *f, const struct ntad_report *r)
 		"\"tx_submitted\":%" PRIu64 ",\"copy_breaks\":%" PRIu64 ",\"trims\":%" PRIu64 ","
 		"\"fill_short\":%" PRIu64 ",\"tx_alloc_fail\":%" PRIu64 ",\"pool_errors\":%" PRIu64 ","
 		"\"umem_size\":%" PRIu64 ",\"umem_in_use\":%" PRIu64 ",\"umem_free\":%" PRIu64
-		",\"umem_largest_free\":%" PRIu64,
+		",\"umem_largest_free\":%" PRIu64 ",\"umem_cached\":%" PRIu64,
 		r->summary ? "summary" : "interval", r->mode, r->pool, r->elapsed,
 		c->rx_packets, c->rx_bytes, c->tx_packets, c->tx_bytes,
 		rate(c->rx_packets, p->rx_packets, r->dt), rate(c->tx_packets, p->tx_packets, r->dt),
@@ -60,7 +60,7 @@ static void print_json(FILE *f, const struct ntad_report *r)
 		(unsigned long long)r->xdp.dropped, (unsigned long long)r->xdp.matched,
 		c->verify_valid, c->verify_invalid, c->tx_submitted, c->copy_breaks, c->trims,
 		c->fill_short, c->tx_alloc_fail, c->pool_errors,
-		r->ps.size, r->ps.in_use, r->ps.free, r->ps.largest_free);
+		r->ps.size, r->ps.in_use, r->ps.free, r->ps.largest_free, r->ps.cached);
 	if (r->summary)
 		fprintf(f, ",\"elapsed\":%.3f,\"umem_in_use_at_exit\":%" PRIu64 ",\"nta_check\":\"%s\","
 			"\"ledger_violations\":%" PRIu64 ",\"rx_drained\":%" PRIu64 ","

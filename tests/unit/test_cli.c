@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_cli.c - ntad's command line without root: every option reaches its
+ * field, every bad value and every conflicting combination is refused with a
+ * message that names the option, and the parser can run many times in one
+ * process (it resets getopt).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			failures++;                                            \
+			fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                          \
+			fputc('\n', stderr);                                   \
+		}                                                              \
+	} while (0)
+
+static struct ntad_opts o;
+static char err[512];
+
+/* Parse a NULL-terminated argument list after "ntad". */
+static char store[64][64]; /* getopt wants char *, the literals are const */
+
+static char *arg(int i, const char *s)
+{
+	snprintf(store[i], sizeof(store[i]), "%s", s);
+	return store[i];
+}
+
+static int parse(const char *first, ...)
+{
+	char *argv[64];
+	int argc = 0;
+	va_list ap;
+	const char *a;
+
+	argv[argc] = arg(argc, "ntad");
+	argc++;
+	va_start(ap, first);
+	for (a = first; a && argc < 63; a = va_arg(ap, const char *)) {
+		argv[argc] = arg(argc, a);
+		argc++;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	return ntad_parse_args(argc, argv, &o, err, sizeof(err));
+}
+
+/* Expect a refusal whose message contains every given fragment. */
+#define REFUSED(frag, ...)                                                     \
+	do {                                                                   \
+		int r_ = parse(__VA_ARGS__, NULL);                             \
+		CHECK(r_ == -EINVAL, "expected -EINVAL, got %d", r_);          \
+		CHECK(strstr(err, frag), "message '%s' lacks '%s'", err, frag); \
+		CHECK(strchr(err, ';'), "message '%s' gives no fix", err);     \
+	} while (0)
+
+static void test_defaults(void)
+{
+	CHECK(parse("-i", "eth0", NULL) == 0, "%s", err);
+	CHECK(!strcmp(o.ifname, "eth0"), "%s", o.ifname);
+	CHECK(o.mode == NTAD_MODE_RXDROP, "mode %d", o.mode);
+	CHECK(o.pool == NTAD_POOL_NTA, "pool");
+	CHECK(o.rx_size == 2048 && o.tx_size == 2048 && o.fill_size == 2048 && o.comp_size == 2048, "rings");
+	CHECK(o.chunk_size == 2048, "chunk %u", o.chunk_size);
+	CHECK(o.batch == 64, "batch");
+	CHECK(o.need_wakeup, "need_wakeup on by default");
+	CHECK(o.bind == NTAD_BIND_AUTO && o.xdp_mode == NTAD_XDP_NATIVE, "bind/xdp mode");
+	CHECK(o.copy_break == 256, "copy_break %u", o.copy_break);
+	CHECK(o.interval == 1 && o.duration == 0 && o.count == 0, "timing");
+	CHECK(o.nr_rules == 0, "rules");
+	CHECK(o.umem_size >= ntad_umem_needed(&o), "default umem fits the default rings");
+}
+
+static void test_all_options(void)
+{
+	int r = parse("--interface", "veth1", "--mode", "l2fwd", "-q", "3", "--pool", "fixed",
+		      "--rx-size", "1024", "--tx-size", "512", "--fill-size", "4096", "--comp-size", "256",
+		      "--batch", "32", "--chunk-size", "4096", "--umem-size", "64M", "--bind", "copy",
+		      "--no-need-wakeup", "--busy-poll", "--xdp-mode", "skb", "--filter", "proto=udp,dport=9",
+		      "--filter", "ethertype=0x86dd", "--copy-break", "128", "-d", "2.5", "-n", "1000",
+		      "-I", "0.5", "--json", "-v", NULL);
+
+	CHECK(r == 0, "%s", err);
+	CHECK(!strcmp(o.ifname, "veth1") && o.mode == NTAD_MODE_L2FWD && o.queue == 3, "basic");
+	CHECK(o.pool == NTAD_POOL_FIXED, "pool");
+	CHECK(o.rx_size == 1024 && o.tx_size == 512 && o.fill_size == 4096 && o.comp_size == 256, "rings");
+	CHECK(o.batch == 32 && o.chunk_size == 4096 && o.umem_size == 64ull << 20, "sizes");
+	CHECK(o.bind == NTAD_BIND_COPY && !o.need_wakeup && o.busy_poll && o.xdp_mode == NTAD_XDP_SKB, "flags");
+	CHECK(o.nr_rules == 2, "rules %u", o.nr_rules);
+	CHECK(o.rules[0].ip_proto == 17 && o.rules[0].dport == 9 && o.rules[0].ethertype == 0, "rule 0");
+	CHECK(o.rules[1].ethertype == 0x86dd && !o.rules[1].ip_proto && !o.rules[1].dport, "rule 1");
+	CHECK(o.copy_break == 128 && o.duration == 2.5 && o.count == 1000 && o.interval == 0.5, "numbers");
+	CHECK(o.json && o.verbose, "json/verbose");
+
+	r = parse("-i", "a", "-m", "txonly", "--imix", "--rate", "1000", "--src-mac", "02:00:00:00:00:01",
+		  "--dst-mac", "02:00:00:00:00:02", "--src-ip", "192.0.2.1", "--dst-ip", "192.0.2.2",
+		  "--sport", "1000", "--dport", "2000", "-n", "5", NULL);
+	CHECK(r == 0, "%s", err);
+	CHECK(o.mode == NTAD_MODE_TXONLY && o.imix && o.rate == 1000 && o.count == 5, "txonly");
+	CHECK(o.pkt.src_mac[5] == 1 && o.pkt.dst_mac[5] == 2, "macs");
+	CHECK(o.given == (NTAD_GIVEN_SRC_MAC | NTAD_GIVEN_DST_MAC), "given %x", o.given);
+	CHECK(o.pkt.src_ip == inet_addr("192.0.2.1") && o.pkt.dst_ip == inet_addr("192.0.2.2"), "ips");
+	CHECK(o.pkt.sport == 1000 && o.pkt.dport == 2000, "ports");
+
+	CHECK(parse("-i", "a", "-o", "b", "-m", "fwd", NULL) == 0, "%s", err);
+	CHECK(!strcmp(o.out_ifname, "b") && o.mode == NTAD_MODE_FWD, "fwd");
+	CHECK(parse("-i", "a", "--verify", "--filter", "all", NULL) == 0 && o.verify && !o.nr_rules, "%s", err);
+	CHECK(parse("-i", "a", "-m", "txonly", "--size", "1500", NULL) == 0 && o.size == 1500, "%s", err);
+	CHECK(parse("-i", "a", "--hugepages", "--umem-size", "13M", NULL) == 0 && o.hugepages &&
+	      o.umem_size == 14ull << 20, "hugepages round the UMEM up to 2 MiB: %llu",
+	      (unsigned long long)o.umem_size);
+	CHECK(parse("-i", "a", "--umem-size", "16777217", NULL) == 0 && o.umem_size == (16ull << 20) + 4096,
+	      "UMEM rounded up to a page");
+}
+
+static void test_help_version(void)
+{
+	CHECK(parse("--help", NULL) == 1 && o.help, "help");
+	CHECK(parse("-V", NULL) == 1 && o.version, "version");
+	CHECK(parse("-h", "-i", "x", NULL) == 1, "help wins over validation");
+}
+
+static void test_bad_values(void)
+{
+	REFUSED("interface", "-m", "rxdrop", NULL);
+	REFUSED("--mode 'drop'", "-i", "a", "-m", "drop");
+	REFUSED("--pool 'slab'", "-i", "a", "--pool", "slab");
+	REFUSED("--rx-size '1000'", "-i", "a", "--rx-size", "1000");
+	REFUSED("--fill-size '8'", "-i", "a", "--fill-size", "8");
+	REFUSED("--chunk-size '8192'", "-i", "a", "--chunk-size", "8192");
+	REFUSED("--chunk-size '2050'", "-i", "a", "--chunk-size", "2050");
+	REFUSED("--umem-size '12X'", "-i", "a", "--umem-size", "12X");
+	REFUSED("--umem-size '-1'", "-i", "a", "--umem-size", "-1");
+	REFUSED("--bind 'fast'", "-i", "a", "--bind", "fast");
+	REFUSED("--xdp-mode 'hw'", "-i", "a", "--xdp-mode", "hw");
+	REFUSED("--queue '99'", "-i", "a", "-q", "99");
+	REFUSED("--batch '0'", "-i", "a", "--batch", "0");
+	REFUSED("--count '0'", "-i", "a", "-n", "0");
+	REFUSED("--duration 'x'", "-i", "a", "-d", "x");
+	REFUSED("--interval '0.001'", "-i", "a", "-I", "0.001");
+	REFUSED("--size '20'", "-i", "a", "-m", "txonly", "--size", "20");
+	REFUSED("--rate '0'", "-i", "a", "-m", "txonly", "--rate", "0");
+	REFUSED("--src-mac", "-i", "a", "-m", "txonly", "--src-mac", "02:00:00");
+	REFUSED("--dst-ip", "-i", "a", "-m", "txonly", "--dst-ip", "300.1.1.1");
+	REFUSED("--dport '0'", "-i", "a", "-m", "txonly", "--dport", "0");
+	REFUSED("--interface", "-i", "a-very-long-interface-name");
+	REFUSED("unknown option", "-i", "a", "--frobnicate");
+	REFUSED("needs a value", "-i", "a", "--mode");
+	REFUSED("unexpected argument", "-i", "a", "extra");
+	REFUSED("--copy-break 1900", "-i", "a", "--copy-break", "1900");
+}
+
+static void test_filters(void)
+{
+	struct ntad_rule r;
+	bool all;
+
+	CHECK(ntad_parse_rule("all", &r, &all, err, sizeof(err)) == 0 && all, "all");
+	CHECK(ntad_parse_rule("proto=tcp", &r, &all, err, sizeof(err)) == 0 && !all && r.ip_proto == 6, "tcp");
+	CHECK(ntad_parse_rule("proto=icmp", &r, &all, err, sizeof(err)) == 0 && r.ip_proto == 1, "icmp");
+	CHECK(ntad_parse_rule("proto=47", &r, &all, err, sizeof(err)) == 0 && r.ip_proto == 47, "numeric");
+	CHECK(ntad_parse_rule("dport=53", &r, &all, err, sizeof(err)) == 0 && r.dport == 53 && !r.ip_proto, "dport");
+	CHECK(ntad_parse_rule("ethertype=0x0800,proto=udp,dport=9", &r, &all, err, sizeof(err)) == 0 &&
+	      r.ethertype == 0x0800 && r.ip_proto == 17 && r.dport == 9, "combination");
+	REFUSED("proto 'sctpx'", "-i", "a", "--filter", "proto=sctpx");
+	REFUSED("dport needs proto udp or tcp", "-i", "a", "--filter", "proto=icmp,dport=9");
+	REFUSED("ethertype '0x12'", "-i", "a", "--filter", "ethertype=0x12");
+	REFUSED("not a rule", "-i", "a", "--filter", "color=red");
+	REFUSED("not a rule", "-i", "a", "--filter", "proto");
+	REFUSED("--filter all conflicts", "-i", "a", "--filter", "all", "--filter", "dport=9");
+	{
+		char *argv_rules[2 * (NTAD_MAX_RULES + 1) + 4];
+		int argc = 0, ret;
+
+		argv_rules[argc] = arg(argc, "ntad"), argc++;
+		argv_rules[argc] = arg(argc, "-i"), argc++;
+		argv_rules[argc] = arg(argc, "a"), argc++;
+		for (int i = 0; i <= NTAD_MAX_RULES; i++) {
+			argv_rules[argc] = arg(argc, "--filter"), argc++;
+			argv_rules[argc] = arg(argc, "dport=9"), argc++;
+		}
+		argv_rules[argc] = NULL;
+		ret = ntad_parse_args(argc, argv_rules, &o, err, sizeof(err));
+		CHECK(ret == -EINVAL && strstr(err, "more than"), "rule table overflow: %d %s", ret, err);
+	}
+}
+
+static void test_conflicts(void)
+{
+	REFUSED("needs a second interface", "-i", "a", "-m", "fwd");
+	REFUSED("only used by --mode fwd", "-i", "a", "-o", "b");
+	REFUSED("same as -i", "-i", "a", "-o", "a", "-m", "fwd");
+	REFUSED("only used by --mode txonly", "-i", "a", "--imix");
+	REFUSED("only used by --mode txonly", "-i", "a", "-m", "l2fwd", "--rate", "10");
+	REFUSED("--imix and --size conflict", "-i", "a", "-m", "txonly", "--imix", "--size", "100");
+	REFUSED("--verify: only used by --mode rxdrop", "-i", "a", "-m", "l2fwd", "--verify");
+	REFUSED("txonly receives nothing", "-i", "a", "-m", "txonly", "--filter", "proto=udp");
+	REFUSED("--batch 512: larger than a ring", "-i", "a", "--rx-size", "256", "--batch", "512");
+	REFUSED("larger than the chunk size", "-i", "a", "-m", "txonly", "--size", "3000");
+	/* UMEM too small for the rings: 3 rings x 2048 x 2048 = 12 MiB needed. */
+	REFUSED("--umem-size 8388608: too small for the rings", "-i", "a", "--umem-size", "8M");
+	CHECK(strstr(err, "12M"), "the fix names the size needed: %s", err);
+	CHECK(parse("-i", "a", "--umem-size", "12M", NULL) == 0, "12M fits: %s", err);
+	/* fwd has two sockets: twice that. */
+	REFUSED("too small for the rings", "-i", "a", "-o", "b", "-m", "fwd", "--umem-size", "16M");
+	/* txonly has no fill or RX ring to pin. */
+	CHECK(parse("-i", "a", "-m", "txonly", "--umem-size", "4M", NULL) == 0, "%s", err);
+}
+
+static void test_sizes(void)
+{
+	uint64_t v;
+
+	CHECK(ntad_parse_size("4096", &v) == 0 && v == 4096, "plain");
+	CHECK(ntad_parse_size("4k", &v) == 0 && v == 4096, "k");
+	CHECK(ntad_parse_size("2M", &v) == 0 && v == 2u << 20, "M");
+	CHECK(ntad_parse_size("1G", &v) == 0 && v == 1u << 30, "G");
+	CHECK(ntad_parse_size("1T", &v) == -EINVAL, "T is not a suffix");
+	CHECK(ntad_parse_size("", &v) == -EINVAL, "empty");
+	CHECK(ntad_parse_size("M", &v) == -EINVAL, "no digits");
+	CHECK(ntad_parse_size("99999999999999999999G", &v) == -EINVAL, "overflow");
+}
+
+static void test_usage(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CHECK(f != NULL, "open_memstream");
+	if (!f)
+		return;
+	ntad_usage(f);
+	fclose(f);
+	/* Every long option the table knows appears in the help text. */
+	static const char *const opts[] = {
+		"--interface", "--out-interface", "--mode", "--queue", "--pool", "--rx-size", "--tx-size",
+		"--fill-size", "--comp-size", "--batch", "--chunk-size", "--umem-size", "--hugepages",
+		"--bind", "--no-need-wakeup", "--busy-poll", "--xdp-mode", "--filter", "--copy-break",
+		"--duration", "--count", "--interval", "--json", "--size", "--imix", "--rate",
+		"--src-mac", "--dst-mac", "--src-ip", "--dst-ip", "--sport", "--dport", "--verify",
+		"--help", "--version",
+	};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		CHECK(strstr(buf, opts[i]), "help lacks %s", opts[i]);
+	free(buf);
+}
+
+int main(void)
+{
+	test_defaults();
+	test_all_options();
+	test_help_version();
+	test_bad_values();
+	test_filters();
+	test_conflicts();
+	test_sizes();
+	test_usage();
+	/* Many parses in one process: the last must still see fresh defaults. */
+	CHECK(parse("-i", "z", NULL) == 0 && o.nr_rules == 0 && o.mode == NTAD_MODE_RXDROP, "reparse");
+	if (failures) {
+		printf("test_cli: %d failures\n", failures);
+		return 1;
+	}
+	printf("test_cli: ok\n");
+	return 0;
+}
