@@ -24,6 +24,8 @@
 #                              $TEST_TMP/VAR.log, PID in $VAR
 #   wait_pid PID SECONDS       exit status of PID, or 124 after SECONDS
 #   xdp_prog_on NS DEV         true if an XDP program is attached to DEV in NS
+#   at_exit CMD...             run CMD at exit (after bg_* processes are gone,
+#                              before the pair is torn down), newest first
 #   fail MSG / skip MSG / log MSG
 #   TEST_TMP, NTAD, PEER_TOOL  scratch dir (removed at exit), the binaries
 #
@@ -36,6 +38,7 @@ PEER_TOOL=$NTAD_BUILD/tests/tools/ntad-peer
 SETUP_VETH=$NTAD_TOP/scripts/setup-veth.sh
 
 _net_pids=()     # started by bg_*, not yet reaped
+_net_at_exit=()  # commands of at_exit, one string each
 _net_veth_args=() # setup-veth.sh names of the pair made, for teardown
 _net_test=$(basename "${0:-test}" .sh)
 
@@ -103,6 +106,9 @@ _net_cleanup() {
 		done
 	fi
 
+	for ((t = ${#_net_at_exit[@]} - 1; t >= 0; t--)); do
+		eval "${_net_at_exit[t]}" >&2
+	done
 	_net_teardown >&2
 	[ -n "${TEST_TMP:-}" ] && rm -rf "$TEST_TMP"
 	# The runner shows the last line of a skipped test: keep it the reason.
@@ -197,6 +203,10 @@ wait_pid() {
 	wait "$pid" || rc=$?
 	_net_forget "$pid"
 	return $rc
+}
+
+at_exit() {
+	_net_at_exit+=("$(printf '%q ' "$@")")
 }
 
 xdp_prog_on() {
