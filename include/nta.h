@@ -16,6 +16,7 @@
  *
  * Ownership and threading: an nta object is NOT thread-safe; callers serialise
  * access (ntad gives each worker its own cache in front of a shared, locked nta).
+ * nta_set_print() is process-wide and not thread-safe either.
  * Offset 0 is a valid allocation; results come through out-parameters and the
  * return value is 0 or a negative errno.
  */
@@ -39,7 +40,19 @@ struct nta_opts {
 	                           * a multiple of jumbo_page_size; 0: none */
 	uint32_t jumbo_page_size; /* largest multi-page block, power of two > page_size;
 	                           * 0: 16384 */
+	/* Fields below were added later; nta reads them only when sz covers them. */
+	uint32_t flags;           /* NTA_F_* */
+	uint32_t cache_len;       /* size the LIFO front cache holds (the fill ring's
+	                           * chunk), power of two, block_size..page_size;
+	                           * 0: 2048 or page_size if smaller */
+	uint32_t cache_size;      /* regions the front cache holds at most; 0: 256 */
 };
+
+/* Look pages up in the AVL tree on every free instead of the direct page array
+ * (the tree stays the index either way; this exists to measure and validate). */
+#define NTA_F_TREE_LOOKUP (1u << 0)
+/* No front cache: every free of a cache_len region goes back to the lists. */
+#define NTA_F_NO_CACHE (1u << 1)
 
 /* Declare and zero an nta_opts with its size set: NTA_OPTS(o, .block_size = 64); */
 #define NTA_OPTS(NAME, ...)                                                    \
@@ -66,6 +79,7 @@ int nta_alloc(struct nta *nta, uint32_t len, uint64_t *off);
 /*
  * Allocate up to n blocks of len bytes each (the fill-ring refill). Returns the
  * number allocated, 0..n, stored in offs[0..ret-1]; -EINVAL as nta_alloc.
+ * It amortises: one free region large enough for several blocks is split once.
  */
 int nta_alloc_bulk(struct nta *nta, uint32_t len, uint64_t *offs, unsigned int n);
 
@@ -75,7 +89,12 @@ int nta_alloc_bulk(struct nta *nta, uint32_t len, uint64_t *offs, unsigned int n
  * several adjacent ones (freeing the head or the tail of a block is how ntad
  * trims a received frame). Returns 0, or -EINVAL without changing anything when
  * off is not block-aligned, the range leaves the area or crosses a page, or any
- * block of it is not allocated (double free, wrong range).
+ * block of it is not allocated (double free, wrong range), or len is 0.
+ * A free of exactly cache_len bytes at a cache_len-aligned offset may be kept in
+ * the front cache: it stays allocated in the bitmaps (owned by the cache, counted
+ * in nta_stats.bytes_cached) and is handed out again by the next nta_alloc of
+ * that size. A free can also fail with -ENOMEM, again without any change, when
+ * the metadata for a newly split free region cannot be allocated (see docs/NTA.md).
  */
 int nta_free(struct nta *nta, uint64_t off, uint32_t len);
 
@@ -98,14 +117,19 @@ struct nta_stats {
 	uint64_t bytes_free;
 	uint64_t largest_free;   /* largest block nta_alloc can return now */
 	uint64_t free_regions;   /* number of free regions */
-	uint64_t metadata_bytes; /* memory nta holds outside the area */
+	uint64_t metadata_bytes; /* memory nta holds outside the area (never shrinks,
+	                          * so it is also the peak) */
 	uint64_t allocs, frees;  /* successful calls since creation */
 	uint64_t alloc_failures; /* -ENOMEM returns */
 	/* class_regions[i]: free regions of i + 1 blocks (normal and jumbo pages) */
 	uint32_t class_regions[NTA_MAX_CLASSES];
+	/* Fields below were added later; filled only when sz covers them. */
+	uint64_t bytes_cached;   /* regions held by the front cache (not in use, not free) */
+	uint64_t metadata_fixed; /* part of metadata_bytes allocated by nta_create */
 };
 
-/* Fill *st (st->sz must be set). Returns 0 or -EINVAL. */
+/* Fill *st (st->sz must be set, at least to the size before bytes_cached).
+ * Returns 0 or -EINVAL. */
 int nta_get_stats(const struct nta *nta, struct nta_stats *st);
 
 uint32_t nta_block_size(const struct nta *nta);

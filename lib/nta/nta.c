@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nta.c - create/destroy, alloc/free and their bulk forms, the front cache.
+ *
+ * An allocation takes the class list of its size in blocks or the next non-empty
+ * larger one (O(1) through the non-empty bitmap), takes the head region, marks
+ * its first blocks allocated and files the rest under its new size. A free finds
+ * its page by masking (the direct page array, or the AVL tree with
+ * NTA_F_TREE_LOOKUP), checks in the bitmap that every block of the range is
+ * allocated, finds both neighbouring free runs with ctz/clz, unlinks them in O(1)
+ * through their slots and files the coalesced region. Nothing loops over lists
+ * or pages: the loops below are bounded by a page's bitmap words, by the caller's
+ * count (bulk calls) or by the front cache's capacity (flush).
+ *
+ * Each operation first decides everything that can fail (validation, a region
+ * table for a new slot), then changes state, so an error changes nothing.
+ *
+ * The front cache is a LIFO magazine of cache_len regions at cache_len-aligned
+ * offsets, the fill ring's hot size: a free of such a region parks it (its bits
+ * stay set, a bit in cache_bits marks it as the cache's) and the next alloc of
+ * that size takes it back, which is what makes fixed-size frame recycling cost
+ * about as much as a frame stack. Frees that touch a cached region are rejected
+ * like any free of unallocated space. When the lists cannot satisfy a request,
+ * the cache is flushed back to the lists and the request retried.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static bool is_pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+static uint32_t log2u(uint64_t x)
+{
+	return 63 - (uint32_t)__builtin_clzll(x);
+}
+
+static void zone_fini(struct nta_zone *z)
+{
+	free(z->bits);
+	free(z->tbl);
+	free(z->nreg);
+	z->bits = NULL;
+	z->tbl = NULL;
+	z->nreg = NULL;
+	nta_zone_classes_fini(z);
+}
+
+/* Set up a zone of npages pages, all free: each page is one region of bpp blocks
+ * whose entry is its own slot 0. */
+static int zone_init(struct nta_zone *z, uint64_t base, uint32_t npages, uint32_t node0,
+		     uint32_t page_shift, uint32_t block_shift)
+{
+	int err;
+
+	memset(z, 0, sizeof(*z));
+	z->base = base;
+	z->npages = npages;
+	z->node0 = node0;
+	z->page_shift = page_shift;
+	z->size = (uint64_t)npages << page_shift;
+	z->bpp = 1u << (page_shift - block_shift);
+	z->words = z->bpp / 64;
+	z->bits = calloc((size_t)npages * z->words, sizeof(*z->bits));
+	z->tbl = calloc(npages, sizeof(*z->tbl));
+	z->nreg = calloc(npages, sizeof(*z->nreg));
+	if (!z->bits || !z->tbl || !z->nreg) {
+		zone_fini(z);
+		return -ENOMEM;
+	}
+	err = nta_zone_classes_init(z);
+	if (err) {
+		zone_fini(z);
+		return err;
+	}
+	/* bound: npages; pushed in reverse so the lowest page is used first */
+	for (uint32_t p = npages; p-- > 0;)
+		nta_class_push(z, z->bpp + p, z->bpp);
+	return 0;
+}
+
+#define OPT(o, field, def)                                                      \
+	((o) && (o)->sz >= offsetof(struct nta_opts, field) + sizeof((o)->field) && \
+	 (o)->field ? (o)->field : (def))
+
+struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts)
+{
+	uint32_t block, page, jpage, flags, cache_len, cache_size, npages0, npages1;
+	uint64_t jumbo, normal;
+	struct nta *nta;
+	int err = -EINVAL;
+
+	if (!area || (opts && opts->sz < offsetof(struct nta_opts, jumbo_page_size) +
+					  sizeof(opts->jumbo_page_size)))
+		goto fail;
+	block = OPT(opts, block_size, 32);
+	page = OPT(opts, page_size, 4096);
+	jumbo = OPT(opts, jumbo_size, 0);
+	jpage = OPT(opts, jumbo_page_size, 16384);
+	flags = OPT(opts, flags, 0);
+	cache_len = OPT(opts, cache_len, page < 2048 ? page : 2048);
+	cache_size = OPT(opts, cache_size, 256);
+	if (!is_pow2(block) || block < 8 || !is_pow2(page) || page / block < 64 ||
+	    page / block > NTA_MAX_BPP || (flags & ~(NTA_F_TREE_LOOKUP | NTA_F_NO_CACHE)))
+		goto fail;
+	if (!(flags & NTA_F_NO_CACHE) &&
+	    (!is_pow2(cache_len) || cache_len < block || cache_len > page ||
+	     (size >> log2u(cache_len)) >= NTA_NIL))
+		goto fail;
+	if (jumbo && (!is_pow2(jpage) || jpage <= page || jpage / block > NTA_MAX_BPP ||
+		      jumbo % jpage))
+		goto fail;
+	size &= ~(uint64_t)(page - 1);
+	if (jumbo >= size || size - jumbo < page)
+		goto fail;
+	normal = size - jumbo;
+	/* entry ids (bpp + npages, plus tables) and node indices are u32 */
+	if ((normal >> log2u(page)) + (jumbo >> log2u(jpage)) >= (1u << 31))
+		goto fail;
+	npages0 = (uint32_t)(normal >> log2u(page));
+	npages1 = (uint32_t)(jumbo >> log2u(jpage));
+
+	err = -ENOMEM;
+	nta = calloc(1, sizeof(*nta));
+	if (!nta)
+		goto fail;
+	nta->size = size;
+	nta->block_size = block;
+	nta->block_shift = log2u(block);
+	nta->flags = flags;
+	nta->max_alloc = jumbo ? jpage : page;
+	nta->nzones = jumbo ? 2 : 1;
+	err = zone_init(&nta->zone[0], 0, npages0, 0, log2u(page), nta->block_shift);
+	if (err)
+		goto fail_nta;
+	if (jumbo) {
+		err = zone_init(&nta->zone[1], normal, npages1, npages0, log2u(jpage),
+				nta->block_shift);
+		if (err)
+			goto fail_zone0;
+	}
+	err = nta_tree_init(&nta->tree, npages0 + npages1, npages0, log2u(page), normal,
+			    log2u(jpage));
+	if (err)
+		goto fail_zone1;
+	/* bound: the number of pages */
+	for (uint32_t i = 0; i < npages0 + npages1; i++) {
+		err = nta_tree_insert(&nta->tree, i);
+		if (err)
+			goto fail_tree;
+	}
+	if (!(flags & NTA_F_NO_CACHE)) {
+		nta->cache_len = cache_len;
+		nta->cache_blocks = cache_len >> nta->block_shift;
+		nta->cache_shift = log2u(cache_len);
+		nta->mag_cap = cache_size;
+		nta->cache_bits = calloc(((normal >> nta->cache_shift) + 63) / 64, 8);
+		nta->mag = malloc(sizeof(*nta->mag) * cache_size);
+		if (!nta->cache_bits || !nta->mag)
+			goto fail_cache;
+	}
+	nta->meta_fixed = nta_meta_bytes(nta);
+	return nta;
+
+fail_cache:
+	free(nta->cache_bits);
+	free(nta->mag);
+fail_tree:
+	nta_tree_fini(&nta->tree);
+fail_zone1:
+	if (jumbo)
+		zone_fini(&nta->zone[1]);
+fail_zone0:
+	zone_fini(&nta->zone[0]);
+fail_nta:
+	free(nta);
+fail:
+	errno = -err;
+	return NULL;
+}
+
+void nta_destroy(struct nta *nta)
+{
+	if (!nta)
+		return;
+	free(nta->cache_bits);
+	free(nta->mag);
+	nta_tree_fini(&nta->tree);
+	for (unsigned int i = 0; i < nta->nzones; i++)
+		zone_fini(&nta->zone[i]);
+	free(nta);
+}
+
+/* The slot of a region starting at start needs the page's table: get it now,
+ * before anything changes, so -ENOMEM leaves no trace. */
+static inline int need_table(struct nta_zone *z, uint32_t p, uint32_t start)
+{
+	if (!(start >> 1) || z->tbl[p])
+		return 0;
+	return nta_table_get(z, p);
+}
+
+static inline void region_add(struct nta_zone *z, uint32_t p, uint32_t start, uint32_t n)
+{
+	if (start >> 1)
+		z->nreg[p]++;
+	nta_class_push(z, nta_slot(z, p, start), n);
+}
+
+static inline void region_del(struct nta_zone *z, uint32_t p, uint32_t start, uint32_t n)
+{
+	nta_class_unlink(z, nta_slot(z, p, start), n);
+	if (start >> 1)
+		z->nreg[p]--;
+}
+
+static inline void table_settle(struct nta_zone *z, uint32_t p)
+{
+	if (z->tbl[p] && !z->nreg[p])
+		nta_table_put(z, p);
+}
+
+/*
+ * Take up to max regions of want blocks from one free region: the smallest class
+ * >= want, split once. Returns how many (0 with -ENOMEM in *err if none fits).
+ */
+static inline uint32_t zone_take(struct nta_zone *z, uint32_t want, uint32_t max,
+				 uint64_t *offs, uint32_t block_shift, int *err)
+{
+	uint32_t c = nta_class_find(z, want), p, start, k, used, rest;
+
+	if (!c) {
+		*err = -ENOMEM;
+		return 0;
+	}
+	nta_slot_decode(z, z->ents[c - 1].next, &p, &start);
+	k = c / want < max ? c / want : max;
+	used = k * want;
+	rest = c - used;
+	if (rest) {
+		*err = need_table(z, p, start + used);
+		if (*err)
+			return 0;
+	}
+	region_del(z, p, start, c);
+	nta_bm_set(z->bits + (size_t)p * z->words, start, used);
+	if (rest)
+		region_add(z, p, start + used, rest);
+	table_settle(z, p);
+	/* bound: k <= max, the caller's count */
+	for (uint32_t i = 0; i < k; i++)
+		offs[i] = z->base + ((uint64_t)p << z->page_shift) +
+			  ((uint64_t)(start + i * want) << block_shift);
+	*err = 0;
+	return k;
+}
+
+/* Give back blocks [b, b + n) of page p, all allocated, coalescing with both
+ * neighbouring free runs. */
+static inline int zone_release(struct nta_zone *z, uint32_t p, uint32_t b, uint32_t n)
+{
+	uint64_t *bm = z->bits + (size_t)p * z->words;
+	uint32_t s = b, e = b + n, end = e;
+	bool left = b && !nta_bm_test(bm, b - 1);
+	bool right = e < z->bpp && !nta_bm_test(bm, e);
+	int err;
+
+	if (left)
+		s = (uint32_t)(nta_bm_prev_set(bm, b - 1) + 1);
+	if (right)
+		end = nta_bm_next_set(bm, e, z->bpp);
+	err = need_table(z, p, s);
+	if (err)
+		return err;
+	if (left)
+		region_del(z, p, s, b - s);
+	if (right)
+		region_del(z, p, e, end - e);
+	nta_bm_clear(bm, b, n);
+	region_add(z, p, s, end - s);
+	table_settle(z, p);
+	return 0;
+}
+
+/* Give every cached region back to the lists. Bound: mag_cap. */
+static void cache_flush(struct nta *nta)
+{
+	struct nta_zone *z = &nta->zone[0];
+
+	while (nta->mag_n) {
+		uint64_t off = nta->mag[nta->mag_n - 1];
+		uint32_t p = (uint32_t)(off >> z->page_shift);
+		uint32_t b = (uint32_t)((off & ((1ULL << z->page_shift) - 1)) >> nta->block_shift);
+
+		if (zone_release(z, p, b, nta->cache_blocks))
+			return; /* out of metadata: keep the rest cached */
+		nta->mag_n--;
+		nta->cache_bits[off >> nta->cache_shift >> 6] &=
+			~(1ULL << ((off >> nta->cache_shift) & 63));
+	}
+}
+
+static inline int blocks_of(const struct nta *nta, uint32_t len, uint32_t *nb)
+{
+	if (!len || len > nta->max_alloc)
+		return -EINVAL;
+	*nb = (len + nta->block_size - 1) >> nta->block_shift;
+	return 0;
+}
+
+static inline struct nta_zone *zone_for(struct nta *nta, uint32_t nb)
+{
+	return nb <= nta->zone[0].bpp ? &nta->zone[0] : &nta->zone[1];
+}
+
+static inline uint64_t cache_pop(struct nta *nta)
+{
+	uint64_t off = nta->mag[--nta->mag_n];
+
+	nta->cache_bits[off >> nta->cache_shift >> 6] &= ~(1ULL << ((off >> nta->cache_shift) & 63));
+	return off;
+}
+
+int nta_alloc(struct nta *nta, uint32_t len, uint64_t *off)
+{
+	struct nta_zone *z;
+	uint32_t nb;
+	int err;
+
+	if (!nta || !off || blocks_of(nta, len, &nb))
+		return -EINVAL;
+	if (nb == nta->cache_blocks && nta->mag_n) {
+		*off = cache_pop(nta);
+	} else {
+		z = zone_for(nta, nb);
+		if (!zone_take(z, nb, 1, off, nta->block_shift, &err)) {
+			if (err == -ENOMEM && nta->mag_n) {
+				cache_flush(nta);
+				if (zone_take(z, nb, 1, off, nta->block_shift, &err))
+					goto done;
+			}
+			if (err == -ENOMEM)
+				nta->failures++;
+			return err;
+		}
+	}
+done:
+	nta->used_blocks += nb;
+	nta->allocs++;
+	return 0;
+}
+
+int nta_alloc_bulk(struct nta *nta, uint32_t len, uint64_t *offs, unsigned int n)
+{
+	struct nta_zone *z;
+	unsigned int got = 0;
+	uint32_t nb;
+	bool flushed = false;
+	int err;
+
+	if (!nta || (n && !offs) || blocks_of(nta, len, &nb))
+		return -EINVAL;
+	if (n > INT32_MAX)
+		n = INT32_MAX;
+	z = zone_for(nta, nb);
+	/* bound: n, the caller's count */
+	if (nb == nta->cache_blocks)
+		while (got < n && nta->mag_n)
+			offs[got++] = cache_pop(nta);
+	while (got < n) {
+		uint32_t k = zone_take(z, nb, n - got, offs + got, nta->block_shift, &err);
+
+		if (!k) {
+			if (err == -ENOMEM && nta->mag_n && !flushed) {
+				cache_flush(nta);
+				flushed = true;
+				continue;
+			}
+			if (err == -ENOMEM)
+				nta->failures++;
+			break;
+		}
+		got += k;
+	}
+	nta->used_blocks += (uint64_t)got * nb;
+	nta->allocs += got;
+	return (int)got;
+}
+
+/* Find the zone, page and first block of [off, off + nb blocks); -EINVAL when it
+ * is unaligned, leaves the area or crosses a page. */
+static inline int locate(const struct nta *nta, uint64_t off, uint32_t nb,
+			 struct nta_zone **zp, uint32_t *page, uint32_t *block)
+{
+	const struct nta_zone *z;
+	uint64_t rel;
+
+	if (off & (nta->block_size - 1) || off >= nta->size)
+		return -EINVAL;
+	z = off < nta->zone[0].size ? &nta->zone[0] : &nta->zone[1];
+	rel = off - z->base;
+	if (nta->flags & NTA_F_TREE_LOOKUP) {
+		uint64_t key = z->base + (rel & ~((1ULL << z->page_shift) - 1));
+		uint32_t node = nta_tree_lookup(&nta->tree, key);
+
+		if (node == NTA_NIL)
+			return -EINVAL;
+		z = node < nta->tree.split ? &nta->zone[0] : &nta->zone[1];
+		*page = node - z->node0;
+	} else {
+		*page = (uint32_t)(rel >> z->page_shift);
+	}
+	*block = (uint32_t)((rel & ((1ULL << z->page_shift) - 1)) >> nta->block_shift);
+	if (nb > z->bpp - *block)
+		return -EINVAL;
+	*zp = (struct nta_zone *)(uintptr_t)z;
+	return 0;
+}
+
+int nta_free(struct nta *nta, uint64_t off, uint32_t len)
+{
+	struct nta_zone *z;
+	uint32_t p, b, nb;
+	int err;
+
+	if (!nta || !len)
+		return -EINVAL;
+	nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
+	err = locate(nta, off, nb, &z, &p, &b);
+	if (err)
+		return err;
+	if (!nta_bm_all_set(z->bits + (size_t)p * z->words, b, nb))
+		return -EINVAL;
+	if (nta->cache_bits && z == &nta->zone[0]) {
+		uint64_t c0 = off >> nta->cache_shift;
+		uint64_t c1 = (off + ((uint64_t)nb << nta->block_shift) - 1) >> nta->cache_shift;
+
+		/* at most page_size / cache_len bits, within one page's chunks */
+		if (nta_bm_any_set(nta->cache_bits, (uint32_t)c0, (uint32_t)(c1 - c0 + 1)))
+			return -EINVAL;
+		if (nb == nta->cache_blocks && !(off & (nta->cache_len - 1)) &&
+		    nta->mag_n < nta->mag_cap) {
+			nta->cache_bits[c0 >> 6] |= 1ULL << (c0 & 63);
+			nta->mag[nta->mag_n++] = off;
+			goto done;
+		}
+	}
+	err = zone_release(z, p, b, nb);
+	if (err)
+		return err;
+done:
+	nta->used_blocks -= nb;
+	nta->frees++;
+	return 0;
+}
+
+int nta_free_bulk(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_t len)
+{
+	if (n && !offs)
+		return -EINVAL;
+	/* bound: n, the caller's count */
+	for (unsigned int i = 0; i < n; i++) {
+		int err = nta_free(nta, offs[i], len);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+uint32_t nta_block_size(const struct nta *nta)
+{
+	return nta ? nta->block_size : 0;
+}
+
+uint64_t nta_area_size(const struct nta *nta)
+{
+	return nta ? nta->size : 0;
+}
+
+uint32_t nta_max_alloc(const struct nta *nta)
+{
+	return nta ? nta->max_alloc : 0;
+}

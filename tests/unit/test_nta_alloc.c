@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_nta_alloc.c - edge cases of the public API (nta.c, stats.c, log.c).
+ *
+ * Creation limits, zero and over-size lengths, offset 0, exact fit, a full
+ * area, fragmentation to exhaustion, trimming head/tail/both, every kind of
+ * invalid free (which must change nothing), the jumbo range, bulk calls, the
+ * front cache (LIFO, flush on pressure, double free of a cached region), tree
+ * lookup mode, statistics, the metadata budget, and that nta_check does catch
+ * a corrupted structure and reports through the print callback.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int failures;
+
+#define CHECK(cond)                                                             \
+	do {                                                                    \
+		if (!(cond)) {                                                  \
+			printf("%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+			failures++;                                             \
+		}                                                               \
+	} while (0)
+
+#define MIB (1024 * 1024)
+static uint8_t area[4 * MIB] __attribute__((aligned(4096)));
+
+static struct nta_stats stats(const struct nta *nta)
+{
+	struct nta_stats st = { .sz = sizeof(st) };
+
+	CHECK(nta_get_stats(nta, &st) == 0);
+	return st;
+}
+
+static void test_create(void)
+{
+	NTA_OPTS(o);
+	struct nta *nta;
+
+	errno = 0;
+	CHECK(!nta_create(NULL, 65536, NULL) && errno == EINVAL);
+	CHECK(!nta_create(area, 4095, NULL) && errno == EINVAL);
+	o.block_size = 24;
+	CHECK(!nta_create(area, 65536, &o) && errno == EINVAL);
+	o.block_size = 4;
+	CHECK(!nta_create(area, 65536, &o) && errno == EINVAL);
+	o.block_size = 128; /* 4096 / 128 = 32 blocks < 64 */
+	CHECK(!nta_create(area, 65536, &o) && errno == EINVAL);
+	o.block_size = 0;
+	o.jumbo_size = 16384 + 4096; /* not a multiple of the jumbo page */
+	CHECK(!nta_create(area, 65536, &o) && errno == EINVAL);
+	o.jumbo_size = 65536; /* nothing left for normal pages */
+	CHECK(!nta_create(area, 65536, &o) && errno == EINVAL);
+	o.jumbo_size = 16384;
+	o.jumbo_page_size = 4096; /* not larger than a page */
+	CHECK(!nta_create(area, 65536, &o) && errno == EINVAL);
+	o.jumbo_page_size = 0;
+	o.cache_len = 3000;
+	CHECK(!nta_create(area, 65536, &o) && errno == EINVAL);
+	o.cache_len = 0;
+	o.flags = 1u << 7;
+	CHECK(!nta_create(area, 65536, &o) && errno == EINVAL);
+	o.flags = 0;
+	o.sz = 8; /* older than the fields it would need */
+	CHECK(!nta_create(area, 65536, &o) && errno == EINVAL);
+	nta_destroy(NULL);
+
+	/* size rounds down to whole pages */
+	nta = nta_create(area, 65536 + 100, NULL);
+	CHECK(nta && nta_area_size(nta) == 65536 && nta_block_size(nta) == 32 &&
+	      nta_max_alloc(nta) == 4096);
+	nta_destroy(nta);
+}
+
+static void test_lengths(void)
+{
+	struct nta *nta = nta_create(area, 65536, NULL);
+	uint64_t off = 1;
+
+	CHECK(nta_alloc(nta, 0, &off) == -EINVAL);
+	CHECK(nta_alloc(nta, 4097, &off) == -EINVAL);
+	CHECK(nta_alloc(nta, UINT32_MAX, &off) == -EINVAL);
+	CHECK(nta_alloc_bulk(nta, 0, &off, 1) == -EINVAL);
+	CHECK(nta_alloc(nta, 1, &off) == 0 && off == 0); /* offset 0 is valid */
+	CHECK(stats(nta).bytes_in_use == 32);          /* rounded up to a block */
+	CHECK(nta_free(nta, 0, 0) == -EINVAL);
+	CHECK(nta_free(nta, 0, 1) == 0);
+	/* exact fit: a whole page, then a whole page's worth of pages */
+	for (int i = 0; i < 16; i++)
+		CHECK(nta_alloc(nta, 4096, &off) == 0 && off == (uint64_t)i * 4096);
+	CHECK(nta_alloc(nta, 1, &off) == -ENOMEM);
+	CHECK(stats(nta).alloc_failures == 1 && stats(nta).bytes_free == 0);
+	CHECK(nta_check(nta) == 0);
+	for (int i = 0; i < 16; i++)
+		CHECK(nta_free(nta, (uint64_t)i * 4096, 4096) == 0);
+	CHECK(stats(nta).bytes_free == 65536 && stats(nta).free_regions == 16);
+	CHECK(stats(nta).class_regions[127] == 16 && stats(nta).largest_free == 4096);
+	CHECK(nta_check(nta) == 0);
+	nta_destroy(nta);
+}
+
+/* Fill the area with 32-byte blocks, free every other one: half free, nothing
+ * larger than a block fits; free the rest and everything coalesces again. */
+static void test_fragmentation(void)
+{
+	struct nta *nta = nta_create(area, 65536, NULL);
+	uint64_t off;
+	int n = 0;
+
+	while (nta_alloc(nta, 32, &off) == 0)
+		n++;
+	CHECK(n == 65536 / 32);
+	CHECK(nta_check(nta) == 0);
+	for (uint64_t o = 0; o < 65536; o += 64)
+		CHECK(nta_free(nta, o, 32) == 0);
+	CHECK(nta_check(nta) == 0);
+	CHECK(stats(nta).bytes_free == 32768 && stats(nta).largest_free == 32);
+	CHECK(stats(nta).free_regions == 1024 && stats(nta).class_regions[0] == 1024);
+	CHECK(nta_alloc(nta, 33, &off) == -ENOMEM);
+	CHECK(nta_alloc(nta, 32, &off) == 0);
+	CHECK(nta_free(nta, off, 32) == 0);
+	for (uint64_t o = 32; o < 65536; o += 64)
+		CHECK(nta_free(nta, o, 32) == 0);
+	CHECK(nta_check(nta) == 0);
+	CHECK(stats(nta).free_regions == 16 && stats(nta).largest_free == 4096);
+	nta_destroy(nta);
+}
+
+/* The engine's trim: free head and tail of a 2048 fill region, then the rest. */
+static void test_trim(void)
+{
+	NTA_OPTS(o, .flags = NTA_F_NO_CACHE);
+	struct nta *nta = nta_create(area, 65536, &o);
+	uint64_t a, b;
+
+	CHECK(nta_alloc(nta, 2048, &a) == 0 && a == 0);
+	CHECK(nta_alloc(nta, 2048, &b) == 0 && b == 2048);
+	CHECK(nta_free(nta, a, 256) == 0);               /* head */
+	CHECK(nta_free(nta, a + 256 + 64, 2048 - 320) == 0); /* tail, merges nothing yet */
+	CHECK(nta_check(nta) == 0);
+	CHECK(stats(nta).bytes_in_use == 64 + 2048);
+	CHECK(nta_free(nta, a, 32) == -EINVAL);          /* head again */
+	CHECK(nta_free(nta, b, 100) == 0);   /* head of b (128 bytes), merges with a's tail */
+	CHECK(nta_free(nta, b + 96, 32) == -EINVAL);     /* inside the rounded head */
+	CHECK(nta_free(nta, b + 2048 - 32, 32) == 0);    /* tail of b */
+	CHECK(nta_free(nta, b + 128, 64) == 0);          /* a hole in the middle of b */
+	CHECK(nta_check(nta) == 0);
+	/* a range over the kept 64 bytes and free space beyond */
+	CHECK(nta_free(nta, a + 256, 2048) == -EINVAL);
+	CHECK(nta_free(nta, a + 256, 64) == 0);
+	CHECK(nta_free(nta, b + 192, 2048 - 192 - 32) == 0);
+	CHECK(nta_check(nta) == 0);
+	CHECK(stats(nta).bytes_in_use == 0 && stats(nta).largest_free == 4096);
+	/* trim both sides of a jumbo-free page allocation, then free the middle */
+	CHECK(nta_alloc(nta, 4096, &a) == 0);
+	CHECK(nta_free(nta, a, 1024) == 0 && nta_free(nta, a + 3072, 1024) == 0);
+	CHECK(nta_free(nta, a + 1024, 2048) == 0);
+	CHECK(nta_check(nta) == 0 && stats(nta).free_regions == 16);
+	nta_destroy(nta);
+}
+
+/* Every invalid free returns -EINVAL and changes nothing. */
+static void test_invalid_free(void)
+{
+	NTA_OPTS(o, .jumbo_size = 32768);
+	struct nta *nta = nta_create(area, 65536, &o);
+	struct nta_stats before, after;
+	uint64_t a, b, j;
+
+	CHECK(nta_alloc(nta, 1000, &a) == 0);
+	CHECK(nta_alloc(nta, 4096, &b) == 0);
+	CHECK(nta_alloc(nta, 9000, &j) == 0 && j >= 32768);
+	before = stats(nta);
+	CHECK(nta_free(nta, a + 1, 32) == -EINVAL);       /* unaligned */
+	CHECK(nta_free(nta, a, 1025) == -EINVAL);         /* beyond the allocation */
+	CHECK(nta_free(nta, a + 1024, 32) == -EINVAL);    /* never allocated */
+	CHECK(nta_free(nta, b + 4064, 64) == -EINVAL);    /* crosses a page */
+	CHECK(nta_free(nta, 65536, 32) == -EINVAL);       /* outside the area */
+	CHECK(nta_free(nta, UINT64_MAX - 31, 32) == -EINVAL);
+	CHECK(nta_free(nta, j + 9024, 32) == -EINVAL);    /* jumbo, not allocated */
+	CHECK(nta_free(nta, j, 16384) == -EINVAL);        /* jumbo, too long */
+	CHECK(nta_free(nta, j + 16384 - 32, 64) == -EINVAL); /* crosses a jumbo page */
+	after = stats(nta);
+	CHECK(memcmp(&before, &after, sizeof(before)) == 0);
+	CHECK(nta_check(nta) == 0);
+	CHECK(nta_free(nta, a, 1000) == 0);
+	CHECK(nta_free(nta, a, 1000) == -EINVAL);         /* double free */
+	CHECK(nta_free(nta, j + 4096, 4096) == 0);        /* middle of a jumbo block */
+	CHECK(nta_free(nta, j + 4096, 32) == -EINVAL);
+	CHECK(nta_free(nta, j, 9000) == -EINVAL);         /* its middle is gone */
+	CHECK(nta_free(nta, j, 4096) == 0 && nta_free(nta, j + 8192, 9000 - 8192) == 0);
+	CHECK(nta_free(nta, b, 4096) == 0);
+	CHECK(nta_check(nta) == 0 && stats(nta).bytes_in_use == 0);
+	nta_destroy(nta);
+}
+
+static void test_jumbo(void)
+{
+	NTA_OPTS(o, .jumbo_size = 4 * 16384);
+	struct nta *nta = nta_create(area, 65536 + 4 * 16384, &o);
+	uint64_t offs[5];
+
+	CHECK(nta_max_alloc(nta) == 16384);
+	CHECK(nta_alloc(nta, 16385, &offs[0]) == -EINVAL);
+	for (int i = 0; i < 4; i++)
+		CHECK(nta_alloc(nta, 16384, &offs[i]) == 0 && offs[i] == 65536 + (uint64_t)i * 16384);
+	CHECK(nta_alloc(nta, 4097, &offs[4]) == -ENOMEM);
+	CHECK(nta_alloc(nta, 4096, &offs[4]) == 0 && offs[4] < 65536); /* normal zone */
+	CHECK(nta_free(nta, offs[1] + 4096, 8192) == 0);
+	CHECK(nta_alloc(nta, 8192, &offs[4]) == 0 && offs[4] == offs[1] + 4096);
+	CHECK(nta_check(nta) == 0);
+	nta_destroy(nta);
+}
+
+static void test_bulk_and_cache(void)
+{
+	NTA_OPTS(o, .cache_size = 64);
+	struct nta *nta = nta_create(area, 65536, &o);
+	uint64_t offs[40], off;
+
+	CHECK(nta_alloc_bulk(nta, 2048, offs, 40) == 32); /* the whole area */
+	CHECK(nta_check(nta) == 0 && stats(nta).bytes_free == 0);
+	for (int i = 0; i < 32; i++)
+		for (int k = 0; k < i; k++)
+			CHECK(offs[i] != offs[k] && offs[i] % 2048 == 0);
+	CHECK(nta_free_bulk(nta, offs, 32, 2048) == 0);
+	CHECK(stats(nta).bytes_cached == 65536 && stats(nta).bytes_free == 0);
+	CHECK(stats(nta).largest_free == 2048);
+	CHECK(nta_check(nta) == 0);
+	CHECK(nta_free(nta, offs[5], 2048) == -EINVAL);   /* double free into the cache */
+	CHECK(nta_free(nta, offs[5] + 64, 32) == -EINVAL); /* part of a cached region */
+	CHECK(nta_free_bulk(nta, offs, 2, 2048) == -EINVAL);
+	CHECK(nta_alloc(nta, 2048, &off) == 0 && off == offs[31]); /* LIFO */
+	CHECK(nta_free(nta, off, 2048) == 0);
+	/* a larger request flushes the cache back to the lists */
+	CHECK(nta_alloc(nta, 4096, &off) == 0);
+	CHECK(stats(nta).bytes_cached == 0 && stats(nta).bytes_in_use == 4096);
+	CHECK(nta_check(nta) == 0);
+	CHECK(nta_free(nta, off, 4096) == 0);
+	CHECK(nta_alloc_bulk(nta, 100, offs, 40) == 40);
+	CHECK(nta_check(nta) == 0 && stats(nta).bytes_in_use == 40 * 128);
+	CHECK(nta_free_bulk(nta, offs, 40, 100) == 0);
+	CHECK(nta_check(nta) == 0 && stats(nta).bytes_in_use == 0);
+	nta_destroy(nta);
+}
+
+static void test_tree_lookup_mode(void)
+{
+	NTA_OPTS(o, .flags = NTA_F_TREE_LOOKUP, .jumbo_size = 32768);
+	struct nta *nta = nta_create(area, 65536, &o);
+	uint64_t a, j;
+
+	CHECK(nta_alloc(nta, 3000, &a) == 0 && nta_alloc(nta, 10000, &j) == 0);
+	CHECK(nta_free(nta, a + 1024, 1024) == 0 && nta_free(nta, j + 4096, 4096) == 0);
+	CHECK(nta_free(nta, a + 1024, 1024) == -EINVAL);
+	CHECK(nta_free(nta, a, 3000) == -EINVAL);
+	CHECK(nta_check(nta) == 0);
+	nta_destroy(nta);
+}
+
+static char last_msg[256];
+static void capture(const char *msg)
+{
+	snprintf(last_msg, sizeof(last_msg), "%s", msg);
+}
+
+/* nta_check must catch corruption of each structure it guards. */
+static void test_check_catches(void)
+{
+	struct nta *nta = nta_create(area, 65536, NULL);
+	nta_print_fn old = nta_set_print(capture);
+	uint64_t off;
+
+	CHECK(nta_alloc(nta, 100, &off) == 0);
+	CHECK(nta_check(nta) == 0 && !last_msg[0]);
+	nta->zone[0].bits[0] |= 1ULL << 20; /* a block allocated behind nta's back */
+	CHECK(nta_check(nta) == -EUCLEAN && last_msg[0]);
+	nta->zone[0].bits[0] &= ~(1ULL << 20);
+	last_msg[0] = 0;
+	nta->zone[0].count[127]++;
+	CHECK(nta_check(nta) == -EUCLEAN && strstr(last_msg, "class 128"));
+	nta->zone[0].count[127]--;
+	{
+		int8_t bal = nta->tree.bal[nta->tree.root];
+
+		nta->tree.bal[nta->tree.root] = bal == 1 ? -1 : 1;
+		CHECK(nta_check(nta) == -EUCLEAN && strstr(last_msg, "tree"));
+		nta->tree.bal[nta->tree.root] = bal;
+	}
+	CHECK(nta_check(nta) == 0);
+	nta->used_blocks++;
+	CHECK(nta_check(nta) == -EUCLEAN);
+	nta->used_blocks--;
+	nta_set_print(NULL);
+	nta->zone[0].summary = 0;
+	CHECK(nta_check(nta) == -EUCLEAN); /* silenced, still detected */
+	CHECK(nta_set_print(old) == NULL);
+	nta_destroy(nta);
+}
+
+static void test_stats_and_budget(void)
+{
+	static uint8_t big[64 * MIB] __attribute__((aligned(4096)));
+	struct nta *nta = nta_create(big, sizeof(big), NULL);
+	struct nta_stats st = { .sz = offsetof(struct nta_stats, bytes_cached) };
+
+	CHECK(nta_get_stats(nta, &st) == 0 && st.area_size == sizeof(big));
+	st.sz = 8;
+	CHECK(nta_get_stats(nta, &st) == -EINVAL);
+	st = stats(nta);
+	printf("64 MiB area: metadata %llu bytes (%.3f%%), fixed %llu\n",
+	       (unsigned long long)st.metadata_bytes, 100.0 * st.metadata_bytes / sizeof(big),
+	       (unsigned long long)st.metadata_fixed);
+	CHECK(st.metadata_fixed == st.metadata_bytes);
+	CHECK(st.metadata_fixed * 100 <= sizeof(big)); /* at most 1% */
+	nta_destroy(nta);
+}
+
+int main(void)
+{
+	test_create();
+	test_lengths();
+	test_fragmentation();
+	test_trim();
+	test_invalid_free();
+	test_jumbo();
+	test_bulk_and_cache();
+	test_tree_lookup_mode();
+	test_check_catches();
+	test_stats_and_budget();
+	if (failures) {
+		printf("%d checks failed\n", failures);
+		return 1;
+	}
+	printf("ok\n");
+	return 0;
+}
