@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# l2fwd: ntad reflects every frame with the MACs swapped; the peer sends N
+# sequence-numbered frames of 64, 576 and 1500 bytes and checks that each one
+# comes back once, with swapped MACs and an intact payload. With nta, 64-byte
+# frames take the copy-break path and the others are trimmed, so both paths
+# carry traffic; then the fixed pool, and nta with copy-break off.
+. "$(dirname "$0")/lib.sh"
+net_init
+net_veth
+
+N=6000
+
+wait_attached() {
+	for _ in $(seq 100); do
+		xdp_prog_on "$NS_A" "$DEV" && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+run() {
+	local name=$1 out
+	shift
+	log "$name"
+	bg_a NT "$NTAD" -i "$DEV" --mode l2fwd -d 60 --json -I 0 "$@"
+	wait_attached "$NT" || fail "$name: ntad did not attach: $(cat "$TEST_TMP/NT.log")"
+	out=$(in_b "$PEER_TOOL" echo -i "$PEER" -n "$N" --sizes 64,576,1500 --expect-swapped-macs \
+		--src-mac "$PEER_MAC" --dst-mac "$DEV_MAC" 2>&1) || fail "$name: peer: $out"
+	log "peer: $(tail -n 1 <<<"$out")"
+	grep -q "received=$N valid=$N invalid=0 dup=0 .*lost=0" <<<"$out" || fail "$name: peer saw: $out"
+	kill -TERM "$NT"
+	rc=0
+	wait_pid "$NT" 5 || rc=$?
+	[ $rc -eq 0 ] || fail "$name: ntad exited with $rc"
+	s=$(grep '"type":"summary"' "$TEST_TMP/NT.log") || fail "$name: no summary"
+	log "$s"
+	for check in ".rx_packets == $N" ".tx_packets == $N" ".umem_in_use_at_exit == 0" \
+		'.nta_check == "ok"' ".ledger_violations == 0" ".pool_errors == 0" \
+		".tx_lost_at_exit == 0" "${CHECKS[@]}"; do
+		jq -e "$check" <<<"$s" >/dev/null || fail "$name: summary fails $check"
+	done
+	! xdp_prog_on "$NS_A" "$DEV" || fail "$name: XDP program left on $DEV"
+}
+
+# A third of the frames are 64 bytes: copied; the rest are trimmed.
+CHECKS=(".copy_breaks == $((N / 3))" ".trims == $((N - N / 3))")
+run "nta pool" --pool nta
+CHECKS=(".copy_breaks == 0" ".trims == $N")
+run "nta pool, copy-break off" --pool nta --copy-break 0
+CHECKS=('.pool == "fixed"' ".copy_breaks == 0")
+run "fixed pool" --pool fixed
+log "ok"

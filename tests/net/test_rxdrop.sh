@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# rxdrop: the peer sends N sequence-numbered IMIX frames; ntad --verify must
+# count exactly N, all valid, and leave zero UMEM bytes in use with a clean
+# allocator check, once with the nta pool and once with the fixed pool. The
+# XDP program must be gone from the interface afterwards.
+. "$(dirname "$0")/lib.sh"
+net_init
+net_veth
+
+N=10000
+
+# wait_attached PID: until ntad's program is on DEV (it attaches last).
+wait_attached() {
+	for _ in $(seq 100); do
+		xdp_prog_on "$NS_A" "$DEV" && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+for pool in nta fixed; do
+	log "pool $pool"
+	bg_a NT "$NTAD" -i "$DEV" --mode rxdrop --verify -n "$N" -d 60 --json -I 0 --pool "$pool"
+	wait_attached "$NT" || fail "$pool: ntad did not attach: $(cat "$TEST_TMP/NT.log")"
+	in_b "$PEER_TOOL" send -i "$PEER" -n "$N" --imix --src-mac "$PEER_MAC" --dst-mac "$DEV_MAC" |
+		tail -n 1
+	rc=0
+	wait_pid "$NT" 30 || rc=$?
+	[ $rc -eq 0 ] || fail "$pool: ntad exited with $rc"
+	s=$(grep '"type":"summary"' "$TEST_TMP/NT.log") || fail "$pool: no summary"
+	log "$s"
+	for check in ".rx_packets == $N" ".verify_valid == $N" ".verify_invalid == 0" \
+		".umem_in_use_at_exit == 0" '.nta_check == "ok"' ".ledger_violations == 0" \
+		".pool_errors == 0" '.stop == "count"' ".xdp_redirected >= $N" ".rx_bytes > 0" \
+		".pool == \"$pool\""; do
+		jq -e "$check" <<<"$s" >/dev/null || fail "$pool: summary fails $check"
+	done
+	! xdp_prog_on "$NS_A" "$DEV" || fail "$pool: XDP program left on $DEV"
+done
+log "ok"
