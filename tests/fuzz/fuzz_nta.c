@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fuzz_nta.c - libFuzzer target: the input is an operation sequence for nta.
+ *
+ * Byte 0 picks options (tree lookup, no cache, block size, a small cache);
+ * then each operation is an opcode byte and two little-endian u16 arguments:
+ *   0 alloc(len)  1 alloc_bulk(len, n)  2 free(off, len) of arbitrary ranges
+ *   3 free a part of a live allocation  4 free_bulk of cached-size regions
+ * A model (owner of every block) decides what each free must return; every
+ * allocation must land on blocks the model sees free, in the right zone, and
+ * nta_check() must pass after every operation.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nta.h"
+
+#define PAGE 4096
+#define NORMAL (16 * PAGE)
+#define JPAGE 16384
+#define AREA (NORMAL + 2 * JPAGE)
+#define MIN_BLOCK 16
+#define MAXREC 4096
+
+static uint8_t area[AREA];
+static uint16_t owner[AREA / MIN_BLOCK]; /* per 16-byte unit */
+struct rec {
+	uint32_t off, len;
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void quiet(const char *msg)
+{
+	(void)msg;
+}
+
+static int owned(uint64_t off, uint64_t len, uint32_t unit)
+{
+	for (uint64_t x = off; x < off + len; x += unit)
+		if (!owner[x / MIN_BLOCK])
+			return 0;
+	return 1;
+}
+
+static int any_owned(uint64_t off, uint64_t len)
+{
+	for (uint64_t x = off; x < off + len; x += MIN_BLOCK)
+		if (owner[x / MIN_BLOCK])
+			return 1;
+	return 0;
+}
+
+static void set_owner(uint64_t off, uint64_t len, uint16_t v)
+{
+	for (uint64_t x = off; x < off + len; x += MIN_BLOCK)
+		owner[x / MIN_BLOCK] = v;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct rec recs[MAXREC];
+	unsigned int nrecs = 0;
+	uint32_t block, cache;
+	struct nta *nta;
+	size_t i = 1;
+
+	if (size < 1)
+		return 0;
+	nta_set_print(quiet);
+	block = data[0] & 4 ? 16 : 32;
+	cache = data[0] & 8 ? 1024 : 2048;
+	{
+		NTA_OPTS(o, .block_size = block, .jumbo_size = 2 * JPAGE, .cache_len = cache,
+			 .cache_size = data[0] & 16 ? 2 : 64,
+			 .flags = (data[0] & 1 ? NTA_F_TREE_LOOKUP : 0) |
+				  (data[0] & 2 ? NTA_F_NO_CACHE : 0));
+		nta = nta_create(area, AREA, &o);
+	}
+	if (!nta)
+		abort();
+	memset(owner, 0, sizeof(owner));
+	while (i + 5 <= size) {
+		uint8_t op = data[i] % 5;
+		uint32_t a = data[i + 1] | (uint32_t)data[i + 2] << 8;
+		uint32_t b = data[i + 3] | (uint32_t)data[i + 4] << 8;
+		uint64_t off, offs[8];
+		int err, n;
+
+		i += 5;
+		switch (op) {
+		case 0: { /* alloc */
+			uint32_t len = a % (JPAGE + 2), rl = (len + block - 1) / block * block;
+
+			err = nta_alloc(nta, len, &off);
+			if (!len || len > JPAGE) {
+				if (err != -EINVAL)
+					abort();
+				break;
+			}
+			if (err == -ENOMEM)
+				break;
+			if (err || off % block || off + rl > AREA || (rl > PAGE) != (off >= NORMAL))
+				abort();
+			if (any_owned(off, rl))
+				abort();
+			set_owner(off, rl, 1);
+			if (nrecs < MAXREC)
+				recs[nrecs++] = (struct rec){ (uint32_t)off, rl };
+			break;
+		}
+		case 1: { /* bulk */
+			uint32_t len = a % 3 ? cache : 1 + a % PAGE, rl = (len + block - 1) / block * block;
+
+			n = nta_alloc_bulk(nta, len, offs, b % 9);
+			if (n < 0 || n > (int)(b % 9))
+				abort();
+			for (int k = 0; k < n; k++) {
+				if (offs[k] % block || offs[k] + rl > NORMAL || any_owned(offs[k], rl))
+					abort();
+				set_owner(offs[k], rl, 1);
+				if (nrecs < MAXREC)
+					recs[nrecs++] = (struct rec){ (uint32_t)offs[k], rl };
+			}
+			break;
+		}
+		case 2: { /* arbitrary range: the model predicts the result */
+			uint64_t o = (uint64_t)a * 3 % (AREA + 64);
+			uint32_t len = b % (JPAGE + 64), rl = (len + block - 1) / block * block;
+			uint64_t page = o < NORMAL ? PAGE : JPAGE;
+			uint64_t pstart = o < NORMAL ? o / PAGE * PAGE : NORMAL + (o - NORMAL) / JPAGE * JPAGE;
+			int ok = len && o % block == 0 && o < AREA && o + rl <= pstart + page &&
+				 owned(o, rl, MIN_BLOCK);
+
+			err = nta_free(nta, o, len);
+			if (ok ? err != 0 : err != -EINVAL)
+				abort();
+			if (ok)
+				set_owner(o, rl, 0);
+			break;
+		}
+		case 3: { /* a part of a live allocation: head, tail or middle */
+			struct rec *r;
+			uint32_t h, len;
+
+			if (!nrecs)
+				break;
+			r = &recs[a % nrecs];
+			if (!owned(r->off, r->len, MIN_BLOCK)) { /* freed by op 2 */
+				*r = recs[--nrecs];
+				break;
+			}
+			h = b % (r->len / block) * block;
+			len = r->len - h;
+			len = (b >> 8) % 2 ? len : 1 + (b >> 9) % len;
+			if (nta_free(nta, r->off + h, len))
+				abort();
+			set_owner(r->off + h, (len + block - 1) / block * block, 0);
+			*r = recs[--nrecs];
+			break;
+		}
+		default: { /* free_bulk of up to 8 live cache-sized records */
+			unsigned int k = 0;
+
+			for (unsigned int j = 0; j < nrecs && k < 8 && k < a % 9; j++)
+				if (recs[j].len == cache && owned(recs[j].off, cache, MIN_BLOCK)) {
+					offs[k++] = recs[j].off;
+					set_owner(recs[j].off, cache, 0);
+					recs[j--] = recs[--nrecs];
+				}
+			if (nta_free_bulk(nta, offs, k, cache))
+				abort();
+			break;
+		}
+		}
+		if (nta_check(nta))
+			abort();
+	}
+	nta_destroy(nta);
+	return 0;
+}
