@@ -14,6 +14,7 @@ pkgs=(
 	iproute2 ethtool xdp-tools          # ip netns/link, GRO/queues, xdp-bench if it works
 	mandoc                              # man page lint
 	tcpdump jq                          # capture checks, JSON output in tests
+	iputils-ping                        # test_filter: the host still answers ping under ntad
 	valgrind
 )
 

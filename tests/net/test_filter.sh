@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Filter: with --filter proto=udp,dport=9 only matching frames reach ntad; UDP
+# to another port and ping (ARP, ICMP) go to the kernel stack, so the host
+# still answers the peer while ntad runs. ntad counts exactly the N matching
+# frames, and the XDP program's counters agree.
+. "$(dirname "$0")/lib.sh"
+net_init
+net_veth
+
+N=3000 M=500
+
+wait_attached() {
+	for _ in $(seq 100); do
+		xdp_prog_on "$NS_A" "$DEV" && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+bg_a NT "$NTAD" -i "$DEV" --mode rxdrop --verify --filter proto=udp,dport=9 -n "$N" -d 60 --json -I 0
+wait_attached "$NT" || fail "ntad did not attach: $(cat "$TEST_TMP/NT.log")"
+
+out=$(in_b ping -c 3 -i 0.2 -W 1 "$DEV_IP" 2>&1) || fail "ping through the filter failed: $out"
+log "ping: $(grep -o '[0-9]* received' <<<"$out")"
+# Non-matching UDP (dport 10): the kernel gets it.
+in_b "$PEER_TOOL" send -i "$PEER" -n "$M" --dport 10 --src-mac "$PEER_MAC" --dst-mac "$DEV_MAC" >/dev/null
+kill -0 "$NT" 2>/dev/null || fail "ntad stopped before the matching traffic: $(cat "$TEST_TMP/NT.log")"
+in_b "$PEER_TOOL" send -i "$PEER" -n "$N" --imix --src-mac "$PEER_MAC" --dst-mac "$DEV_MAC" >/dev/null
+rc=0
+wait_pid "$NT" 20 || rc=$?
+[ $rc -eq 0 ] || fail "ntad exited with $rc"
+s=$(grep '"type":"summary"' "$TEST_TMP/NT.log") || fail "no summary"
+log "$s"
+# ping: 3 requests + ARP; so passed >= M + 3.
+for check in ".rx_packets == $N" ".verify_valid == $N" ".verify_invalid == 0" \
+	".xdp_matched == $N" ".xdp_redirected == $N" ".xdp_passed >= $((M + 3))" \
+	".umem_in_use_at_exit == 0" '.nta_check == "ok"'; do
+	jq -e "$check" <<<"$s" >/dev/null || fail "summary fails $check"
+done
+! xdp_prog_on "$NS_A" "$DEV" || fail "XDP program left on $DEV"
+# And the host still answers after ntad is gone.
+in_b ping -c 1 -W 1 "$DEV_IP" >/dev/null || fail "ping after ntad failed"
+log "ok"
