@@ -278,8 +278,6 @@ static int setup(struct ntad_ctx *x)
 			die_msg("%s", err);
 			return ret;
 		}
-		if (x->note[0] && !o->json)
-			fprintf(stderr, "ntad: %s\n", x->note);
 		x->sockp[i] = &x->socks[i];
 		x->nr_socks++;
 	}
@@ -430,6 +428,9 @@ int main(int argc, char **argv)
 		teardown(x, false);
 		return 1;
 	}
+	/* Said only now, so that a failed start prints one line: the error. */
+	if (x->note[0] && !x->o.json)
+		fprintf(stderr, "ntad: %s\n", x->note);
 	if (!x->o.json)
 		fprintf(stderr, "ntad: %s%s%s queue %u, mode %s, pool %s, %s mode, XDP %s, chunk %u, umem %llu bytes\n",
 			x->o.ifname, x->o.mode == NTAD_MODE_FWD ? " <-> " : "",
