@@ -4,7 +4,7 @@
  *
  * An allocation takes the class list of its size in blocks or the next non-empty
  * larger one (O(1) through the non-empty bitmap), takes the head region, marks
- * its first blocks allocated and files the rest under its new size. A free finds
+ * its last blocks allocated and files the rest under its new size. A free finds
  * its page by masking (the direct page array, or the AVL tree with
  * NTA_F_TREE_LOOKUP), checks in the bitmap that every block of the range is
  * allocated, finds both neighbouring free runs with ctz/clz, unlinks them in O(1)
@@ -225,35 +225,39 @@ static inline void table_settle(struct nta_zone *z, uint32_t p)
 
 /*
  * Take up to max regions of want blocks from one free region: the smallest class
- * >= want, split once. Returns how many (0 with -ENOMEM in *err if none fits).
+ * >= want, split once. The blocks come from the end of the region, so the rest
+ * keeps its start and therefore its slot: no region table is ever needed to
+ * split, and a fresh page cut into fill regions keeps using its inline slot.
+ * Returns how many (0 with -ENOMEM in *err if none fits).
  */
 static inline uint32_t zone_take(struct nta_zone *z, uint32_t want, uint32_t max,
 				 uint64_t *offs, uint32_t block_shift, int *err)
 {
-	uint32_t c = nta_class_find(z, want), p, start, k, used, rest;
+	uint32_t c = nta_class_find(z, want), id, p, start, k, used, rest;
+	uint64_t first;
 
 	if (!c) {
 		*err = -ENOMEM;
 		return 0;
 	}
-	nta_slot_decode(z, z->ents[c - 1].next, &p, &start);
+	id = z->ents[c - 1].next;
+	nta_slot_decode(z, id, &p, &start);
 	k = c / want < max ? c / want : max;
 	used = k * want;
 	rest = c - used;
+	nta_class_unlink(z, id, c);
+	nta_bm_set(z->bits + (size_t)p * z->words, start + rest, used);
 	if (rest) {
-		*err = need_table(z, p, start + used);
-		if (*err)
-			return 0;
+		nta_class_push(z, id, rest);
+	} else {
+		if (start >> 1)
+			z->nreg[p]--;
+		table_settle(z, p);
 	}
-	region_del(z, p, start, c);
-	nta_bm_set(z->bits + (size_t)p * z->words, start, used);
-	if (rest)
-		region_add(z, p, start + used, rest);
-	table_settle(z, p);
+	first = z->base + ((uint64_t)p << z->page_shift) + ((uint64_t)(start + rest) << block_shift);
 	/* bound: k <= max, the caller's count */
 	for (uint32_t i = 0; i < k; i++)
-		offs[i] = z->base + ((uint64_t)p << z->page_shift) +
-			  ((uint64_t)(start + i * want) << block_shift);
+		offs[i] = first + ((uint64_t)(i * want) << block_shift);
 	*err = 0;
 	return k;
 }

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench_nta.c - nta against a fixed-frame LIFO stack and glibc malloc on the
+ * same pre-generated operation traces (`make bench-nta`). Not a test.
+ *
+ * Traces (each packet's operations are generated before timing, so the random
+ * number generator is not measured):
+ *   (i)   fixed 2048-byte frames, 4096 in flight, FIFO;
+ *   (ii)  the engine: alloc a 2048-byte fill region, trim it to an IMIX length
+ *         (64/576/1500, 7:4:1) by freeing the head (256 bytes, the kernel's
+ *         headroom) and the tail, hold it (random replacement among 4096 in
+ *         flight), free it;
+ *   (iii) random sizes 64..9000, 1024 in flight, random replacement.
+ * The stack baseline hands out whole frames (2048 bytes; 16 KiB in (iii)) and
+ * treats trims as no-ops, which is what a fixed-frame engine does. Each round
+ * builds fresh allocators, warms up to the in-flight count and times N packets;
+ * printed: the median ns per packet over the rounds and the median of the
+ * per-round ratios to the stack. Then the largest number of packets in flight a
+ * 64 MiB area sustains on trace (ii) without an allocation failure (the stack:
+ * 32768), and nta's metadata as a share of the area.
+ * Usage: bench_nta [rounds] [packets per round]
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nta.h"
+
+#define AREA (64ull << 20)
+#define JUMBO (16ull << 20)
+#define MAXROUNDS 31
+
+enum kind { OP_ALLOC, OP_TRIM, OP_FREE };
+struct op {
+	uint32_t kind : 2, slot : 30;
+	uint16_t rel, len; /* trim/free: [off + rel, off + rel + len); alloc: len */
+};
+
+struct trace {
+	const char *name;
+	struct op *ops;
+	size_t nops, warm; /* ops[0..warm) fill the in-flight set, untimed */
+	uint32_t slots, frame;
+	unsigned long packets;
+};
+
+static uint64_t rng = 0x62656e6368;
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint16_t imix(void)
+{
+	uint32_t r = (uint32_t)(rnd() % 12);
+
+	return r < 7 ? 64 : r < 11 ? 576 : 1500;
+}
+
+static void push(struct trace *t, enum kind k, uint32_t slot, uint32_t rel, uint32_t len)
+{
+	t->ops[t->nops++] = (struct op){ .kind = k, .slot = slot, .rel = (uint16_t)rel,
+					 .len = (uint16_t)len };
+}
+
+/* Per packet: alloc, then (ii) trim head and tail; frees come when a slot is
+ * reused. keep[slot] remembers what the final free must release. */
+static void gen(struct trace *t, int kind, uint32_t slots, unsigned long packets)
+{
+	static struct op keep[1 << 20];
+
+	t->slots = slots;
+	t->packets = packets;
+	t->frame = kind == 3 ? 16384 : 2048;
+	t->ops = malloc(sizeof(*t->ops) * (slots + packets) * 4);
+	t->nops = 0;
+	for (unsigned long i = 0; i < slots + packets; i++) {
+		uint32_t slot;
+
+		if (i == slots)
+			t->warm = t->nops;
+		if (i < slots) {
+			slot = (uint32_t)i;
+		} else {
+			slot = kind == 1 ? (uint32_t)(i % slots) : (uint32_t)(rnd() % slots);
+			push(t, OP_FREE, slot, keep[slot].rel, keep[slot].len);
+		}
+		if (kind == 1) {
+			push(t, OP_ALLOC, slot, 0, 2048);
+			keep[slot] = (struct op){ .rel = 0, .len = 2048 };
+		} else if (kind == 2) {
+			uint32_t len = imix(), pkt = (len + 31) / 32 * 32;
+
+			push(t, OP_ALLOC, slot, 0, 2048);
+			push(t, OP_TRIM, slot, 0, 256);
+			push(t, OP_TRIM, slot, 256 + pkt, 2048 - 256 - pkt);
+			keep[slot] = (struct op){ .rel = 256, .len = (uint16_t)len };
+		} else {
+			uint32_t len = 64 + (uint32_t)(rnd() % (9000 - 64 + 1));
+
+			push(t, OP_ALLOC, slot, 0, len);
+			keep[slot] = (struct op){ .rel = 0, .len = (uint16_t)len };
+		}
+	}
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static uint64_t offs[1 << 20];
+static void *ptrs[1 << 20];
+
+/* Run ops [from, to) on nta; returns allocation failures. */
+static unsigned long run_nta(struct nta *nta, const struct trace *t, size_t from, size_t to)
+{
+	unsigned long fails = 0;
+
+	for (size_t i = from; i < to; i++) {
+		const struct op *o = &t->ops[i];
+
+		if (o->kind == OP_ALLOC) {
+			if (nta_alloc(nta, o->len, &offs[o->slot]))
+				fails++;
+		} else if (nta_free(nta, offs[o->slot] + o->rel, o->len)) {
+			fails++;
+		}
+	}
+	return fails;
+}
+
+/* The baseline: a LIFO stack of whole frames; trims do nothing. */
+struct stack {
+	uint64_t *frames;
+	size_t n;
+};
+
+static unsigned long run_stack(struct stack *s, const struct trace *t, size_t from, size_t to)
+{
+	unsigned long fails = 0;
+
+	for (size_t i = from; i < to; i++) {
+		const struct op *o = &t->ops[i];
+
+		if (o->kind == OP_ALLOC) {
+			if (!s->n) {
+				fails++;
+				continue;
+			}
+			offs[o->slot] = s->frames[--s->n];
+		} else if (o->kind == OP_FREE) {
+			s->frames[s->n++] = offs[o->slot];
+		}
+	}
+	return fails;
+}
+
+static unsigned long run_malloc(const struct trace *t, size_t from, size_t to)
+{
+	unsigned long fails = 0;
+
+	for (size_t i = from; i < to; i++) {
+		const struct op *o = &t->ops[i];
+
+		if (o->kind == OP_ALLOC) {
+			ptrs[o->slot] = malloc(o->len);
+			fails += !ptrs[o->slot];
+		} else if (o->kind == OP_FREE) {
+			free(ptrs[o->slot]);
+		}
+	}
+	return fails;
+}
+
+static void stack_init(struct stack *s, uint32_t frame)
+{
+	s->n = 0;
+	for (uint64_t off = AREA; off >= frame; off -= frame)
+		s->frames[s->n++] = off - frame;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void *area;
+
+enum { V_STACK, V_NTA, V_NTA_TREE, V_NTA_NOCACHE, V_MALLOC, NV };
+static const char *vname[NV] = { "stack", "nta", "nta tree lookup", "nta no cache", "malloc" };
+
+static struct nta *make_nta(uint32_t flags, int jumbo)
+{
+	NTA_OPTS(o, .flags = flags, .jumbo_size = jumbo ? JUMBO : 0);
+	struct nta *nta = nta_create(area, AREA, &o);
+
+	if (!nta) {
+		fprintf(stderr, "nta_create: %s\n", strerror(errno));
+		exit(1);
+	}
+	return nta;
+}
+
+static void bench(struct trace *t, int jumbo, int rounds)
+{
+	double ns[NV][MAXROUNDS], ratio[NV][MAXROUNDS];
+	struct stack s = { .frames = malloc(sizeof(uint64_t) * (AREA / 2048)) };
+	uint64_t meta = 0;
+
+	for (int r = 0; r < rounds; r++) {
+		for (int v = 0; v < NV; v++) {
+			struct nta *nta = NULL;
+			unsigned long fails;
+			double t0, t1;
+
+			if (v == V_STACK) {
+				stack_init(&s, t->frame);
+				run_stack(&s, t, 0, t->warm);
+				t0 = now_ns();
+				fails = run_stack(&s, t, t->warm, t->nops);
+				t1 = now_ns();
+			} else if (v == V_MALLOC) {
+				run_malloc(t, 0, t->warm);
+				t0 = now_ns();
+				fails = run_malloc(t, t->warm, t->nops);
+				t1 = now_ns();
+				for (uint32_t k = 0; k < t->slots; k++)
+					free(ptrs[k]);
+			} else {
+				nta = make_nta(v == V_NTA_TREE ? NTA_F_TREE_LOOKUP :
+					       v == V_NTA_NOCACHE ? NTA_F_NO_CACHE : 0, jumbo);
+				run_nta(nta, t, 0, t->warm);
+				t0 = now_ns();
+				fails = run_nta(nta, t, t->warm, t->nops);
+				t1 = now_ns();
+				if (v == V_NTA) {
+					struct nta_stats st = { .sz = sizeof(st) };
+
+					nta_get_stats(nta, &st);
+					meta = st.metadata_bytes;
+					if (nta_check(nta))
+						fails++;
+				}
+				nta_destroy(nta);
+			}
+			if (fails) {
+				fprintf(stderr, "%s on %s: %lu failed operations\n", vname[v], t->name,
+					fails);
+				exit(1);
+			}
+			ns[v][r] = (t1 - t0) / (double)t->packets;
+		}
+		for (int v = 0; v < NV; v++)
+			ratio[v][r] = ns[v][r] / ns[V_STACK][r];
+	}
+	printf("%s\n", t->name);
+	for (int v = 0; v < NV; v++)
+		printf("  %-16s %7.1f ns/packet  %5.2fx stack\n", vname[v], median(ns[v], rounds),
+		       median(ratio[v], rounds));
+	printf("  nta metadata after the trace: %llu bytes, %.2f%% of the area\n",
+	       (unsigned long long)meta, 100.0 * (double)meta / AREA);
+	free(s.frames);
+}
+
+/* Does trace (ii) with `slots` packets in flight run without a failed alloc? */
+static int sustains(uint32_t slots, unsigned long packets, uint64_t *meta)
+{
+	struct trace t = { .name = "max" };
+	struct nta *nta = make_nta(0, 0);
+	unsigned long fails;
+	struct nta_stats st = { .sz = sizeof(st) };
+
+	gen(&t, 2, slots, packets);
+	fails = run_nta(nta, &t, 0, t.nops);
+	nta_get_stats(nta, &st);
+	*meta = st.metadata_bytes;
+	nta_destroy(nta);
+	free(t.ops);
+	return fails == 0;
+}
+
+int main(int argc, char **argv)
+{
+	int rounds = argc > 1 ? atoi(argv[1]) : 7;
+	unsigned long packets = argc > 2 ? strtoul(argv[2], NULL, 0) : 1000000;
+	struct trace t1 = { .name = "(i) fixed 2048-byte frames, 4096 in flight, FIFO" };
+	struct trace t2 = { .name = "(ii) engine: 2048 fill, trim to IMIX, hold (4096 in flight), free" };
+	struct trace t3 = { .name = "(iii) random sizes 64..9000, 1024 in flight (stack: 16 KiB frames)" };
+	uint32_t lo = 4096, hi = AREA / 64;
+	uint64_t meta = 0, meta_lo = 0;
+
+	if (rounds < 1 || rounds > MAXROUNDS || !packets) {
+		fprintf(stderr, "usage: bench_nta [rounds 1..%d] [packets per round]\n", MAXROUNDS);
+		return 2;
+	}
+	area = aligned_alloc(4096, AREA); /* never touched: nta only hands out offsets */
+	if (!area)
+		return 1;
+	printf("bench_nta: %d rounds of %lu packets, 64 MiB area, block 32, page 4096\n", rounds,
+	       packets);
+	gen(&t1, 1, 4096, packets);
+	bench(&t1, 0, rounds);
+	gen(&t2, 2, 4096, packets);
+	bench(&t2, 0, rounds);
+	gen(&t3, 3, 1024, packets);
+	bench(&t3, 1, rounds);
+	/* largest in-flight count for trace (ii): binary search, each probe running
+	 * 4 x in-flight packets past the warm-up */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+
+		if (sustains(mid, 4ul * mid, &meta))
+			lo = mid, meta_lo = meta;
+		else
+			hi = mid - 1;
+	}
+	printf("largest in flight on trace (ii), 64 MiB area: nta %u, stack %llu (%.2fx); "
+	       "nta metadata there %llu bytes, %.2f%% of the area\n",
+	       lo, AREA / 2048, lo / (double)(AREA / 2048), (unsigned long long)meta_lo,
+	       100.0 * (double)meta_lo / AREA);
+	free(area);
+	free(t1.ops);
+	free(t2.ops);
+	free(t3.ops);
+	return 0;
+}
