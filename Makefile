@@ -152,7 +152,7 @@ $(B)/tests/unit/test_nta%: tests/unit/test_nta%.c $(HDRS) $(B)/libnta.a
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libnta.a -lpthread -lm
 
 # Traffic tools and packet tests need only the packet code (and libbpf).
-$(B)/tests/tools/%: tests/tools/%.c $(HDRS) $(B)/user/pkt.o
+$(B)/tests/tools/%: tests/tools/%.c $(HDRS) $(B)/user/pkt.o $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/user/pkt.o $(LDLIBS)
