@@ -12,6 +12,7 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -62,7 +63,8 @@ static int parse_u64(const char *s, uint64_t *v)
 	char *end;
 	unsigned long long x;
 
-	if (!s || !*s || *s == '-')
+	/* strtoull would skip blanks and take a sign: " -1" is not 2^64 - 1. */
+	if (!s || !isdigit((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
 	x = strtoull(s, &end, 0);
@@ -103,7 +105,8 @@ int ntad_parse_size(const char *s, uint64_t *v)
 	unsigned long long x;
 	unsigned int shift = 0;
 
-	if (!s || !*s || *s == '-')
+	/* strtoull would skip blanks and take a sign: " -1" is not 2^64 - 1. */
+	if (!s || !isdigit((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
 	x = strtoull(s, &end, 10);
