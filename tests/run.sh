@@ -87,9 +87,12 @@ if [ "$fuzz_seconds" -gt 0 ]; then
 		work=$build/fuzz-corpus/$name
 		mkdir -p "$work"
 		# New inputs go to the scratch corpus in the build tree; the committed
-		# corpus is read only, so a run never dirties the work tree.
+		# corpus is read only, so a run never dirties the work tree. libFuzzer
+		# exits 77 on a crash by default, which here means "skipped": say 1.
+		# Crash inputs land in the build tree too.
 		run "fuzz/$name" $((fuzz_seconds + 60)) "$f" -max_total_time="$fuzz_seconds" \
-			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$work" \
+			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			-error_exitcode=1 -timeout_exitcode=1 -artifact_prefix="$work/" "$work" \
 			$([ -d "$corpus" ] && echo "$corpus")
 	done
 fi
