@@ -16,7 +16,9 @@ run() {
 	shift 3
 	log "$name"
 	rm -f "$TEST_TMP/cap.pcap"
-	bg_b CAP tcpdump -i "$PEER" -nn -U -c "$n" -w "$TEST_TMP/cap.pcap" udp port 9
+	# -B: a 64 MiB capture buffer holds a whole run (at most 12000 frames of up
+	# to 1514 bytes), so a busy machine cannot make tcpdump drop frames.
+	bg_b CAP tcpdump -i "$PEER" -nn -U -B 65536 -c "$n" -w "$TEST_TMP/cap.pcap" udp port 9
 	for _ in $(seq 100); do
 		grep -q "listening on" "$TEST_TMP/CAP.log" && break
 		sleep 0.05
