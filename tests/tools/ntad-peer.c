@@ -7,6 +7,7 @@
  *   ntad-peer recv -i IF [-n COUNT] [--timeout MS] [--start-seq S]
  *   ntad-peer echo -i IF -n COUNT [sizes] [addresses] [--expect-swapped-macs]
  *                  [--timeout MS] [--window N]
+ *   ntad-peer raw -i IF -n COUNT --kind KIND [addresses] [--rate PPS]
  *
  * It speaks AF_PACKET, deliberately not AF_XDP: the tests check ntad's AF_XDP
  * path, so the other end must not share its bugs. Frames are user/pkt.h test
@@ -29,6 +30,14 @@
  * without -n: up to the highest seen). Exit 0 iff invalid, dup and lost are
  * all 0 and (with -n) every expected frame arrived; 1 otherwise; 2 for bad
  * usage. SIGINT/SIGTERM end the run early, still with the summary.
+ *
+ * raw sends malformed and unusual frames for robustness tests (see
+ * raw_frame()): runt (14..59 bytes), trunc (a test frame cut inside its IPv4
+ * or UDP header), bad-ip-len (IHL and total/UDP lengths that lie), vlan and
+ * qinq (a valid test frame behind one or two tags), arp, ipv6 (UDP over IPv6),
+ * max (valid test frames of exactly MTU + 14 bytes) or mixed (all of them in
+ * turn). Only max frames pass ntad_pkt_verify; all others fail it. The frames
+ * are derived from their index, so a run is reproducible.
  *
  * echo keeps at most --window frames in flight (default 64) so that the veth
  * rings between the peer and ntad never overflow: a loss then means ntad lost
@@ -62,7 +71,13 @@
 #define MAX_SEQ_SPAN (1u << 26) /* recv without -n tracks this many numbers at most */
 #define MAX_REPORTS 10     /* invalid frames described on stderr */
 
-enum mode { MODE_SEND, MODE_RECV, MODE_ECHO };
+enum mode { MODE_SEND, MODE_RECV, MODE_ECHO, MODE_RAW };
+
+enum raw_kind { RAW_RUNT, RAW_TRUNC, RAW_BAD_IP_LEN, RAW_VLAN, RAW_QINQ, RAW_ARP, RAW_IPV6,
+		RAW_MAX, RAW_MIXED, RAW_NR };
+static const char *const raw_names[RAW_NR] = {
+	"runt", "trunc", "bad-ip-len", "vlan", "qinq", "arp", "ipv6", "max", "mixed",
+};
 
 struct opts {
 	enum mode mode;
@@ -79,6 +94,8 @@ struct opts {
 	int timeout_ms;
 	bool expect_swapped;
 	unsigned window;
+	enum raw_kind kind;
+	bool have_kind;
 };
 
 struct stats {
@@ -121,6 +138,8 @@ static void usage(FILE *f)
 		"       ntad-peer recv -i IF [-n COUNT] [--timeout MS] [--start-seq S]\n"
 		"       ntad-peer echo -i IF -n COUNT [sizes and addresses as send]\n"
 		"                 [--expect-swapped-macs] [--timeout MS] [--window N]\n"
+		"       ntad-peer raw -i IF -n COUNT --kind runt|trunc|bad-ip-len|vlan|qinq|\n"
+		"                 arp|ipv6|max|mixed [addresses] [--rate PPS]\n"
 		"Frame sizes are Ethernet lengths without FCS, %d..%d (default 64).\n"
 		"Defaults: src MAC of IF, dst MAC ff:ff:ff:ff:ff:ff (echo with\n"
 		"--expect-swapped-macs needs --dst-mac), 10.77.0.2:9 -> 10.77.0.1:9,\n"
@@ -171,7 +190,7 @@ static bool parse_size(const char *s, uint32_t *out)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_SIZE = 256, O_IMIX, O_SIZES, O_SRC_MAC, O_DST_MAC, O_SRC_IP, O_DST_IP,
-	       O_SPORT, O_DPORT, O_RATE, O_START, O_TIMEOUT, O_SWAPPED, O_WINDOW };
+	       O_SPORT, O_DPORT, O_RATE, O_START, O_TIMEOUT, O_SWAPPED, O_WINDOW, O_KIND };
 	static const struct option lopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
@@ -189,6 +208,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "expect-swapped-macs", no_argument, NULL, O_SWAPPED },
 		{ "window", required_argument, NULL, O_WINDOW },
+		{ "kind", required_argument, NULL, O_KIND },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -225,8 +245,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		o->mode = MODE_RECV;
 	else if (!strcmp(argv[1], "echo"))
 		o->mode = MODE_ECHO;
+	else if (!strcmp(argv[1], "raw"))
+		o->mode = MODE_RAW;
 	else
-		return bad_usage("unknown mode '%s': use send, recv or echo", argv[1]);
+		return bad_usage("unknown mode '%s': use send, recv, echo or raw", argv[1]);
 
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "i:n:h", lopts, NULL)) != -1) {
@@ -318,6 +340,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return bad_usage("--window '%s': give 1..4096 frames", optarg);
 			o->window = (unsigned)v;
 			break;
+		case O_KIND:
+			for (o->kind = 0; o->kind < RAW_NR; o->kind++)
+				if (!strcmp(optarg, raw_names[o->kind]))
+					break;
+			if (o->kind == RAW_NR)
+				return bad_usage("--kind '%s': use runt, trunc, bad-ip-len, vlan, qinq, "
+						 "arp, ipv6, max or mixed", optarg);
+			o->have_kind = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -340,8 +371,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return bad_usage("%s", "--expect-swapped-macs needs --dst-mac (the MAC of ntad's interface)");
 	if (o->mode != MODE_ECHO && (o->expect_swapped || o->window != 64))
 		return bad_usage("%s", "--expect-swapped-macs and --window are for echo");
-	if (o->mode == MODE_SEND && o->timeout_ms != 2000)
+	if ((o->mode == MODE_SEND || o->mode == MODE_RAW) && o->timeout_ms != 2000)
 		return bad_usage("%s", "--timeout is for recv and echo");
+	if ((o->mode == MODE_RAW) != o->have_kind)
+		return bad_usage("%s", "raw needs --kind, and --kind is for raw");
+	if (o->mode == MODE_RAW && (size_opts || o->start_seq))
+		return bad_usage("%s", "raw chooses its own sizes and sequence numbers");
 	return 0;
 }
 
@@ -501,7 +536,7 @@ static int open_sockets(struct peer *p)
 		fprintf(stderr, "ntad-peer: bind %s: %s\n", p->o.ifname, strerror(errno));
 		return -errno;
 	}
-	if (p->o.mode != MODE_SEND) {
+	if (p->o.mode != MODE_SEND && p->o.mode != MODE_RAW) {
 		if (setsockopt(p->rx_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0) {
 			fprintf(stderr, "ntad-peer: PACKET_IGNORE_OUTGOING: %s\n", strerror(errno));
 			return -errno;
@@ -538,6 +573,119 @@ static int check_sizes(const struct peer *p)
 	return 0;
 }
 
+/* ---- raw frames ---------------------------------------------------------- */
+
+static uint32_t mix32(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return (uint32_t)x;
+}
+
+static void put16be(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Test frame of len bytes behind `tags` VLAN tags (802.1ad outer for two). */
+static uint32_t tagged(struct peer *p, uint64_t i, uint8_t *buf, unsigned tags)
+{
+	uint32_t len = 64 + mix32(i) % (1500 - 64 - 4 * tags + 1);
+
+	ntad_pkt_build(buf + 4 * tags, len, &p->o.pp, (uint32_t)i);
+	memmove(buf, buf + 4 * tags, 12); /* MACs in front of the tags */
+	for (unsigned t = 0; t < tags; t++) {
+		uint8_t *tag = buf + 12 + 4 * t;
+
+		put16be(tag, t == 0 && tags == 2 ? 0x88a8 : 0x8100);
+		put16be(tag + 2, (uint16_t)(1 + (i + t) % 4094)); /* TCI: VID 1..4094 */
+	}
+	return len + 4 * tags;
+}
+
+/*
+ * Frame i of --kind into buf; returns its length. None of these but max is a
+ * valid ntad test frame. Every kind stays within the MTU.
+ */
+static uint32_t raw_frame(struct peer *p, uint64_t i, uint8_t *buf)
+{
+	enum raw_kind k = p->o.kind == RAW_MIXED ? (enum raw_kind)(i % RAW_MIXED) : p->o.kind;
+	uint32_t r = mix32(i), len;
+
+	switch (k) {
+	case RAW_RUNT:
+		/* An Ethernet header claiming IPv4, then 0..45 bytes of noise:
+		 * shorter than the 60-byte minimum, shorter than our headers. */
+		len = 14 + r % 46;
+		ntad_pkt_build(buf, 64, &p->o.pp, (uint32_t)i);
+		for (uint32_t b = 14; b < len; b++)
+			buf[b] = (uint8_t)mix32(i * 131 + b);
+		return len;
+	case RAW_TRUNC:
+		/* A test frame cut inside the IPv4 (15..33) or UDP (34..41) header. */
+		ntad_pkt_build(buf, 64, &p->o.pp, (uint32_t)i);
+		return 15 + r % 27;
+	case RAW_BAD_IP_LEN: {
+		static const uint16_t tot[] = { 0, 19, 20, 28, 1500, 65535 };
+		static const uint8_t ihl[] = { 0x40, 0x44, 0x45, 0x4f, 0x46 };
+
+		len = 60 + r % (1514 - 60 + 1);
+		ntad_pkt_build(buf, len, &p->o.pp, (uint32_t)i);
+		buf[14] = ihl[(r >> 8) % 5];
+		put16be(buf + 16, tot[(r >> 12) % 6]);
+		put16be(buf + 38, (uint16_t)(r >> 16)); /* UDP length */
+		if (buf[14] == 0x45 && ((r >> 12) % 6) == 4 && len == 1514)
+			put16be(buf + 16, 1); /* never the true length by chance */
+		return len;
+	}
+	case RAW_VLAN:
+		return tagged(p, i, buf, 1);
+	case RAW_QINQ:
+		return tagged(p, i, buf, 2);
+	case RAW_ARP: {
+		static const uint8_t arp[] = { 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01 };
+
+		len = 60;
+		memset(buf, 0, len);
+		memcpy(buf, p->o.pp.dst_mac, 6);
+		memcpy(buf + 6, p->o.pp.src_mac, 6);
+		put16be(buf + 12, 0x0806);
+		memcpy(buf + 14, arp, sizeof(arp));
+		memcpy(buf + 22, p->o.pp.src_mac, 6);
+		memcpy(buf + 28, &p->o.pp.src_ip, 4);
+		memcpy(buf + 38, &p->o.pp.dst_ip, 4);
+		return len;
+	}
+	case RAW_IPV6:
+		/* IPv6 + UDP to port 9, payload noise; 62..1514 bytes. */
+		len = 62 + r % (1514 - 62 + 1);
+		memcpy(buf, p->o.pp.dst_mac, 6);
+		memcpy(buf + 6, p->o.pp.src_mac, 6);
+		put16be(buf + 12, 0x86dd);
+		memset(buf + 14, 0, 40);
+		buf[14] = 0x60;
+		put16be(buf + 18, (uint16_t)(len - 54));
+		buf[20] = 17;  /* next header: UDP */
+		buf[21] = 64;
+		buf[22] = 0xfe; buf[23] = 0x80; buf[37] = 2;  /* fe80::2 -> fe80::1 */
+		buf[38] = 0xfe; buf[39] = 0x80; buf[53] = 1;
+		put16be(buf + 54, 9);
+		put16be(buf + 56, 9);
+		put16be(buf + 58, (uint16_t)(len - 54));
+		put16be(buf + 60, 0);
+		for (uint32_t b = 62; b < len; b++)
+			buf[b] = (uint8_t)(b ^ i);
+		return len;
+	case RAW_MAX:
+	default:
+		len = p->mtu + 14 > NTAD_PKT_MAX_LEN ? NTAD_PKT_MAX_LEN : p->mtu + 14;
+		ntad_pkt_build(buf, len, &p->o.pp, (uint32_t)i);
+		return len;
+	}
+}
+
 /* ---- send and receive --------------------------------------------------- */
 
 /*
@@ -570,9 +718,14 @@ static uint64_t send_frames(struct peer *p, uint64_t first, uint64_t n, uint64_t
 		}
 		for (unsigned j = 0; j < k; j++) {
 			uint64_t rel = first + done + j;
-			uint32_t len = frame_len(&p->o, rel);
+			uint32_t len;
 
-			ntad_pkt_build(p->txbuf[j], len, &p->o.pp, (uint32_t)(p->o.start_seq + rel));
+			if (p->o.mode == MODE_RAW) {
+				len = raw_frame(p, rel, p->txbuf[j]);
+			} else {
+				len = frame_len(&p->o, rel);
+				ntad_pkt_build(p->txbuf[j], len, &p->o.pp, (uint32_t)(p->o.start_seq + rel));
+			}
 			iov[j] = (struct iovec){ p->txbuf[j], len };
 			msgs[j] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[j], .msg_iovlen = 1 } };
 		}
@@ -723,6 +876,7 @@ int main(int argc, char **argv)
 
 	switch (p.o.mode) {
 	case MODE_SEND:
+	case MODE_RAW:
 		rc = run_send(&p);
 		break;
 	case MODE_RECV:
@@ -733,7 +887,7 @@ int main(int argc, char **argv)
 		break;
 	}
 
-	if (p.o.mode == MODE_SEND) {
+	if (p.o.mode == MODE_SEND || p.o.mode == MODE_RAW) {
 		expected = 0;
 	} else {
 		expected = p.o.have_count ? p.o.count : p.seen.max_rel;
@@ -748,7 +902,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)p.st.lost);
 	if (rc)
 		rc = 1;
-	else if (p.o.mode == MODE_SEND)
+	else if (p.o.mode == MODE_SEND || p.o.mode == MODE_RAW)
 		rc = p.st.sent == p.o.count ? 0 : 1;
 	else
 		rc = p.st.invalid || p.st.dup || p.st.lost ? 1 : 0;
