@@ -91,13 +91,24 @@ struct nta {
 	struct nta_tree tree;
 	/* LIFO front cache of cache_len regions (nta.c) */
 	uint32_t cache_len, cache_blocks, cache_shift;
+	uint64_t cache_limit;   /* frees below it may take the fast path to the
+	                         * cache: zone 0's size, 0 without a cache or with
+	                         * NTA_F_TREE_LOOKUP (which must look every page up)
+	                         * or when a chunk spans more than one bitmap word */
+	uint64_t cache_word;    /* the low cache_blocks bits (all for >= 64) */
 	uint64_t *cache_bits;   /* bit per cache_len chunk of zone 0: held by the cache */
 	uint64_t *mag;          /* offsets, LIFO */
 	uint32_t mag_n, mag_cap;
-	/* accounting */
+	/* accounting. The order matters: no two counters one call updates are
+	 * adjacent, or gcc merges the two updates into one 16-byte load and store,
+	 * and the next call's 8-byte store to half of it cannot be forwarded to that
+	 * load (a ~15-cycle stall per call, measured: 2048-byte free+alloc went
+	 * from ~17 to ~5 ns with this order). */
+	uint64_t allocs;
+	uint64_t failures;
 	uint64_t used_blocks;   /* allocated to callers (not the cache) */
-	uint64_t allocs, frees, failures;
 	uint64_t meta_fixed;
+	uint64_t frees;
 };
 
 #include "bitmap.h"

@@ -157,6 +157,9 @@ struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts)
 		nta->cache_blocks = cache_len >> nta->block_shift;
 		nta->cache_shift = log2u(cache_len);
 		nta->mag_cap = cache_size;
+		nta->cache_word = nta_bm_mask(0, nta->cache_blocks < 64 ? nta->cache_blocks : 64);
+		nta->cache_limit = (flags & NTA_F_TREE_LOOKUP) || nta->cache_blocks > 64 ?
+				   0 : nta->zone[0].size;
 		nta->cache_bits = calloc(((normal >> nta->cache_shift) + 63) / 64, 8);
 		nta->mag = malloc(sizeof(*nta->mag) * cache_size);
 		if (!nta->cache_bits || !nta->mag)
@@ -328,13 +331,15 @@ static inline uint64_t cache_pop(struct nta *nta)
 	return off;
 }
 
-int nta_alloc(struct nta *nta, uint32_t len, uint64_t *off)
+/* Everything but the cache pop; out of line so that the fast path in nta_alloc
+ * stays a leaf that saves no registers. */
+static __attribute__((noinline)) int alloc_slow(struct nta *nta, uint32_t len, uint64_t *off)
 {
 	struct nta_zone *z;
 	uint32_t nb;
 	int err;
 
-	if (!nta || !off || blocks_of(nta, len, &nb))
+	if (blocks_of(nta, len, &nb))
 		return -EINVAL;
 	if (nb == nta->cache_blocks && nta->mag_n) {
 		*off = cache_pop(nta);
@@ -355,6 +360,21 @@ done:
 	nta->used_blocks += nb;
 	nta->allocs++;
 	return 0;
+}
+
+int nta_alloc(struct nta *nta, uint32_t len, uint64_t *off)
+{
+	if (!nta || !off)
+		return -EINVAL;
+	/* the fill ring's refill: a pop, no block arithmetic beyond one compare
+	 * (a len in (cache_len - block_size, cache_len] rounds to cache_blocks) */
+	if (len <= nta->cache_len && len + nta->block_size > nta->cache_len && nta->mag_n) {
+		*off = cache_pop(nta);
+		nta->used_blocks += nta->cache_blocks;
+		nta->allocs++;
+		return 0;
+	}
+	return alloc_slow(nta, len, off);
 }
 
 int nta_alloc_bulk(struct nta *nta, uint32_t len, uint64_t *offs, unsigned int n)
@@ -424,14 +444,13 @@ static inline int locate(const struct nta *nta, uint64_t off, uint32_t nb,
 	return 0;
 }
 
-int nta_free(struct nta *nta, uint64_t off, uint32_t len)
+/* Everything but the fast path to the cache (see nta_free), out of line. */
+static __attribute__((noinline)) int free_slow(struct nta *nta, uint64_t off, uint32_t len)
 {
 	struct nta_zone *z;
 	uint32_t p, b, nb;
 	int err;
 
-	if (!nta || !len)
-		return -EINVAL;
 	nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
 	err = locate(nta, off, nb, &z, &p, &b);
 	if (err)
@@ -459,6 +478,36 @@ done:
 	nta->used_blocks -= nb;
 	nta->frees++;
 	return 0;
+}
+
+int nta_free(struct nta *nta, uint64_t off, uint32_t len)
+{
+	if (!nta || !len)
+		return -EINVAL;
+	/* fast path to the cache: an aligned cache_len region of zone 0 with room in
+	 * the magazine; the same checks as free_slow (allocated in the bitmap, not
+	 * already the cache's), with the page found by shifting */
+	if (off < nta->cache_limit && !(off & (nta->cache_len - 1)) &&
+	    len <= nta->cache_len && len + nta->block_size > nta->cache_len &&
+	    nta->mag_n < nta->mag_cap) {
+		const struct nta_zone *z = &nta->zone[0];
+		uint64_t c = off >> nta->cache_shift;
+		uint64_t *cw = &nta->cache_bits[c >> 6];
+		uint32_t p = (uint32_t)(off >> z->page_shift);
+		uint32_t b = (uint32_t)((off & ((1ULL << z->page_shift) - 1)) >> nta->block_shift);
+		/* cache_limit != 0 implies cache_blocks <= 64: the aligned chunk's bits
+		 * are cache_blocks bits of one word, no loop */
+		uint64_t bm = z->bits[(size_t)p * z->words + (b >> 6)] >> (b & 63);
+
+		if (((*cw >> (c & 63)) & 1) || (~bm & nta->cache_word) != 0)
+			return -EINVAL;
+		*cw |= 1ULL << (c & 63);
+		nta->mag[nta->mag_n++] = off;
+		nta->used_blocks -= nta->cache_blocks;
+		nta->frees++;
+		return 0;
+	}
+	return free_slow(nta, off, len);
 }
 
 int nta_free_bulk(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_t len)

@@ -18,7 +18,9 @@
  * per-round ratios to the stack. Then the largest number of packets in flight a
  * 64 MiB area sustains on trace (ii) without an allocation failure (the stack:
  * 32768), and nta's metadata as a share of the area.
- * Usage: bench_nta [rounds] [packets per round]
+ * Usage: bench_nta [rounds] [packets per round] [traces, e.g. "12" or "m"]
+ * (the third argument picks traces 1, 2, 3 and m, the in-flight search; for
+ * profiling one trace at a time; default all).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -306,6 +308,7 @@ int main(int argc, char **argv)
 	struct trace t3 = { .name = "(iii) random sizes 64..9000, 1024 in flight (stack: 16 KiB frames)" };
 	uint32_t lo = 4096, hi = AREA / 64;
 	uint64_t meta = 0, meta_lo = 0;
+	const char *which = argc > 3 ? argv[3] : "123m";
 
 	if (rounds < 1 || rounds > MAXROUNDS || !packets) {
 		fprintf(stderr, "usage: bench_nta [rounds 1..%d] [packets per round]\n", MAXROUNDS);
@@ -316,12 +319,20 @@ int main(int argc, char **argv)
 		return 1;
 	printf("bench_nta: %d rounds of %lu packets, 64 MiB area, block 32, page 4096\n", rounds,
 	       packets);
-	gen(&t1, 1, 4096, packets);
-	bench(&t1, 0, rounds);
-	gen(&t2, 2, 4096, packets);
-	bench(&t2, 0, rounds);
-	gen(&t3, 3, 1024, packets);
-	bench(&t3, 1, rounds);
+	if (strchr(which, '1')) {
+		gen(&t1, 1, 4096, packets);
+		bench(&t1, 0, rounds);
+	}
+	if (strchr(which, '2')) {
+		gen(&t2, 2, 4096, packets);
+		bench(&t2, 0, rounds);
+	}
+	if (strchr(which, '3')) {
+		gen(&t3, 3, 1024, packets);
+		bench(&t3, 1, rounds);
+	}
+	if (!strchr(which, 'm'))
+		goto out;
 	/* largest in-flight count for trace (ii): binary search, each probe running
 	 * 4 x in-flight packets past the warm-up */
 	while (lo < hi) {
@@ -336,6 +347,7 @@ int main(int argc, char **argv)
 	       "nta metadata there %llu bytes, %.2f%% of the area\n",
 	       lo, AREA / 2048, lo / (double)(AREA / 2048), (unsigned long long)meta_lo,
 	       100.0 * (double)meta_lo / AREA);
+out:
 	free(area);
 	free(t1.ops);
 	free(t2.ops);

@@ -249,6 +249,43 @@ static void test_bulk_and_cache(void)
 	nta_destroy(nta);
 }
 
+/* The inline fast paths of nta_free/nta_alloc for cache_len regions do the same
+ * checks as the general path: a free of a half-free chunk, a double free, a
+ * length that rounds to the chunk, an unaligned chunk, a full magazine. */
+static void test_cache_fast_path(void)
+{
+	NTA_OPTS(o, .cache_size = 2);
+	struct nta *nta = nta_create(area, 64 * 1024, &o);
+	uint64_t a, b, c, d;
+
+	CHECK(nta && nta_alloc(nta, 2048, &a) == 0 && nta_alloc(nta, 2048, &b) == 0);
+	CHECK(nta && nta_alloc(nta, 2048, &c) == 0 && nta_alloc(nta, 2048, &d) == 0);
+	CHECK(a % 2048 == 0 && b % 2048 == 0 && c % 2048 == 0 && d % 2048 == 0);
+	CHECK(nta_free(nta, a + 1024, 1024) == 0);
+	CHECK(nta_free(nta, a, 2048) == -EINVAL);   /* half of it is free already */
+	CHECK(nta_free(nta, a, 1024) == 0);
+	CHECK(nta_free(nta, b, 2048 - 31) == 0);    /* rounds to the chunk: cached */
+	CHECK(stats(nta).bytes_cached == 2048);
+	CHECK(nta_free(nta, b, 2048) == -EINVAL);   /* double free */
+	CHECK(nta_alloc(nta, 2048 - 31, &a) == 0 && a == b); /* popped */
+	CHECK(nta_free(nta, c, 2048) == 0 && nta_free(nta, d, 2048) == 0);
+	CHECK(nta_free(nta, a, 2048) == 0);         /* magazine full: to the lists */
+	CHECK(stats(nta).bytes_cached == 4096 && stats(nta).bytes_in_use == 0);
+	CHECK(nta_check(nta) == 0);
+	nta_destroy(nta);
+
+	/* cache_len 4096 = 128 blocks spans two bitmap words: the general path */
+	NTA_OPTS(o2, .cache_len = 4096);
+	nta = nta_create(area, 64 * 1024, &o2);
+	CHECK(nta && nta_alloc(nta, 4096, &a) == 0 && nta_free(nta, a + 2048, 32) == 0);
+	CHECK(nta_free(nta, a, 4096) == -EINVAL);
+	CHECK(nta_free(nta, a + 2048, 32) == -EINVAL);
+	CHECK(nta_alloc(nta, 32, &b) == 0 && b == a + 2048);
+	CHECK(nta_free(nta, a, 4096) == 0 && stats(nta).bytes_cached == 4096);
+	CHECK(nta_free(nta, a, 4096) == -EINVAL && nta_check(nta) == 0);
+	nta_destroy(nta);
+}
+
 static void test_tree_lookup_mode(void)
 {
 	NTA_OPTS(o, .flags = NTA_F_TREE_LOOKUP, .jumbo_size = 32768);
@@ -330,6 +367,7 @@ int main(void)
 	test_invalid_free();
 	test_jumbo();
 	test_bulk_and_cache();
+	test_cache_fast_path();
 	test_tree_lookup_mode();
 	test_check_catches();
 	test_stats_and_budget();
