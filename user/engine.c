@@ -31,6 +31,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -339,6 +340,27 @@ static void wait_for_work(struct ntad_engine *e, int timeout_ms)
 	(void)poll(p, n, timeout_ms);
 }
 
+/*
+ * When its interface is unregistered (device deleted, or its namespace gone)
+ * the kernel unbinds the socket, sets SO_ERROR to ENETDOWN and never delivers
+ * to it again; poll() does not report it. Checked on the clock tick, so ntad
+ * stops with a message instead of idling on an interface that no longer exists.
+ */
+static bool sock_failed(struct ntad_engine *e)
+{
+	for (unsigned int i = 0; i < e->nr_socks; i++) {
+		socklen_t len = sizeof(e->sock_error);
+
+		if (!getsockopt(e->socks[i]->fd, SOL_SOCKET, SO_ERROR, &e->sock_error, &len) &&
+		    e->sock_error) {
+			e->error_sock = i;
+			return true;
+		}
+	}
+	e->sock_error = 0;
+	return false;
+}
+
 static bool ctl_readable(const struct ntad_engine *e)
 {
 	struct pollfd p = { .fd = e->ctl_fd, .events = POLLIN };
@@ -411,6 +433,8 @@ int ntad_engine_run(struct ntad_engine *e)
 				e->stop_signal = true;
 				break;
 			}
+			if (sock_failed(e))
+				break;
 			if (e->o->duration > 0 && now - e->start >= e->o->duration)
 				break;
 			if (next_report && now >= next_report) {

@@ -51,6 +51,8 @@ struct ntad_engine {
 	uint64_t *addrs;         /* scratch for fill allocations */
 	int ctl_fd;              /* readable: stop (main's signalfd); -1: none */
 	bool stop_signal;        /* stopped because ctl_fd became readable */
+	int sock_error;          /* stopped on this SO_ERROR (ENETDOWN: interface removed) */
+	unsigned int error_sock; /* ... of socks[error_sock] */
 	ntad_tick_fn tick;
 	void *tick_arg;
 	double start;

@@ -353,7 +353,7 @@ static int teardown(struct ntad_ctx *x, bool ran)
 		r.kernel_held_at_exit = e->kernel_held_at_exit;
 		r.tx_lost_at_exit = e->tx_lost_at_exit;
 		r.bind_mode = x->socks[0].zerocopy ? "zerocopy" : "copy";
-		r.stop_reason = e->stop_signal ? "signal" :
+		r.stop_reason = e->stop_signal ? "signal" : e->sock_error ? "error" :
 				(x->o.count && (e->c.rx_packets >= x->o.count || e->seq >= x->o.count)) ? "count" :
 				"duration";
 		ntad_report_print(stdout, &r, x->o.json);
@@ -444,7 +444,12 @@ int main(int argc, char **argv)
 	x->engine.tick = on_tick;
 	x->engine.tick_arg = x;
 	ntad_engine_run(&x->engine);
+	if (x->engine.sock_error)
+		die_msg("%s: socket error (%s): the interface is gone; stopping",
+			x->engine.error_sock ? x->o.out_ifname : x->o.ifname, strerror(x->engine.sock_error));
 	ret = teardown(x, true);
+	if (!ret && x->engine.sock_error)
+		ret = 1;
 	close(x->sigfd);
 	return ret;
 }
