@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nta_mt.h - a thread-safe front for one nta shared by several threads.
+ *
+ * One struct nta_mt wraps one struct nta behind a mutex. Each thread that
+ * allocates or frees gets its own struct nta_mt_cache: a LIFO magazine of
+ * regions of the hot size (the UMEM chunk, what fill rings take and rxdrop
+ * gives back) and a short list of pending frees of other sizes (trims, copy-
+ * break blocks). The common alloc and free of the hot size touch only the
+ * caller's cache: no lock, no shared cache line. The lock is taken when a
+ * magazine runs empty (refill of `batch` regions with one nta_alloc_bulk), when
+ * it overflows (the oldest `batch` regions go back), when the pending list is
+ * full (flushed in one go), and for allocations of other sizes (straight to
+ * nta under the lock, after flushing the pending frees).
+ *
+ * Ownership: nta_mt does not own the nta (nor the area): the caller creates the
+ * nta, wraps it, and destroys it after nta_mt_destroy(). While an nta_mt wraps
+ * it, the nta is touched only through nta_mt. A cache is used by one thread at
+ * a time (hand-over between threads needs the caller's own synchronisation,
+ * e.g. pthread_join); a free may name a region another thread allocated, since
+ * nta's state is global once under the lock.
+ *
+ * Accounting: regions in magazines and pending frees stay allocated in nta's
+ * bitmaps (nta_check() sees them as in use); nta_mt_get_stats() reports them
+ * as parked, apart from what callers hold. nta_mt_cache_drain() returns a
+ * cache's parked regions to nta; after every cache is drained (or destroyed),
+ * bytes in use by nta are exactly the bytes callers hold.
+ *
+ * Errors: a free of the hot size is trusted (kept in the magazine unchecked);
+ * other frees are checked when flushed. A bad free therefore shows up later:
+ * as a failed flush, counted in nta_mt_cache_stats.free_errors and returned by
+ * nta_mt_cache_drain() as -EINVAL. NTA_DEBUG builds also look for a region
+ * freed twice into the same magazine.
+ */
+#ifndef NTA_MT_H
+#define NTA_MT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nta.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nta_mt;
+struct nta_mt_cache;
+
+struct nta_mt_opts {
+	size_t sz;          /* sizeof(struct nta_mt_opts) */
+	uint32_t hot_len;   /* size kept in magazines; 0: 2048 */
+	uint32_t batch;     /* regions per refill or overflow; magazines hold
+	                     * 2 * batch; 0: 64 */
+	uint32_t pending;   /* other frees queued before a flush; 0: 32;
+	                     * 1: every such free takes the lock at once */
+};
+
+#define NTA_MT_OPTS(NAME, ...)                                                 \
+	struct nta_mt_opts NAME = { .sz = sizeof(struct nta_mt_opts), __VA_ARGS__ }
+
+/* Wrap nta (not owned). NULL and errno (EINVAL, ENOMEM) on failure. */
+struct nta_mt *nta_mt_create(struct nta *nta, const struct nta_mt_opts *opts);
+
+/* Drain and destroy every cache still attached, then free the wrapper (never
+ * the nta). No thread may use the front any more. Accepts NULL. */
+void nta_mt_destroy(struct nta_mt *mt);
+
+/* A cache for one thread. NULL and errno on failure. */
+struct nta_mt_cache *nta_mt_cache_create(struct nta_mt *mt);
+
+/* Drain the cache and detach it. Accepts NULL. */
+void nta_mt_cache_destroy(struct nta_mt_cache *c);
+
+/* As nta_alloc / nta_alloc_bulk / nta_free, through the thread's cache. */
+int nta_mt_alloc(struct nta_mt_cache *c, uint32_t len, uint64_t *off);
+int nta_mt_alloc_bulk(struct nta_mt_cache *c, uint32_t len, uint64_t *offs, unsigned int n);
+int nta_mt_free(struct nta_mt_cache *c, uint64_t off, uint32_t len);
+
+/* Give every parked region of the cache back to nta. Returns 0, or -EINVAL
+ * when a free queued since the last drain was refused by nta. */
+int nta_mt_cache_drain(struct nta_mt_cache *c);
+
+/* nta_check() under the lock, plus the front's own bookkeeping. With workers
+ * running it checks a moment in time; with them stopped, everything. */
+int nta_mt_check(struct nta_mt *mt);
+
+struct nta_mt_cache_stats {
+	uint64_t allocs, frees;       /* calls through this cache */
+	uint64_t fast_allocs;         /* served from the magazine, no lock */
+	uint64_t fast_frees;          /* kept in the magazine or pending, no lock */
+	uint64_t locks;               /* times this cache took the lock */
+	uint64_t free_errors;         /* queued frees nta refused */
+	uint64_t parked_bytes;        /* magazine + pending, now */
+};
+
+/* The owner's counters; from another thread, a recent value of each. */
+void nta_mt_cache_get_stats(const struct nta_mt_cache *c, struct nta_mt_cache_stats *st);
+
+struct nta_mt_stats {
+	size_t sz;                    /* sizeof(struct nta_mt_stats) */
+	struct nta_stats nta;         /* the wrapped nta's, read under the lock */
+	uint64_t bytes_in_use;        /* held by callers: nta's in use - parked */
+	uint64_t bytes_parked;        /* in caches (allocated in the bitmaps) */
+	uint64_t caches;              /* attached caches */
+	uint64_t locks;               /* lock acquisitions, all caches */
+};
+
+int nta_mt_get_stats(struct nta_mt *mt, struct nta_mt_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NTA_MT_H */
