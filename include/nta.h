@@ -98,6 +98,19 @@ int nta_alloc_bulk(struct nta *nta, uint32_t len, uint64_t *offs, unsigned int n
  */
 int nta_free(struct nta *nta, uint64_t off, uint32_t len);
 
+/*
+ * Trim: free every block of [off, off + len) outside the kept range [keep_off,
+ * keep_off + keep_len), both rounded to blocks as nta_free rounds them, with one
+ * page lookup and one validation (what ntad does to a received frame: drop the
+ * headroom and the unused tail). Same as nta_free(head) + nta_free(tail), but
+ * all or nothing: -EINVAL without any change when keep_len is 0, the kept range
+ * is not block-aligned or not inside [off, off + len), or [off, off + len) is
+ * not a valid nta_free range (every block allocated, one page, not the cache's);
+ * -ENOMEM, again without change, as nta_free. Nothing goes to the front cache.
+ * Counted as one free in nta_stats. Added later; existing calls are unchanged.
+ */
+int nta_trim(struct nta *nta, uint64_t off, uint32_t len, uint64_t keep_off, uint32_t keep_len);
+
 /* Free n whole allocations of len bytes each; stops at and returns the first error. */
 int nta_free_bulk(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_t len);
 

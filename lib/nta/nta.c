@@ -510,6 +510,54 @@ int nta_free(struct nta *nta, uint64_t off, uint32_t len)
 	return free_slow(nta, off, len);
 }
 
+int nta_trim(struct nta *nta, uint64_t off, uint32_t len, uint64_t keep_off, uint32_t keep_len)
+{
+	struct nta_zone *z;
+	uint32_t p, b, nb, kb, ke;
+	int err;
+
+	if (!nta || !len || !keep_len || keep_off < off ||
+	    keep_off + keep_len > off + (uint64_t)len || (keep_off & (nta->block_size - 1)))
+		return -EINVAL;
+	nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
+	err = locate(nta, off, nb, &z, &p, &b);
+	if (err)
+		return err;
+	/* the kept blocks, as nta_free would round them, relative to the page */
+	kb = b + (uint32_t)((keep_off - off) >> nta->block_shift);
+	ke = kb + (uint32_t)(((uint64_t)keep_len + nta->block_size - 1) >> nta->block_shift);
+	if (ke > b + nb || !nta_bm_all_set(z->bits + (size_t)p * z->words, b, nb))
+		return -EINVAL;
+	if (nta->cache_bits && z == &nta->zone[0]) {
+		uint64_t c0 = off >> nta->cache_shift;
+		uint64_t c1 = (off + ((uint64_t)nb << nta->block_shift) - 1) >> nta->cache_shift;
+
+		/* at most page_size / cache_len bits, within one page's chunks */
+		if (nta_bm_any_set(nta->cache_bits, (uint32_t)c0, (uint32_t)(c1 - c0 + 1)))
+			return -EINVAL;
+	}
+	/*
+	 * The tail first: its run starts at ke (block ke - 1 is kept, so it has no
+	 * left neighbour) and is the only step that can fail (-ENOMEM for a region
+	 * table), before any change. When there is a head, ke >= 2, so the tail's
+	 * run holds the page's table and the head's release cannot need a new one.
+	 */
+	if (ke < b + nb) {
+		err = zone_release(z, p, ke, b + nb - ke);
+		if (err)
+			return err;
+	}
+	if (kb > b) {
+		err = zone_release(z, p, b, kb - b);
+		nta_assert(!err || ke == b + nb);
+		if (err)
+			return err;
+	}
+	nta->used_blocks -= nb - (ke - kb);
+	nta->frees++;
+	return 0;
+}
+
 int nta_free_bulk(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_t len)
 {
 	if (n && !offs)

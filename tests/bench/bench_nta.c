@@ -123,15 +123,27 @@ static double now_ns(void)
 static uint64_t offs[1 << 20];
 static void *ptrs[1 << 20];
 
-/* Run ops [from, to) on nta; returns allocation failures. */
-static unsigned long run_nta(struct nta *nta, const struct trace *t, size_t from, size_t to)
+/* Run ops [from, to) on nta; returns allocation failures. With trim, a head
+ * trim followed by a tail trim of the same packet is one nta_trim call keeping
+ * what lies between them. */
+static unsigned long run_nta(struct nta *nta, const struct trace *t, size_t from, size_t to,
+			     int trim)
 {
 	unsigned long fails = 0;
 
 	for (size_t i = from; i < to; i++) {
 		const struct op *o = &t->ops[i];
 
-		if (o->kind == OP_ALLOC) {
+		if (trim && o->kind == OP_TRIM && i + 1 < to && o[1].kind == OP_TRIM &&
+		    o[1].slot == o->slot) {
+			uint64_t base = offs[o->slot];
+			uint32_t keep = o->rel + o->len;
+
+			if (nta_trim(nta, base + o->rel, o[1].rel + o[1].len - o->rel, base + keep,
+				     o[1].rel - keep))
+				fails++;
+			i++;
+		} else if (o->kind == OP_ALLOC) {
 			if (nta_alloc(nta, o->len, &offs[o->slot]))
 				fails++;
 		} else if (nta_free(nta, offs[o->slot] + o->rel, o->len)) {
@@ -206,8 +218,9 @@ static double median(double *v, int n)
 
 static void *area;
 
-enum { V_STACK, V_NTA, V_NTA_TREE, V_NTA_NOCACHE, V_MALLOC, NV };
-static const char *vname[NV] = { "stack", "nta", "nta tree lookup", "nta no cache", "malloc" };
+enum { V_STACK, V_NTA, V_NTA_TRIM, V_NTA_TREE, V_NTA_NOCACHE, V_MALLOC, NV };
+static const char *vname[NV] = { "stack", "nta", "nta + nta_trim", "nta tree lookup", "nta no cache",
+				   "malloc" };
 
 static struct nta *make_nta(uint32_t flags, int jumbo)
 {
@@ -249,9 +262,9 @@ static void bench(struct trace *t, int jumbo, int rounds)
 			} else {
 				nta = make_nta(v == V_NTA_TREE ? NTA_F_TREE_LOOKUP :
 					       v == V_NTA_NOCACHE ? NTA_F_NO_CACHE : 0, jumbo);
-				run_nta(nta, t, 0, t->warm);
+				run_nta(nta, t, 0, t->warm, v == V_NTA_TRIM);
 				t0 = now_ns();
-				fails = run_nta(nta, t, t->warm, t->nops);
+				fails = run_nta(nta, t, t->warm, t->nops, v == V_NTA_TRIM);
 				t1 = now_ns();
 				if (v == V_NTA) {
 					struct nta_stats st = { .sz = sizeof(st) };
@@ -291,7 +304,7 @@ static int sustains(uint32_t slots, unsigned long packets, uint64_t *meta)
 	struct nta_stats st = { .sz = sizeof(st) };
 
 	gen(&t, 2, slots, packets);
-	fails = run_nta(nta, &t, 0, t.nops);
+	fails = run_nta(nta, &t, 0, t.nops, 0);
 	nta_get_stats(nta, &st);
 	*meta = st.metadata_bytes;
 	nta_destroy(nta);

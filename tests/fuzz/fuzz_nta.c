@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memset(owner, 0, sizeof(owner));
 	while (i + 5 <= size) {
-		uint8_t op = data[i] % 5;
+		uint8_t op = data[i] % 6;
 		uint32_t a = data[i + 1] | (uint32_t)data[i + 2] << 8;
 		uint32_t b = data[i + 3] | (uint32_t)data[i + 4] << 8;
 		uint64_t off, offs[8];
@@ -159,6 +159,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			set_owner(r->off + h, (len + block - 1) / block * block, 0);
 			*r = recs[--nrecs];
+			break;
+		}
+		case 5: { /* nta_trim of a live record (arbitrary kept range): the model
+			   * predicts the result */
+			struct rec *r;
+			uint32_t kl, ko, rl, kbl;
+			int ok;
+
+			if (!nrecs)
+				break;
+			r = &recs[a % nrecs];
+			ko = (a >> 8) % (r->len + 1) / 8 * 8 + ((b >> 15) & 1) * 4;
+			kl = b % (r->len + 1);
+			rl = (r->len + block - 1) / block * block;
+			kbl = (kl + block - 1) / block * block;
+			ok = owned(r->off, rl, MIN_BLOCK) && kl && ko % block == 0 &&
+			     ko + kl <= r->len && ko + kbl <= rl;
+			err = nta_trim(nta, r->off, r->len, r->off + ko, kl);
+			if (ok ? err != 0 : err != -EINVAL)
+				abort();
+			if (ok) {
+				set_owner(r->off, ko, 0);
+				set_owner(r->off + ko + kbl, rl - ko - kbl, 0);
+				*r = recs[--nrecs]; /* the kept part stays owned, unrecorded */
+			}
 			break;
 		}
 		default: { /* free_bulk of up to 8 live cache-sized records */

@@ -286,6 +286,43 @@ static void test_cache_fast_path(void)
 	nta_destroy(nta);
 }
 
+/* nta_trim: the same result as two nta_free calls, all or nothing on errors. */
+static void test_trim_call(void)
+{
+	struct nta *nta = nta_create(area, 64 * 1024, NULL);
+	NTA_OPTS(o, .flags = NTA_F_TREE_LOOKUP | NTA_F_NO_CACHE);
+	struct nta *ref = nta_create(area, 64 * 1024, &o);
+	uint64_t a, b, c;
+
+	CHECK(nta && ref && nta_alloc(nta, 2048, &a) == 0 && nta_alloc(ref, 2048, &b) == 0);
+	CHECK(a == b && nta_alloc(nta, 2048, &c) == 0 && nta_alloc(ref, 2048, &c) == 0);
+	/* bad calls change nothing */
+	CHECK(nta_trim(nta, a, 2048, a + 256, 0) == -EINVAL);        /* nothing kept */
+	CHECK(nta_trim(nta, a, 2048, a + 250, 64) == -EINVAL);       /* unaligned keep */
+	CHECK(nta_trim(nta, a, 2048, a + 2016, 64) == -EINVAL);      /* keep outside */
+	CHECK(nta_trim(nta, a, 1024, a + 1000 - 8, 40) == -EINVAL);  /* rounds outside */
+	CHECK(nta_trim(nta, a + 8, 64, a + 8, 8) == -EINVAL);        /* unaligned off */
+	CHECK(nta_trim(nta, a + 2048, 4096, a + 2048, 32) == -EINVAL); /* crosses a page */
+	CHECK(stats(nta).bytes_in_use == 4096 && nta_check(nta) == 0);
+	/* head and tail: same bitmaps and stats as the two frees */
+	CHECK(nta_trim(nta, a, 2048, a + 256, 100) == 0);
+	CHECK(nta_free(ref, a, 256) == 0 && nta_free(ref, a + 256 + 128, 2048 - 384) == 0);
+	CHECK(stats(nta).bytes_in_use == 2048 + 128 && stats(ref).bytes_in_use == 2048 + 128);
+	CHECK(stats(nta).free_regions == stats(ref).free_regions);
+	CHECK(memcmp(nta->zone[0].bits, ref->zone[0].bits, 16 * 16) == 0);
+	CHECK(nta_trim(nta, a, 2048, a + 256, 100) == -EINVAL);      /* already trimmed */
+	/* only a head, only a tail, nothing; then the kept parts go */
+	CHECK(nta_trim(nta, c, 2048, c + 1024, 1024) == 0);
+	CHECK(nta_trim(nta, c + 1024, 1024, c + 1024, 32) == 0);
+	CHECK(nta_trim(nta, c + 1024, 32, c + 1024, 32) == 0);
+	CHECK(stats(nta).bytes_in_use == 128 + 32);
+	CHECK(nta_free(nta, c + 1024, 32) == 0 && nta_free(nta, a + 256, 128) == 0);
+	CHECK(stats(nta).bytes_in_use == 0 && stats(nta).free_regions == 16);
+	CHECK(nta_check(nta) == 0 && nta_check(ref) == 0);
+	nta_destroy(nta);
+	nta_destroy(ref);
+}
+
 static void test_tree_lookup_mode(void)
 {
 	NTA_OPTS(o, .flags = NTA_F_TREE_LOOKUP, .jumbo_size = 32768);
@@ -368,6 +405,7 @@ int main(void)
 	test_jumbo();
 	test_bulk_and_cache();
 	test_cache_fast_path();
+	test_trim_call();
 	test_tree_lookup_mode();
 	test_check_catches();
 	test_stats_and_budget();

@@ -211,8 +211,28 @@ static void do_free(struct nta *nta)
 {
 	unsigned int i = rnd_below(nrecs);
 	struct rec r = recs[i];
-	uint32_t kind = rnd_below(4), h, t;
+	uint32_t kind = rnd_below(5), h, t;
 	int err;
+
+	if (kind == 4 && r.nb > 1) { /* nta_trim: keep [h, nb - t), at least a block */
+		uint32_t mid;
+
+		h = rnd_below(r.nb);
+		t = rnd_below(r.nb - h);
+		mid = r.nb - h - t;
+		unfill(r.off, h);
+		unfill(r.off + (uint64_t)(h + mid) * BLOCK, t);
+		err = nta_trim(nta, r.off, r.nb * BLOCK, r.off + (uint64_t)h * BLOCK,
+			       mid * BLOCK - rnd_below(BLOCK));
+		if (err)
+			FAIL("trim 0x%llx+%u to [%u, +%u): %d", (unsigned long long)r.off, r.nb, h,
+			     mid, err);
+		recs[i].off += (uint64_t)h * BLOCK;
+		recs[i].nb = mid;
+		return;
+	}
+	if (kind == 4)
+		kind = 0;
 
 	h = kind == 1 || kind == 3 ? rnd_below(r.nb) : 0;
 	t = kind == 2 || kind == 3 ? rnd_below(r.nb - h) : 0;
