@@ -77,7 +77,7 @@ DEPS_STAMP := $(B)/.deps-installed
 FUZZ_SECONDS ?= 20
 
 .PHONY: all help deps lib bpf tests fuzz-build check check-unit check-net check-fuzz \
-	fuzz bench bench-nta demo install clean
+	fuzz bench bench-nta demo soak install clean
 
 all: lib bpf $(B)/ntad tests
 
@@ -91,6 +91,7 @@ help:
 	@echo '  fuzz        each fuzz target for 10 minutes'
 	@echo '  bench       packet benchmarks over veth (root); bench-nta: allocator only'
 	@echo '  demo        ntad on a veth pair it creates and removes (root)'
+	@echo '  soak        l2fwd for 10 min or 10^8 packets, all accounted (root; SOAK_ARGS=--duration 60)'
 	@echo '  install     PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)'
 	@echo '  clean'
 
@@ -213,6 +214,10 @@ bench: all
 
 demo: all
 	$(Q)scripts/demo.sh --build $(B)
+
+SOAK_ARGS ?=
+soak: all
+	$(Q)scripts/soak.sh --build $(B) $(SOAK_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib \
