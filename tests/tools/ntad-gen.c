@@ -18,11 +18,14 @@
  * frames are dropped in veth without the generator being told: what arrives is
  * always counted at the receiver; "sent" is what the program ran on.
  *
- * One test run sends one frame size (the kernel copies the template into its
- * pages once per run), so IMIX alternates templates per run in the 12-step
- * cycle of ntad_pkt_imix_len() (64, 576, 1500 bytes, 7:4:1). --rate is best
- * effort: runs are cut into slices of about a millisecond and the loop sleeps
- * until the schedule catches up. Sequence numbers continue across runs.
+ * A test run costs a page-pool setup and teardown in the kernel, which sleeps
+ * (about 25 ms per run measured here), so runs are long: up to 2^22 frames, cut
+ * short by SIGALRM at the deadline (a live run stops on a pending signal). An
+ * interval thread reads the program's sequence counter through the skeleton's
+ * mmap instead of interrupting the run. IMIX is done by the program (1500-byte
+ * template cut per frame to ntad_pkt_imix_len(seq): 64, 576, 1500 bytes, 7:4:1).
+ * --rate is best effort and coarse: bursts of a tenth of a second's frames, then
+ * a sleep until the schedule catches up. Sequence numbers continue across runs.
  *
  * count attaches the counting XDP_DROP program to IF (bpf_link: gone with the
  * process) and reports what arrives: all frames, those with the pkt.h magic, and
@@ -40,6 +43,7 @@
 #include <limits.h>
 #include <math.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,6 +54,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,7 +85,7 @@ struct gen_count {
 #define GEN_MAX_CPUS 64
 #define OFF_PATTERN (NTAD_PKT_HDR_LEN + 16)
 #define IMIX_STEPS 12
-#define DEF_SLICE 4096   /* frames per test run at full speed */
+#define MAX_SLICE (1u << 22) /* frames per test run at full speed: about 1 s */
 
 _Static_assert(sizeof(struct gen_count) == 64, "one cache line per CPU, as in the program");
 
@@ -108,11 +113,9 @@ struct gen_ctx {
 	struct ntad_gen_bpf *skel;
 	struct bpf_link *link;
 	int ifindex;
-	/* one template per size: the fixed size, or the three IMIX sizes */
-	uint8_t *tmpl[3];
-	uint32_t tmpl_len[3];
-	uint64_t tmpl_psum[3];
-	unsigned int nr_tmpl;
+	uint8_t *tmpl;        /* the fixed size, or 1500 bytes for IMIX */
+	uint32_t tmpl_len;
+	double t0;
 };
 
 static volatile sig_atomic_t stop;
@@ -121,6 +124,12 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	stop = 1; /* the deadline: also interrupts a test run under way */
 }
 
 static void usage(FILE *f)
@@ -373,26 +382,22 @@ static uint64_t pattern_sum(const uint8_t *f, uint32_t len)
 	return sum;
 }
 
-static int add_template(struct gen_ctx *g, uint32_t len)
+/* Pattern sum of the template cut to len, as the program adds it. */
+static uint64_t cut_sum(const struct gen_ctx *g, uint32_t len)
 {
-	unsigned int i = g->nr_tmpl;
-
-	g->tmpl[i] = calloc(1, len);
-	if (!g->tmpl[i])
-		return -ENOMEM;
-	if (ntad_pkt_build(g->tmpl[i], len, &g->o.pp, 0) != len)
-		return -EINVAL;
-	g->tmpl_len[i] = len;
-	g->tmpl_psum[i] = pattern_sum(g->tmpl[i], len);
-	g->nr_tmpl++;
-	return 0;
+	return pattern_sum(g->tmpl, len < g->tmpl_len ? len : g->tmpl_len);
 }
 
-static int template_of(const struct gen_ctx *g, uint32_t len)
+static int make_template(struct gen_ctx *g)
 {
-	for (unsigned int i = 0; i < g->nr_tmpl; i++)
-		if (g->tmpl_len[i] == len)
-			return (int)i;
+	uint32_t len = g->o.imix ? 1500 : g->o.size;
+
+	g->tmpl = calloc(1, len);
+	if (!g->tmpl)
+		return -ENOMEM;
+	if (ntad_pkt_build(g->tmpl, len, &g->o.pp, 0) != len)
+		return -EINVAL;
+	g->tmpl_len = len;
 	return 0;
 }
 
@@ -430,11 +435,19 @@ static int open_skel(struct gen_ctx *g)
 		return -1;
 	}
 	g->skel->rodata->full_payload = g->o.full_payload;
+	g->skel->rodata->imix = g->o.imix;
+	for (int i = 0; i < IMIX_STEPS; i++)
+		g->skel->rodata->imix_cycle[i] = (uint16_t)ntad_pkt_imix_len((uint64_t)i);
 	err = ntad_gen_bpf__load(g->skel);
 	if (err) {
 		fprintf(stderr, "ntad-gen: loading the BPF programs: %s (needs root/CAP_BPF)\n",
 			strerror(-err));
 		return -1;
+	}
+	if (g->tmpl) {
+		for (int i = 0; i < IMIX_STEPS; i++)
+			g->skel->bss->pattern_sums[i] =
+				cut_sum(g, g->o.imix ? ntad_pkt_imix_len((uint64_t)i) : g->tmpl_len);
 	}
 	return 0;
 }
@@ -444,66 +457,96 @@ static uint32_t read_seq(const struct gen_ctx *g)
 	return __atomic_load_n(&g->skel->bss->next_seq, __ATOMIC_RELAXED);
 }
 
-/* One live test run of n frames of template t. Returns frames run, or -errno. */
-static int64_t run_slice(struct gen_ctx *g, unsigned int t, uint32_t n)
+/* One live test run of up to n frames. Returns frames run, or -errno. */
+static int64_t run_slice(struct gen_ctx *g, uint32_t n)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		    .data_in = g->tmpl[t],
-		    .data_size_in = g->tmpl_len[t],
+		    .data_in = g->tmpl,
+		    .data_size_in = g->tmpl_len,
 		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
 		    .repeat = n,
 		    .batch_size = g->o.batch);
-	struct xdp_md ctx = { .data_end = g->tmpl_len[t], .ingress_ifindex = (uint32_t)g->ifindex };
+	struct xdp_md ctx = { .data_end = g->tmpl_len, .ingress_ifindex = (uint32_t)g->ifindex };
 	uint32_t before = read_seq(g);
 	int err;
 
 	opts.ctx_in = &ctx;
 	opts.ctx_size_in = sizeof(ctx);
-	g->skel->bss->pattern_sum = g->tmpl_psum[t];
 	err = bpf_prog_test_run_opts(bpf_program__fd(g->skel->progs.ntad_gen), &opts);
 	if (err && errno != EINTR)
 		return -errno;
 	return (uint32_t)(read_seq(g) - before);
 }
 
+/* The interval lines of send: the program's counter, read through the mmap. */
+static void *send_reporter(void *arg)
+{
+	struct gen_ctx *g = arg;
+	uint32_t last = g->o.start_seq;
+	double next = g->t0 + g->o.interval;
+
+	while (!stop) {
+		double now = now_s();
+		uint32_t seq;
+
+		if (now < next) {
+			struct timespec ts = { 0, 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		seq = read_seq(g);
+		printf("t=%.3f sent=%u pps=%.0f\n", now - g->t0, seq - g->o.start_seq,
+		       (double)(seq - last) / g->o.interval);
+		fflush(stdout);
+		last = seq;
+		next += g->o.interval;
+	}
+	return NULL;
+}
+
 static int cmd_send(struct gen_ctx *g)
 {
 	const struct gen_opts *o = &g->o;
-	uint64_t sent = 0, bytes = 0, last_sent = 0;
-	double t0, now, next_report, deadline;
-	uint32_t slice = DEF_SLICE;
-	uint64_t step = 0;
+	uint64_t sent = 0, bytes = 0;
+	uint32_t seq0;
+	double now;
+	pthread_t reporter;
+	bool have_reporter = false;
 	char size[16];
 	int err;
 
 	if (!o->have_src_mac && if_mac(o->ifname, g->o.pp.src_mac))
 		fprintf(stderr, "ntad-gen: %s: no MAC address read; using the default source MAC\n", o->ifname);
-	if (o->imix) {
-		err = add_template(g, 64) ?: add_template(g, 576) ?: add_template(g, 1500);
-	} else {
-		err = add_template(g, o->size);
-	}
+	err = make_template(g);
 	if (err) {
-		fprintf(stderr, "ntad-gen: building the frame templates: %s\n", strerror(-err));
+		fprintf(stderr, "ntad-gen: building the frame template: %s\n", strerror(-err));
 		return 1;
 	}
 	if (open_skel(g))
 		return 1;
 	g->skel->bss->next_seq = o->start_seq;
-	/* With a rate, slices of about 1 ms keep the schedule smooth. */
-	if (o->rate)
-		slice = (uint32_t)(o->rate / 1000 ? (o->rate / 1000 < DEF_SLICE ? o->rate / 1000 : DEF_SLICE) : 1);
-	/* IMIX: one run per cycle step, each a twelfth of the frames of a full cycle. */
-	if (o->imix && slice >= IMIX_STEPS * 64)
-		slice /= 4;
 
-	t0 = now_s();
-	next_report = o->interval > 0 ? t0 + o->interval : INFINITY;
-	deadline = o->duration > 0 ? t0 + o->duration : INFINITY;
+	g->t0 = now_s();
+	if (o->duration > 0) {
+		struct itimerval it = { { 0, 0 }, { (time_t)o->duration,
+			(suseconds_t)((o->duration - (double)(time_t)o->duration) * 1e6) } };
+
+		if (!it.it_value.tv_sec && !it.it_value.tv_usec)
+			it.it_value.tv_usec = 1;
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
+	if (o->interval > 0) {
+		sigset_t all, old;
+
+		/* Signals stay with the main thread, the one in the test run. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		have_reporter = !pthread_create(&reporter, NULL, send_reporter, g);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	while (!stop) {
-		uint32_t len = o->imix ? ntad_pkt_imix_len(step) : o->size;
-		unsigned int t = (unsigned int)template_of(g, len);
-		uint32_t n = slice;
+		uint32_t n = MAX_SLICE;
 		int64_t ran;
 
 		if (o->count) {
@@ -512,12 +555,10 @@ static int cmd_send(struct gen_ctx *g)
 			if (o->count - sent < n)
 				n = (uint32_t)(o->count - sent);
 		}
-		now = now_s();
-		if (now >= deadline)
-			break;
 		if (o->rate) {
-			double due = t0 + (double)sent / (double)o->rate;
+			double due = g->t0 + (double)sent / (double)o->rate;
 
+			now = now_s();
 			if (due > now) {
 				struct timespec ts;
 				double d = due - now;
@@ -527,27 +568,32 @@ static int cmd_send(struct gen_ctx *g)
 				nanosleep(&ts, NULL);
 				continue;
 			}
+			if (o->rate / 10 + 1 < n)
+				n = (uint32_t)(o->rate / 10 + 1);
 		}
-		ran = run_slice(g, t, n);
+		seq0 = read_seq(g);
+		ran = run_slice(g, n);
 		if (ran < 0) {
+			stop = 1;
 			fprintf(stderr, "ntad-gen: BPF_PROG_RUN on %s: %s%s\n", o->ifname, strerror((int)-ran),
 				ran == -EOPNOTSUPP || ran == -EINVAL ?
 				" (live frames need kernel 5.18+ and an XDP-capable interface)" : "");
-			return 1;
+			err = 1;
+			break;
 		}
 		sent += (uint64_t)ran;
-		bytes += (uint64_t)ran * len;
-		step++;
-		if (now_s() >= next_report) {
-			now = now_s();
-			printf("t=%.3f sent=%" PRIu64 " pps=%.0f\n", now - t0, sent,
-			       (double)(sent - last_sent) / o->interval);
-			fflush(stdout);
-			last_sent = sent;
-			next_report += o->interval;
+		if (o->imix) {
+			for (uint32_t i = 0; i < IMIX_STEPS && i < ran; i++)
+				bytes += ntad_pkt_imix_len((uint64_t)(seq0 + i)) *
+					 (((uint64_t)ran - i + IMIX_STEPS - 1) / IMIX_STEPS);
+		} else {
+			bytes += (uint64_t)ran * o->size;
 		}
 	}
-	now = now_s() - t0;
+	now = now_s() - g->t0;
+	stop = 1;
+	if (have_reporter)
+		pthread_join(reporter, NULL);
 	if (o->imix)
 		snprintf(size, sizeof(size), "imix");
 	else
@@ -555,7 +601,7 @@ static int cmd_send(struct gen_ctx *g)
 	printf("sent=%" PRIu64 " bytes=%" PRIu64 " elapsed=%.3f pps=%.0f size=%s payload=%s cpu=%d next_seq=%u\n",
 	       sent, bytes, now, now > 0 ? (double)sent / now : 0, size,
 	       o->full_payload ? "full" : "seq", sched_getcpu(), read_seq(g));
-	return 0;
+	return err ? 1 : 0;
 }
 
 static void sum_counts(const struct gen_ctx *g, struct gen_count *s)
@@ -624,45 +670,46 @@ static int cmd_count(struct gen_ctx *g)
 /*
  * Non-live test runs return the program's output, so every size and a spread
  * of sequence numbers can be checked against pkt.c, the receivers' reference.
+ * g->tmpl is the template of the run (len bytes, or 1500 for IMIX).
  */
-static int selftest_one(struct gen_ctx *g, uint32_t len, uint32_t seq, bool full)
+static int selftest_one(struct gen_ctx *g, uint32_t seq)
 {
-	static uint8_t in[GEN_MAX_LEN], out[GEN_MAX_LEN], want[GEN_MAX_LEN];
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len,
+	static uint8_t out[GEN_MAX_LEN], want[GEN_MAX_LEN];
+	uint32_t len = g->o.imix ? ntad_pkt_imix_len(seq) : g->tmpl_len;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = g->tmpl, .data_size_in = g->tmpl_len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+	const char *what = g->o.full_payload ? "full" : "seq";
 	uint32_t got_seq = ~seq;
 	int err;
 
-	ntad_pkt_build(in, len, &g->o.pp, 0);
 	ntad_pkt_build(want, len, &g->o.pp, seq);
 	g->skel->bss->next_seq = seq;
-	g->skel->bss->pattern_sum = pattern_sum(in, len);
 	err = bpf_prog_test_run_opts(bpf_program__fd(g->skel->progs.ntad_gen), &opts);
 	if (err) {
 		fprintf(stderr, "ntad-gen: selftest: BPF_PROG_RUN: %s\n", strerror(errno));
 		return -1;
 	}
 	if (opts.retval != XDP_TX || opts.data_size_out != len) {
-		fprintf(stderr, "ntad-gen: selftest: len %u: verdict %u, %u bytes out\n", len,
-			opts.retval, opts.data_size_out);
+		fprintf(stderr, "ntad-gen: selftest: %s%s len %u seq %u: verdict %u, %u bytes out\n", what,
+			g->o.imix ? " imix" : "", len, seq, opts.retval, opts.data_size_out);
 		return -1;
 	}
-	if (full) {
+	if (g->o.full_payload) {
 		err = ntad_pkt_verify(out, len, &got_seq);
 		if (err || got_seq != seq || memcmp(out, want, len)) {
-			fprintf(stderr, "ntad-gen: selftest: full len %u seq %u: %s, seq %u, %s\n", len, seq,
-				ntad_pkt_strerror(err), got_seq,
+			fprintf(stderr, "ntad-gen: selftest: full%s len %u seq %u: %s, seq %u, %s\n",
+				g->o.imix ? " imix" : "", len, seq, ntad_pkt_strerror(err), got_seq,
 				memcmp(out, want, len) ? "differs from ntad_pkt_build" : "same bytes");
 			return -1;
 		}
 		return 0;
 	}
 	/*
-	 * seq payload: headers and seq as ntad_pkt_build writes them, pattern and
-	 * payload checksum those of seq 0; the UDP checksum must still be valid,
-	 * which ntad_pkt_verify checks last, after the payload that seq mode keeps.
+	 * seq payload: headers, lengths and seq as ntad_pkt_build writes them,
+	 * pattern and payload checksum those of the template (seq 0); the UDP
+	 * checksum must still be valid over what was sent.
 	 */
-	memcpy(want + OFF_PATTERN - 4, in + OFF_PATTERN - 4, len - (OFF_PATTERN - 4));
+	memcpy(want + OFF_PATTERN - 4, g->tmpl + OFF_PATTERN - 4, len - (OFF_PATTERN - 4));
 	memcpy(want + 40, out + 40, 2); /* UDP checksum: checked below */
 	err = memcmp(out, want, len);
 	if (!err) {
@@ -680,35 +727,63 @@ static int selftest_one(struct gen_ctx *g, uint32_t len, uint32_t seq, bool full
 		err = sum != 0xffff;
 	}
 	if (err) {
-		fprintf(stderr, "ntad-gen: selftest: seq payload len %u seq %u: headers or UDP checksum wrong\n",
-			len, seq);
+		fprintf(stderr, "ntad-gen: selftest: seq%s len %u seq %u: headers or UDP checksum wrong\n",
+			g->o.imix ? " imix" : "", len, seq);
 		return -1;
 	}
 	return 0;
 }
 
-static int cmd_selftest(struct gen_ctx *g)
+/*
+ * Load the program once for the payload mode in g->o, then check a spread of
+ * seqs on every fixed size (only the template changes) and on IMIX (imix is a
+ * load-time constant: a second load).
+ */
+static int selftest_mode(struct gen_ctx *g, unsigned int *checked)
 {
-	static const uint32_t seqs[] = { 0, 1, 2, 255, 256, 65535, 65536, 0x7fffffff, 0xfffffffe, 0xffffffff };
-	unsigned int checked = 0;
+	static const uint32_t seqs[] = { 0, 1, 2, 11, 12, 255, 256, 65535, 65536, 0x7fffffff,
+					 0xfffffff3, 0xfffffffe, 0xffffffff };
+	int rc = 0;
 
-	for (int full = 1; full >= 0; full--) {
-		g->o.full_payload = full;
-		if (open_skel(g))
-			return 1;
-		for (uint32_t len = NTAD_PKT_MIN_LEN; len <= GEN_MAX_LEN; len++) {
-			for (unsigned int i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
-				uint32_t seq = seqs[i] + len * 7919u * (i == 3);
+	for (int imix = 0; imix <= 1 && !rc; imix++) {
+		uint32_t lo = imix ? 1500 : NTAD_PKT_MIN_LEN, hi = imix ? 1500 : GEN_MAX_LEN;
 
-				if (selftest_one(g, len, seq, full))
-					return 1;
-				checked++;
-			}
+		g->o.imix = imix;
+		g->o.size = lo;
+		free(g->tmpl);
+		g->tmpl = NULL;
+		if (make_template(g) || open_skel(g))
+			return -1;
+		for (uint32_t len = lo; len <= hi && !rc; len++) {
+			free(g->tmpl);
+			g->o.size = len;
+			if (make_template(g))
+				return -1;
+			for (int i = 0; i < IMIX_STEPS; i++)
+				g->skel->bss->pattern_sums[i] =
+					cut_sum(g, imix ? ntad_pkt_imix_len((uint64_t)i) : len);
+			for (unsigned int i = 0; i < sizeof(seqs) / sizeof(seqs[0]) && !rc; i++, (*checked)++)
+				rc = selftest_one(g, seqs[i]);
+			for (uint32_t s = 1000; s < 1000 + 3 * IMIX_STEPS && imix && !rc; s++, (*checked)++)
+				rc = selftest_one(g, s);
 		}
 		ntad_gen_bpf__destroy(g->skel);
 		g->skel = NULL;
 	}
-	printf("selftest=ok frames=%u sizes=%d..%d\n", checked, NTAD_PKT_MIN_LEN, GEN_MAX_LEN);
+	return rc;
+}
+
+static int cmd_selftest(struct gen_ctx *g)
+{
+	unsigned int checked = 0;
+
+	for (int full = 1; full >= 0; full--) {
+		g->o.full_payload = full;
+		if (selftest_mode(g, &checked))
+			return 1;
+	}
+	printf("selftest=ok frames=%u sizes=%d..%d and imix, payloads full and seq\n", checked,
+	       NTAD_PKT_MIN_LEN, GEN_MAX_LEN);
 	return 0;
 }
 
@@ -728,6 +803,8 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal; /* no SA_RESTART: a test run returns on a signal */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
 
 	if (g.o.cpu >= 0) {
 		cpu_set_t set;
@@ -759,7 +836,6 @@ int main(int argc, char **argv)
 	}
 	bpf_link__destroy(g.link);
 	ntad_gen_bpf__destroy(g.skel);
-	for (unsigned int i = 0; i < g.nr_tmpl; i++)
-		free(g.tmpl[i]);
+	free(g.tmpl);
 	return rc;
 }

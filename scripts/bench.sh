@@ -1,0 +1,430 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# bench.sh - the packet benchmarks of ntad in one run (make bench).
+#
+# One veth pair: DEV in namespace A is where ntad (or the baseline) runs, PEER in
+# namespace B is where traffic comes from and goes back to. Traffic comes from
+# tests/tools/ntad-gen (XDP live frames, XDP_TX out of PEER into DEV), because
+# an AF_XDP or AF_PACKET sender stops near 1 Mpps on veth, below what ntad
+# rxdrop takes. What ntad sends back (l2fwd) or sends (txonly) is counted on
+# PEER by ntad-gen count, an XDP_DROP counter, which also gives PEER the NAPI
+# veth needs to receive it.
+#
+# Cases, per frame size (64, IMIX, 1500):
+#   xdp-drop       ntad-gen count on DEV: the XDP_DROP ceiling of the pair (and
+#                  of the generator), what AF_XDP can approach
+#   rxdrop/POOL    ntad -m rxdrop --pool POOL, measured by ntad's rx_pps
+#   l2fwd/POOL     ntad -m l2fwd, measured by what comes back to PEER
+#   txonly/POOL    ntad -m txonly (no generator), measured on PEER
+#   xsk-drop/-tx   xdp-bench xsk-drop / xsk-tx on DEV, only where a working
+#                  xdp-bench with those commands is installed
+# POOL is nta and fixed. Runs alternate: every repetition runs every case once,
+# in the same order, so slow drift on the machine (other jobs, thermal) touches
+# both pools alike instead of favouring whichever ran first.
+#
+# A run's figure is the median of its interval rates (0.5 s), leaving out the
+# intervals before traffic started, the first and last interval with traffic
+# (partial), and after it stopped. A case's figure is the median of its runs,
+# with min, max and the spread (max - min) / median. The headline is nta/fixed
+# per mode and size. CPUs: the generator on --gen-cpu (and with it the receiving
+# veth's XDP and the AF_XDP copy, which run in softirq on the sender's CPU,
+# docs/PLATFORM.md), ntad on --ntad-cpu.
+#
+# Output: progress lines, then a table; JSON in BUILD/bench/results.json (and
+# per-run logs in BUILD/bench/logs/). Exit 0 when every case produced a number,
+# 1 when some case failed (the others still run and are reported), 2 on usage.
+set -uo pipefail
+
+usage() {
+	cat <<'EOF'
+Usage: scripts/bench.sh [--build DIR] [options]
+
+  --build DIR        build tree with ntad, tests/tools/ntad-gen, bpf/ (default build)
+  --runs N           repetitions of every case (default 3, at least 1)
+  --duration SEC     traffic per run (default 5)
+  --sizes LIST       frame sizes, comma separated: 64, imix, 1500 or any 60..3072
+                     (default 64,imix,1500)
+  --cases LIST       comma separated subset of: xdp-drop, rxdrop, l2fwd, txonly,
+                     xsk-drop, xsk-tx (default: all)
+  --payload full|seq generator payload (default seq: O(1) per frame; full makes
+                     every frame pass ntad_pkt_verify but costs time at 1500 bytes)
+  --gen-cpu N        CPU of the generator (default 0)
+  --ntad-cpu N       CPU of ntad (default 1)
+  --out FILE         JSON results (default BUILD/bench/results.json)
+  --quick            --runs 1 --duration 2 (a smoke run, not for figures)
+  -h, --help         this text
+
+Needs root. Creates and removes its own namespaces and veth pair.
+EOF
+}
+
+die() { echo "bench.sh: $*" >&2; exit 2; }
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=build runs=3 duration=5 sizes=64,imix,1500 cases=xdp-drop,rxdrop,l2fwd,txonly,xsk-drop,xsk-tx
+payload=seq gen_cpu=0 ntad_cpu=1 out=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--build) [ $# -ge 2 ] || die "--build needs a value"; build=$2; shift ;;
+	--runs) [ $# -ge 2 ] || die "--runs needs a value"; runs=$2; shift ;;
+	--duration) [ $# -ge 2 ] || die "--duration needs a value"; duration=$2; shift ;;
+	--sizes) [ $# -ge 2 ] || die "--sizes needs a value"; sizes=$2; shift ;;
+	--cases) [ $# -ge 2 ] || die "--cases needs a value"; cases=$2; shift ;;
+	--payload) [ $# -ge 2 ] || die "--payload needs a value"; payload=$2; shift ;;
+	--gen-cpu) [ $# -ge 2 ] || die "--gen-cpu needs a value"; gen_cpu=$2; shift ;;
+	--ntad-cpu) [ $# -ge 2 ] || die "--ntad-cpu needs a value"; ntad_cpu=$2; shift ;;
+	--out) [ $# -ge 2 ] || die "--out needs a value"; out=$2; shift ;;
+	--quick) runs=1 duration=2 ;;
+	-h|--help) usage; exit 0 ;;
+	*) die "unknown argument '$1'; see --help" ;;
+	esac
+	shift
+done
+[[ "$runs" =~ ^[1-9][0-9]*$ ]] || die "--runs '$runs': give a positive number"
+[[ "$duration" =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v d="$duration" 'BEGIN { exit !(d >= 1 && d <= 3600) }' ||
+	die "--duration '$duration': give 1..3600 seconds"
+[[ "$payload" =~ ^(full|seq)$ ]] || die "--payload '$payload': use full or seq"
+ncpu=$(nproc)
+for c in "$gen_cpu" "$ntad_cpu"; do
+	[[ "$c" =~ ^[0-9]+$ ]] && [ "$c" -lt "$ncpu" ] || die "CPU '$c': this machine has CPUs 0..$((ncpu - 1))"
+done
+IFS=, read -r -a size_list <<<"$sizes"
+for s in "${size_list[@]}"; do
+	[ "$s" = imix ] || { [[ "$s" =~ ^[0-9]+$ ]] && [ "$s" -ge 60 ] && [ "$s" -le 3072 ]; } ||
+		die "--sizes: '$s' is not imix or a length 60..3072"
+done
+IFS=, read -r -a case_list <<<"$cases"
+for c in "${case_list[@]}"; do
+	[[ "$c" =~ ^(xdp-drop|rxdrop|l2fwd|txonly|xsk-drop|xsk-tx)$ ]] || die "--cases: unknown case '$c'"
+done
+want_case() { [[ ",$cases," == *",$1,"* ]]; }
+
+build=$(cd "$build" 2>/dev/null && pwd) || die "no build tree '$build'; run make first"
+NTAD=$build/ntad
+GEN=$build/tests/tools/ntad-gen
+for f in "$NTAD" "$GEN" "$build/bpf/xdp_pass.bpf.o"; do
+	[ -e "$f" ] || die "$f missing; run make B=${build#"$top"/} all"
+done
+[ "$(id -u)" -eq 0 ] || { echo "bench.sh: needs root (namespaces, XDP, AF_XDP); run: sudo make bench"; exit 77; }
+for t in jq taskset ip awk; do
+	command -v "$t" >/dev/null || die "'$t' not found; run scripts/install-deps.sh"
+done
+
+outdir=$build/bench
+out=${out:-$outdir/results.json}
+logdir=$outdir/logs
+mkdir -p "$logdir" "$(dirname "$out")"
+rm -f "$logdir"/*.log
+results=$outdir/runs.tsv
+: >"$results"
+
+# ---- the pair, and cleanup ---------------------------------------------------
+
+id=$(printf '%x%04x' $$ $((RANDOM)))
+NS_A=ntad-a-$id NS_B=ntad-b-$id DEV=n$id PEER=n${id}p
+SETUP_VETH=$top/scripts/setup-veth.sh
+veth_args=(--dev "$DEV" --dev-netns "$NS_A" --peer "$PEER" --netns "$NS_B")
+pids=()
+
+cleanup() {
+	local p
+	trap '' TERM INT HUP
+	for p in "${pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	"$SETUP_VETH" teardown "${veth_args[@]}" >/dev/null 2>&1 ||
+		echo "bench.sh: teardown of $DEV/$PEER failed; run: $SETUP_VETH teardown ${veth_args[*]}" >&2
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+# No XDP on PEER from setup-veth.sh: the counter attaches there when needed.
+"$SETUP_VETH" setup "${veth_args[@]}" --build "$build" --no-peer-xdp >/dev/null ||
+	die "could not create the veth pair"
+DEV_MAC=$(ip -n "$NS_A" -j link show dev "$DEV" | jq -r '.[0].address')
+
+# bg VAR LOG NS CPU CMD...: start CMD in NS pinned to CPU, PID in VAR.
+bg() {
+	local var=$1 log=$2 ns=$3 cpu=$4
+	shift 4
+	ip netns exec "$ns" taskset -c "$cpu" "$@" >"$log" 2>&1 &
+	printf -v "$var" '%s' $!
+	pids+=($!)
+}
+
+forget() {
+	local p keep=()
+	for p in "${pids[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	pids=("${keep[@]}")
+}
+
+# reap PID SECONDS: wait for PID, TERM then KILL it after SECONDS.
+reap() {
+	local pid=$1 t limit rc=0
+	limit=$(awk -v s="$2" 'BEGIN { printf "%d", s * 10 }')
+	for ((t = 0; t < limit; t++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null
+		sleep 1
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	forget "$pid"
+	return $rc
+}
+
+# wait_for LOG PATTERN SECONDS PID: until LOG has a line matching PATTERN.
+wait_for() {
+	local t limit
+	limit=$(awk -v s="$3" 'BEGIN { printf "%d", s * 20 }')
+	for ((t = 0; t < limit; t++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$4" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# Median of the interval rates on stdin (one a line) while traffic flowed: the
+# zero intervals before and after, and the partial first and last, are left out.
+active_median() {
+	awk '{ v[NR] = $1 + 0 }
+	END {
+		f = 0; l = 0
+		for (i = 1; i <= NR; i++) if (v[i] > 0) { if (!f) f = i; l = i }
+		if (!f) { print 0; exit }
+		if (l - f >= 2) { f++; l-- }
+		n = 0
+		for (i = f; i <= l; i++) {
+			x = v[i]
+			for (j = n; j > 0 && a[j] > x; j--) a[j + 1] = a[j]
+			a[j + 1] = x; n++
+		}
+		printf "%.0f\n", n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}'
+}
+
+size_args() { if [ "$1" = imix ]; then echo --imix; else echo "--size $1"; fi; }
+
+# ---- xdp-bench, where it works ------------------------------------------------
+
+xdpbench=none xdpbench_note=
+if ! command -v xdp-bench >/dev/null; then
+	xdpbench_note="xdp-bench not installed"
+else
+	probe=$logdir/xdp-bench-probe.log
+	ip netns exec "$NS_A" timeout 3 xdp-bench drop "$DEV" >"$probe" 2>&1
+	rc=$?
+	if [ $rc -ne 124 ]; then
+		xdpbench_note="xdp-bench drop fails on this kernel (exit $rc: $(grep -m1 -iE 'fail|error|unknown' "$probe" || tail -n1 "$probe")); see docs/PLATFORM.md"
+	elif ! xdp-bench xsk-drop --help >/dev/null 2>&1; then
+		xdpbench=drop
+		xdpbench_note="xdp-bench $(xdp-bench --version 2>/dev/null | head -n1) has no xsk-drop/xsk-tx commands"
+	else
+		xdpbench=full
+	fi
+	sleep 0.5 # the probe's program detaches asynchronously
+fi
+[ "$xdpbench" = none ] || [ -z "$xdpbench_note" ] || true
+echo "bench.sh: $DEV ($NS_A) <-> $PEER ($NS_B); generator ntad-gen on CPU $gen_cpu (with the receiving veth's softirq), ntad on CPU $ntad_cpu; $runs run(s) x ${duration}s per case; generator payload $payload"
+[ -n "$xdpbench_note" ] && echo "bench.sh: outside baseline skipped: $xdpbench_note"
+[ "$ncpu" -gt 2 ] || [ "$gen_cpu" != "$ntad_cpu" ] ||
+	echo "bench.sh: warning: generator and ntad share CPU $gen_cpu; figures will be far lower"
+
+# ---- one run of one case -------------------------------------------------------
+
+failures=0
+
+# record CASE SIZE RUN PPS NOTE
+record() {
+	printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$results"
+	printf '  %-16s %-5s run %s: %12s pps %s\n' "$1" "$2" "$3" "$4" "$5"
+}
+
+run_fail() {
+	failures=$((failures + 1))
+	record "$1" "$2" "$3" 0 "FAILED: $4"
+}
+
+gen_send() { # SIZE LOG: the generator on PEER for the run's duration, in the foreground
+	# shellcheck disable=SC2046
+	ip netns exec "$NS_B" taskset -c "$gen_cpu" "$GEN" send -i "$PEER" -d "$duration" \
+		$(size_args "$1") --payload "$payload" --dst-mac "$DEV_MAC" >"$2" 2>&1
+}
+
+counter_rates() { sed -n 's/^t=.* pps=\([0-9]*\)$/\1/p' "$1" | active_median; }
+
+case_xdp_drop() { # SIZE RUN
+	local log=$logdir/xdp-drop-$1-$2 cpid
+	bg cpid "$log.count.log" "$NS_A" "$ntad_cpu" "$GEN" count -i "$DEV" -I 0.5 -d "$(awk -v d="$duration" 'BEGIN { print d + 3 }')"
+	wait_for "$log.count.log" '^attached' 5 "$cpid" || { reap "$cpid" 1; run_fail xdp-drop "$1" "$2" "counter did not attach (see $log.count.log)"; return; }
+	sleep 0.5
+	gen_send "$1" "$log.gen.log" || { reap "$cpid" 1; run_fail xdp-drop "$1" "$2" "generator failed (see $log.gen.log)"; return; }
+	reap "$cpid" 5
+	record xdp-drop "$1" "$2" "$(counter_rates "$log.count.log")" "gen $(sed -n 's/.* pps=\([0-9]*\).*/\1/p' "$log.gen.log" | tail -n1)"
+}
+
+# ntad_case MODE POOL SIZE RUN
+ntad_case() {
+	local mode=$1 pool=$2 size=$3 run=$4 name=$1/$2
+	local log=$logdir/$mode-$pool-$size-$run npid cpid="" rate extra=() ntad_d
+	ntad_d=$(awk -v d="$duration" 'BEGIN { print d + 2.5 }')
+	if [ "$mode" != rxdrop ]; then
+		bg cpid "$log.count.log" "$NS_B" "$gen_cpu" "$GEN" count -i "$PEER" -I 0.5 -d "$(awk -v d="$ntad_d" 'BEGIN { print d + 1.5 }')"
+		wait_for "$log.count.log" '^attached' 5 "$cpid" || { reap "$cpid" 1; run_fail "$name" "$size" "$run" "counter on $PEER did not attach (see $log.count.log)"; return; }
+	fi
+	# shellcheck disable=SC2046
+	[ "$mode" = txonly ] && extra=($(size_args "$size") -d "$duration") || extra=(-d "$ntad_d")
+	bg npid "$log.ntad.log" "$NS_A" "$ntad_cpu" "$NTAD" -i "$DEV" -m "$mode" --pool "$pool" --json --interval 0.5 "${extra[@]}"
+	if ! wait_for "$log.ntad.log" '"type":"interval"' 10 "$npid"; then
+		reap "$npid" 2
+		[ -n "$cpid" ] && reap "$cpid" 1
+		run_fail "$name" "$size" "$run" "ntad did not start: $(grep -m1 '^ntad:' "$log.ntad.log" || tail -n1 "$log.ntad.log")"
+		return
+	fi
+	if [ "$mode" != txonly ]; then
+		gen_send "$size" "$log.gen.log" || { reap "$npid" 1; [ -n "$cpid" ] && reap "$cpid" 1; run_fail "$name" "$size" "$run" "generator failed (see $log.gen.log)"; return; }
+	fi
+	if ! reap "$npid" "$ntad_d"; then
+		[ -n "$cpid" ] && reap "$cpid" 1
+		run_fail "$name" "$size" "$run" "ntad exited non-zero: $(grep -m1 '^ntad:' "$log.ntad.log" || jq -rc 'select(.type=="summary") | {nta_check, umem_in_use_at_exit, stop}' "$log.ntad.log" 2>/dev/null)"
+		return
+	fi
+	if [ "$mode" = rxdrop ]; then
+		rate=$(jq -r 'select(.type=="interval") | .rx_pps' "$log.ntad.log" | active_median)
+	else
+		reap "$cpid" 3
+		rate=$(counter_rates "$log.count.log")
+	fi
+	record "$name" "$size" "$run" "$rate" "$(jq -r 'select(.type=="summary") | "ntad rx \(.rx_packets) tx \(.tx_packets) check \(.nta_check)"' "$log.ntad.log")"
+}
+
+# xdp-bench's own report: the last "N pkt/s"-style figure it printed per interval.
+xdpbench_rates() {
+	sed -n 's/.*[^0-9]\([0-9][0-9,]*\) *\(pkt\/s\|rx\/s\|packets\/s\).*/\1/p' "$1" | tr -d , | active_median
+}
+
+# xsk_case CMD SIZE RUN (only with a working xdp-bench that has xsk-* commands)
+xsk_case() {
+	local cmd=$1 size=$2 run=$3 log=$logdir/$1-$2-$3 xpid cpid=""
+	if [ "$cmd" = xsk-tx ]; then
+		bg cpid "$log.count.log" "$NS_B" "$gen_cpu" "$GEN" count -i "$PEER" -I 0.5 -d "$(awk -v d="$duration" 'BEGIN { print d + 4 }')"
+		wait_for "$log.count.log" '^attached' 5 "$cpid" || { reap "$cpid" 1; run_fail "$cmd" "$size" "$run" "counter did not attach"; return; }
+	fi
+	bg xpid "$log.xdp-bench.log" "$NS_A" "$ntad_cpu" xdp-bench "$cmd" -i 1 "$DEV"
+	sleep 1.5
+	kill -0 "$xpid" 2>/dev/null || { reap "$xpid" 1; [ -n "$cpid" ] && reap "$cpid" 1; run_fail "$cmd" "$size" "$run" "xdp-bench $cmd exited (see $log.xdp-bench.log)"; return; }
+	gen_send "$size" "$log.gen.log"
+	kill -INT "$xpid" 2>/dev/null
+	reap "$xpid" 3
+	if [ "$cmd" = xsk-tx ]; then
+		reap "$cpid" 5
+		record "$cmd" "$size" "$run" "$(counter_rates "$log.count.log")" "returned to $PEER"
+	else
+		record "$cmd" "$size" "$run" "$(xdpbench_rates "$log.xdp-bench.log")" "xdp-bench's figure"
+	fi
+}
+
+# ---- the runs -------------------------------------------------------------------
+
+start=$(date +%s)
+for size in "${size_list[@]}"; do
+	for ((run = 1; run <= runs; run++)); do
+		echo "size $size, run $run/$runs:"
+		want_case xdp-drop && case_xdp_drop "$size" "$run"
+		for mode in rxdrop l2fwd txonly; do
+			want_case "$mode" || continue
+			for pool in nta fixed; do
+				ntad_case "$mode" "$pool" "$size" "$run"
+			done
+		done
+		if [ "$xdpbench" = full ]; then
+			want_case xsk-drop && xsk_case xsk-drop "$size" "$run"
+			want_case xsk-tx && xsk_case xsk-tx "$size" "$run"
+		fi
+	done
+done
+elapsed=$(($(date +%s) - start))
+
+# ---- table and JSON -------------------------------------------------------------
+
+# Per case and size: median, min, max, spread over the runs that produced a number.
+summary=$outdir/summary.tsv
+awk -F'\t' '$4 > 0 { k = $1 "\t" $2; n[k]++; v[k, n[k]] = $4 + 0; if (!(k in first)) { first[k] = NR; order[++m] = k } }
+END {
+	for (o = 1; o <= m; o++) {
+		k = order[o]; c = n[k]
+		for (i = 1; i <= c; i++) a[i] = v[k, i]
+		for (i = 2; i <= c; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+		med = c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+		printf "%s\t%d\t%.0f\t%.0f\t%.0f\t%.1f\n", k, c, med, a[1], a[c], (med > 0 ? 100 * (a[c] - a[1]) / med : 0)
+	}
+}' "$results" >"$summary"
+
+echo
+echo "Results: median of $runs run(s), ${duration}s each; Mpps; spread = (max - min) / median"
+echo "CPUs: generator + receiving softirq on $gen_cpu, ntad on $ntad_cpu; $(nproc) CPUs; kernel $(uname -r)"
+printf '%-14s %-6s %9s %9s %9s %7s %5s\n' case size median min max spread runs
+awk -F'\t' '{ printf "%-14s %-6s %9.3f %9.3f %9.3f %6.1f%% %5d\n", $1, $2, $4 / 1e6, $5 / 1e6, $6 / 1e6, $7, $3 }' "$summary"
+echo
+echo "nta/fixed (the headline; goal: within 5%, i.e. >= 0.95):"
+printf '%-8s %-6s %9s %9s %7s\n' mode size nta fixed ratio
+ratios=$outdir/ratios.tsv
+: >"$ratios"
+for size in "${size_list[@]}"; do
+	for mode in rxdrop l2fwd txonly; do
+		want_case "$mode" || continue
+		nta=$(awk -F'\t' -v k="$mode/nta" -v s="$size" '$1 == k && $2 == s { print $4 }' "$summary")
+		fix=$(awk -F'\t' -v k="$mode/fixed" -v s="$size" '$1 == k && $2 == s { print $4 }' "$summary")
+		if [ -n "$nta" ] && [ -n "$fix" ] && [ "$fix" != 0 ]; then
+			r=$(awk -v a="$nta" -v b="$fix" 'BEGIN { printf "%.3f", a / b }')
+			printf '%-8s %-6s %9.3f %9.3f %7s\n' "$mode" "$size" "$(awk -v a="$nta" 'BEGIN { print a / 1e6 }')" \
+				"$(awk -v a="$fix" 'BEGIN { print a / 1e6 }')" "$r"
+			printf '%s\t%s\t%s\n' "$mode" "$size" "$r" >>"$ratios"
+		else
+			printf '%-8s %-6s %9s %9s %7s\n' "$mode" "$size" "${nta:-n/a}" "${fix:-n/a}" n/a
+		fi
+	done
+done
+if [ "$xdpbench" = full ]; then
+	echo "rxdrop/nta vs xdp-bench xsk-drop (goal >= 1.0):"
+	for size in "${size_list[@]}"; do
+		awk -F'\t' -v s="$size" '$2 == s && $1 == "rxdrop/nta" { a = $4 } $2 == s && $1 == "xsk-drop" { b = $4 }
+			END { if (a && b) printf "  %-6s %.3f\n", s, a / b }' "$summary"
+	done
+fi
+
+jq -n --rawfile runs "$results" --rawfile summary "$summary" --rawfile ratios "$ratios" \
+	--arg kernel "$(uname -r)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
+	--argjson ncpu "$(nproc)" --argjson gen_cpu "$gen_cpu" --argjson ntad_cpu "$ntad_cpu" \
+	--argjson nruns "$runs" --argjson duration "$duration" --arg payload "$payload" \
+	--arg xdpbench "$xdpbench" --arg xdpbench_note "$xdpbench_note" --argjson elapsed "$elapsed" \
+	--arg commit "$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)" '
+	def rows($s): $s | split("\n") | map(select(length > 0) | split("\t"));
+	{
+		machine: { kernel: $kernel, cpu: $cpu, cpus: $ncpu },
+		commit: $commit,
+		method: { runs: $nruns, duration_s: $duration, interval_s: 0.5, generator: "ntad-gen (XDP live frames)",
+			generator_payload: $payload, gen_cpu: $gen_cpu, ntad_cpu: $ntad_cpu,
+			figure: "median of a run'"'"'s interval rates while traffic flowed; case = median of runs" },
+		xdp_bench: { status: $xdpbench, note: $xdpbench_note },
+		elapsed_s: $elapsed,
+		runs: rows($runs) | map({ case: .[0], size: .[1], run: (.[2] | tonumber), pps: (.[3] | tonumber), note: .[4] }),
+		cases: rows($summary) | map({ case: .[0], size: .[1], runs: (.[2] | tonumber), median_pps: (.[3] | tonumber),
+			min_pps: (.[4] | tonumber), max_pps: (.[5] | tonumber), spread_pct: (.[6] | tonumber) }),
+		nta_over_fixed: rows($ratios) | map({ mode: .[0], size: .[1], ratio: (.[2] | tonumber) })
+	}' >"$out" || echo "bench.sh: writing $out failed" >&2
+echo
+echo "JSON: $out (per-run logs in $logdir); took ${elapsed}s"
+[ "$failures" -eq 0 ] || { echo "bench.sh: $failures run(s) failed; see above"; exit 1; }
+exit 0
