@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_retain.c - the delay line's and capture buffer's FIFO without a socket:
+ * arrival order through wrap-around, the byte budget, due times that never
+ * decrease under jitter, a seeded loss rate that repeats, counters, and the
+ * lateness histogram's quantiles against exact ones from a sorted copy.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "retain.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			failures++;                                            \
+			fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                          \
+			fputc('\n', stderr);                                   \
+		}                                                              \
+	} while (0)
+
+static struct ntad_retain *make(uint64_t limit, uint64_t delay, uint64_t jitter, double loss,
+				uint64_t seed)
+{
+	struct ntad_retain_opts o = { .sz = sizeof(o), .limit_bytes = limit, .min_cost = 64,
+				      .delay_ns = delay, .jitter_ns = jitter, .loss = loss,
+				      .seed = seed };
+	struct ntad_retain *r = ntad_retain_create(&o);
+
+	if (!r) {
+		perror("ntad_retain_create");
+		exit(1);
+	}
+	return r;
+}
+
+static void test_bad_opts(void)
+{
+	struct ntad_retain_opts o = { .sz = sizeof(o), .limit_bytes = 0, .min_cost = 64 };
+
+	errno = 0;
+	CHECK(!ntad_retain_create(&o) && errno == EINVAL, "limit 0 accepted");
+	o.limit_bytes = 4096;
+	o.loss = 1.5;
+	CHECK(!ntad_retain_create(&o) && errno == EINVAL, "loss 1.5 accepted");
+	CHECK(!ntad_retain_create(NULL), "NULL opts accepted");
+}
+
+/* Capture-style use: evict the oldest until a newcomer fits, through many wraps. */
+static void test_fifo_budget(void)
+{
+	struct ntad_retain *r = make(64 * 100, 0, 0, 0, 1);
+	struct ntad_retain_stats st;
+	uint64_t next_out = 0, evicted = 0;
+
+	for (uint64_t i = 0; i < 100000; i++) {
+		uint32_t cost = 64 * (uint32_t)(1 + i % 3);
+		struct ntad_held h;
+
+		while (!ntad_retain_fits(r, cost)) {
+			CHECK(!ntad_retain_pop(r, NTAD_RETAIN_EVICT, i, &h), "pop of a full FIFO failed");
+			CHECK(h.addr == next_out, "evicted %llu, expected %llu",
+			      (unsigned long long)h.addr, (unsigned long long)next_out);
+			CHECK(h.cost == 64 * (1 + h.addr % 3) && h.len == h.cost - 1, "entry %llu changed",
+			      (unsigned long long)h.addr);
+			next_out++;
+			evicted++;
+		}
+		CHECK(!ntad_retain_push(r, i, cost - 1, cost, i), "push %llu failed", (unsigned long long)i);
+		ntad_retain_get_stats(r, &st);
+		CHECK(st.held_cost <= 64 * 100, "over budget: %llu", (unsigned long long)st.held_cost);
+	}
+	ntad_retain_get_stats(r, &st);
+	CHECK(st.admitted == 100000 && st.evicted == evicted, "admitted %llu evicted %llu",
+	      (unsigned long long)st.admitted, (unsigned long long)st.evicted);
+	CHECK(st.held_packets == 100000 - evicted, "held %llu", (unsigned long long)st.held_packets);
+	/* The held window is the newest packets, in order. */
+	for (uint64_t i = 0; i < st.held_packets; i++)
+		CHECK(ntad_retain_at(r, i)->addr == next_out + i, "window entry %llu", (unsigned long long)i);
+	CHECK(!ntad_retain_at(r, st.held_packets), "past the end");
+	CHECK(st.peak_cost <= 6400 && st.peak_cost >= 6400 - 192, "peak %llu", (unsigned long long)st.peak_cost);
+	while (!ntad_retain_pop(r, NTAD_RETAIN_FLUSH, 0, NULL))
+		;
+	ntad_retain_get_stats(r, &st);
+	CHECK(!st.held_packets && !st.held_bytes && !st.held_cost, "flush left %llu",
+	      (unsigned long long)st.held_packets);
+	CHECK(st.evicted == evicted && !st.released, "flush counted as eviction or release");
+	CHECK(ntad_retain_pop(r, NTAD_RETAIN_EVICT, 0, NULL) == -ENOENT, "pop of empty");
+	ntad_retain_destroy(r);
+}
+
+/* The ring itself bounds the count: limit / min_cost entries (rounded up to a power of two). */
+static void test_ring_full(void)
+{
+	struct ntad_retain *r = make(64 * 64, 0, 0, 0, 1);
+	unsigned int n = 0;
+
+	/* Cost 0 would pass any budget: only the ring stops it. */
+	while (ntad_retain_fits(r, 0) && n < 100000)
+		CHECK(!ntad_retain_push(r, n++, 1, 0, 0), "push");
+	CHECK(n >= 65 && n <= 256, "ring took %u entries", n);
+	CHECK(ntad_retain_push(r, n, 1, 0, 0) == -ENOSPC, "push into a full ring");
+	ntad_retain_destroy(r);
+}
+
+/* Delay: due = arrival + delay + jitter, never decreasing; jitter within bounds. */
+static void test_due_order(void)
+{
+	const uint64_t delay = 100000000, jitter = 5000000;
+	struct ntad_retain *r = make(1 << 20, delay, jitter, 0, 42);
+	uint64_t prev = 0, raised = 0;
+
+	for (uint64_t i = 0; i < 10000; i++) {
+		const struct ntad_held *h;
+		uint64_t arrival = i * 1000;
+
+		CHECK(!ntad_retain_push(r, i, 64, 64, arrival), "push");
+		h = ntad_retain_at(r, i);
+		CHECK(h->due >= arrival + delay, "due before the delay");
+		CHECK(h->due >= prev, "due went back: %llu < %llu", (unsigned long long)h->due,
+		      (unsigned long long)prev);
+		if (i && h->due == prev)
+			raised++; /* held back by an earlier jittered packet: allowed */
+		CHECK(h->due <= arrival + delay + jitter, "jitter beyond bound");
+		prev = h->due;
+	}
+	CHECK(raised > 0, "jitter never held a packet back (no jitter applied?)");
+	/* Release at due + 7 us: lateness 7 us each, hold time >= delay. */
+	for (uint64_t i = 0; i < 10000; i++) {
+		struct ntad_held h;
+		const struct ntad_held *hd = ntad_retain_head(r);
+
+		CHECK(hd && hd->addr == i, "head %llu", (unsigned long long)i);
+		CHECK(!ntad_retain_pop(r, NTAD_RETAIN_RELEASE, hd->due + 7000, &h), "release");
+	}
+	CHECK(ntad_retain_lateness(r)->n == 10000, "lateness samples");
+	CHECK(ntad_retain_lateness(r)->min == 7000 && ntad_retain_lateness(r)->max == 7000,
+	      "lateness min %llu max %llu", (unsigned long long)ntad_retain_lateness(r)->min,
+	      (unsigned long long)ntad_retain_lateness(r)->max);
+	CHECK(ntad_retain_holdtime(r)->min >= delay, "held less than the delay");
+	ntad_retain_destroy(r);
+}
+
+static double loss_run(double p, uint64_t seed, uint64_t *pattern)
+{
+	struct ntad_retain *r = make(4096, 0, 0, p, seed);
+	struct ntad_retain_stats st;
+	uint64_t lost = 0;
+
+	*pattern = 0;
+	for (unsigned int i = 0; i < 100000; i++) {
+		bool l = ntad_retain_lose(r);
+
+		lost += l;
+		if (i < 64 && l)
+			*pattern |= 1ull << i;
+	}
+	ntad_retain_get_stats(r, &st);
+	CHECK(st.dropped_loss == lost, "dropped_loss %llu vs %llu", (unsigned long long)st.dropped_loss,
+	      (unsigned long long)lost);
+	ntad_retain_destroy(r);
+	return (double)lost / 100000;
+}
+
+static void test_loss(void)
+{
+	uint64_t a, b, c;
+	double f;
+
+	f = loss_run(0.1, 7, &a);
+	CHECK(f > 0.09 && f < 0.11, "loss 0.1 gave %.4f", f);
+	loss_run(0.1, 7, &b);
+	CHECK(a == b, "same seed, different pattern");
+	loss_run(0.1, 8, &c);
+	CHECK(a != c, "different seeds, same pattern");
+	CHECK(loss_run(0, 7, &a) == 0, "loss 0 dropped");
+	CHECK(loss_run(1, 7, &a) == 1, "loss 1 kept some");
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void test_hist(void)
+{
+	static struct ntad_hist h;
+	enum { N = 20000 };
+	static uint64_t v[N];
+	const double qs[] = { 0.01, 0.5, 0.9, 0.99, 0.999, 1 };
+	uint64_t x = 12345;
+
+	memset(&h, 0, sizeof(h));
+	CHECK(ntad_hist_quantile(&h, 0.5) == 0, "empty");
+	for (unsigned int i = 0; i < N; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		v[i] = (x >> 20) % (i % 2 ? 1000 : 50000000); /* two populations, ns to ms */
+		ntad_hist_add(&h, v[i]);
+	}
+	qsort(v, N, sizeof(v[0]), cmp_u64);
+	CHECK(h.min == v[0] && h.max == v[N - 1] && h.n == N, "min/max/n");
+	for (unsigned int i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		uint64_t exact = v[(size_t)(qs[i] * N + 0.999999) - 1], got = ntad_hist_quantile(&h, qs[i]);
+
+		/* An upper bound within one bucket (1/32) of the exact order statistic. */
+		CHECK(got >= exact && got <= exact + exact / 16 + 1, "q%.3f: %llu, exact %llu", qs[i],
+		      (unsigned long long)got, (unsigned long long)exact);
+	}
+	/* Small values are exact; the largest bucket holds 2^64 - 1. */
+	memset(&h, 0, sizeof(h));
+	ntad_hist_add(&h, 3);
+	ntad_hist_add(&h, UINT64_MAX);
+	CHECK(ntad_hist_quantile(&h, 0.5) == 3, "small value");
+	CHECK(ntad_hist_quantile(&h, 1) == UINT64_MAX, "max value");
+}
+
+int main(void)
+{
+	test_bad_opts();
+	test_fifo_budget();
+	test_ring_full();
+	test_due_order();
+	test_loss();
+	test_hist();
+	if (failures) {
+		fprintf(stderr, "test_retain: %d failures\n", failures);
+		return 1;
+	}
+	printf("test_retain: ok\n");
+	return 0;
+}

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+/*
+ * retain.c - the FIFO behind the delay line and the capture buffer (see
+ * retain.h for what it promises).
+ *
+ * A power-of-two ring of fixed 32-byte entries indexed by free-running head and
+ * tail counters: push and pop are O(1), the dump walks it in arrival order, and
+ * its size is fixed at creation from the budget (limit / smallest cost), so
+ * holding a packet never allocates. A packet's memory is not here: only its
+ * UMEM address and length.
+ *
+ * Order over jitter: due times never decrease (a packet jittered late holds
+ * back the ones behind it), because a delay line that reorders is a different
+ * emulator; FIFO release then needs to look at the head only.
+ * PRNG: splitmix64, seeded by --seed, so a loss and jitter pattern repeats.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "retain.h"
+
+_Static_assert(sizeof(struct ntad_held) == 32, "a held packet's entry is 32 bytes");
+
+#define MAX_ENTRIES (1ull << 26) /* 2 GiB of entries: far past any UMEM's packets */
+
+struct ntad_retain {
+	struct ntad_retain_opts o;
+	struct ntad_held *ring;
+	uint64_t mask;
+	uint64_t head, tail;      /* entries [head, tail) are held */
+	uint64_t last_due;
+	uint64_t prng;
+	struct ntad_retain_stats st;
+	struct ntad_hist late, hold;
+};
+
+static unsigned int msb(uint64_t v)
+{
+	return 63u - (unsigned int)__builtin_clzll(v);
+}
+
+/* Values below 2*SUB have a bucket each; above, 32 buckets per power of two. */
+static unsigned int hist_index(uint64_t v)
+{
+	unsigned int shift;
+
+	if (v < 2 * NTAD_HIST_SUB)
+		return (unsigned int)v;
+	shift = msb(v) - 5;                  /* v >> shift is in [32, 63] */
+	return 2 * NTAD_HIST_SUB + (shift - 1) * NTAD_HIST_SUB +
+	       (unsigned int)((v >> shift) - NTAD_HIST_SUB);
+}
+
+/* The largest value of bucket i. */
+static uint64_t hist_upper(unsigned int i)
+{
+	unsigned int shift, top;
+
+	if (i < 2 * NTAD_HIST_SUB)
+		return i;
+	shift = (i - 2 * NTAD_HIST_SUB) / NTAD_HIST_SUB + 1;
+	top = (i - 2 * NTAD_HIST_SUB) % NTAD_HIST_SUB + NTAD_HIST_SUB;
+	return (((uint64_t)top + 1) << shift) - 1;
+}
+
+void ntad_hist_add(struct ntad_hist *h, uint64_t v)
+{
+	if (!h->n || v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+	h->n++;
+	h->b[hist_index(v)]++;
+}
+
+uint64_t ntad_hist_quantile(const struct ntad_hist *h, double q)
+{
+	uint64_t want, seen = 0;
+
+	if (!h->n)
+		return 0;
+	if (q <= 0)
+		return h->min;
+	want = q >= 1 ? h->n : (uint64_t)(q * (double)h->n + 0.999999);
+	if (!want)
+		want = 1;
+	for (unsigned int i = 0; i < NTAD_HIST_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen >= want) {
+			uint64_t up = hist_upper(i);
+
+			return up < h->max ? (up > h->min ? up : h->min) : h->max;
+		}
+	}
+	return h->max;
+}
+
+static uint64_t next_rand(struct ntad_retain *r)
+{
+	uint64_t z = (r->prng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1). */
+static double rand01(struct ntad_retain *r)
+{
+	return (double)(next_rand(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+struct ntad_retain *ntad_retain_create(const struct ntad_retain_opts *o)
+{
+	struct ntad_retain *r;
+	uint64_t want, n = 64;
+
+	if (!o || o->sz < sizeof(*o) || !o->min_cost || !o->limit_bytes || o->loss < 0 ||
+	    o->loss > 1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->o = *o;
+	want = o->limit_bytes / o->min_cost + 1;
+	while (n < want && n < MAX_ENTRIES)
+		n <<= 1;
+	/* calloc: pages of a large ring are touched only as packets arrive. */
+	r->ring = calloc(n, sizeof(*r->ring));
+	if (!r->ring) {
+		free(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	r->mask = n - 1;
+	r->prng = o->seed;
+	r->st.limit_bytes = o->limit_bytes;
+	return r;
+}
+
+void ntad_retain_destroy(struct ntad_retain *r)
+{
+	if (!r)
+		return;
+	free(r->ring);
+	free(r);
+}
+
+bool ntad_retain_fits(const struct ntad_retain *r, uint32_t cost)
+{
+	return r->tail - r->head <= r->mask && r->st.held_cost + cost <= r->o.limit_bytes;
+}
+
+bool ntad_retain_lose(struct ntad_retain *r)
+{
+	if (r->o.loss <= 0 || rand01(r) >= r->o.loss)
+		return false;
+	r->st.dropped_loss++;
+	return true;
+}
+
+int ntad_retain_push(struct ntad_retain *r, uint64_t addr, uint32_t len, uint32_t cost,
+		     uint64_t arrival)
+{
+	struct ntad_held *h;
+	uint64_t due = arrival + r->o.delay_ns;
+
+	if (r->tail - r->head > r->mask)
+		return -ENOSPC;
+	if (r->o.jitter_ns)
+		due += next_rand(r) % (r->o.jitter_ns + 1);
+	if (due < r->last_due)
+		due = r->last_due;
+	r->last_due = due;
+	h = &r->ring[r->tail++ & r->mask];
+	*h = (struct ntad_held){ .addr = addr, .arrival = arrival, .due = due, .len = len,
+				 .cost = cost };
+	r->st.admitted++;
+	r->st.held_packets++;
+	r->st.held_bytes += len;
+	r->st.held_cost += cost;
+	if (r->st.held_packets > r->st.peak_packets)
+		r->st.peak_packets = r->st.held_packets;
+	if (r->st.held_cost > r->st.peak_cost)
+		r->st.peak_cost = r->st.held_cost;
+	return 0;
+}
+
+const struct ntad_held *ntad_retain_head(const struct ntad_retain *r)
+{
+	return r->head == r->tail ? NULL : &r->ring[r->head & r->mask];
+}
+
+const struct ntad_held *ntad_retain_at(const struct ntad_retain *r, uint64_t i)
+{
+	return i >= r->tail - r->head ? NULL : &r->ring[(r->head + i) & r->mask];
+}
+
+int ntad_retain_pop(struct ntad_retain *r, enum ntad_retain_why why, uint64_t now,
+		    struct ntad_held *out)
+{
+	const struct ntad_held *h = ntad_retain_head(r);
+
+	if (!h)
+		return -ENOENT;
+	if (out)
+		*out = *h;
+	r->st.held_packets--;
+	r->st.held_bytes -= h->len;
+	r->st.held_cost -= h->cost;
+	switch (why) {
+	case NTAD_RETAIN_EVICT:
+		r->st.evicted++;
+		break;
+	case NTAD_RETAIN_RELEASE:
+		r->st.released++;
+		ntad_hist_add(&r->late, now > h->due ? now - h->due : 0);
+		ntad_hist_add(&r->hold, now > h->arrival ? now - h->arrival : 0);
+		break;
+	case NTAD_RETAIN_FLUSH:
+		break;
+	}
+	r->head++;
+	return 0;
+}
+
+void ntad_retain_count_drop(struct ntad_retain *r)
+{
+	r->st.dropped_full++;
+}
+
+void ntad_retain_get_stats(const struct ntad_retain *r, struct ntad_retain_stats *st)
+{
+	*st = r->st;
+}
+
+const struct ntad_hist *ntad_retain_lateness(const struct ntad_retain *r)
+{
+	return &r->late;
+}
+
+const struct ntad_hist *ntad_retain_holdtime(const struct ntad_retain *r)
+{
+	return &r->hold;
+}
