@@ -23,9 +23,12 @@
 # in the same order, so slow drift on the machine (other jobs, thermal) touches
 # both pools alike instead of favouring whichever ran first.
 #
-# A run's figure is the median of its interval rates (0.5 s), leaving out the
-# intervals before traffic started, the first and last interval with traffic
-# (partial), and after it stopped. A case's figure is the median of its runs,
+# A run's figure is what the receiving side counted over the time traffic was
+# offered: packets counted during the run / the generator's elapsed time (for
+# txonly: / ntad's elapsed time). Interval medians were tried first and read 0
+# on a shared machine whenever the sender stalled for a second, which hides
+# real throughput and real stalls alike; the mean over the run counts both.
+# Interval lines (0.5 s) stay in the logs to see stalls. A case's figure is the median of its runs,
 # with min, max and the spread (max - min) / median. The headline is nta/fixed
 # per mode and size. CPUs: the generator on --gen-cpu (and with it the receiving
 # veth's XDP and the AF_XDP copy, which run in softirq on the sender's CPU,
@@ -264,6 +267,12 @@ gen_send() { # SIZE LOG: the generator on PEER for the run's duration, in the fo
 
 counter_rates() { sed -n 's/^t=.* pps=\([0-9]*\)$/\1/p' "$1" | active_median; }
 
+# last_kv FILE KEY: KEY= of the last line of FILE.
+last_kv() { tail -n 1 "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# per_sec PACKETS SECONDS
+per_sec() { awk -v n="${1:-0}" -v t="${2:-0}" 'BEGIN { printf "%.0f\n", (t > 0 ? n / t : 0) }'; }
+
 case_xdp_drop() { # SIZE RUN
 	local log=$logdir/xdp-drop-$1-$2 cpid
 	bg cpid "$log.count.log" "$NS_A" "$ntad_cpu" "$GEN" count -i "$DEV" -I 0.5 -d "$(awk -v d="$duration" 'BEGIN { print d + 3 }')"
@@ -271,7 +280,8 @@ case_xdp_drop() { # SIZE RUN
 	sleep 0.5
 	gen_send "$1" "$log.gen.log" || { reap "$cpid" 1; run_fail xdp-drop "$1" "$2" "generator failed (see $log.gen.log)"; return; }
 	reap "$cpid" 5
-	record xdp-drop "$1" "$2" "$(counter_rates "$log.count.log")" "gen $(sed -n 's/.* pps=\([0-9]*\).*/\1/p' "$log.gen.log" | tail -n1)"
+	record xdp-drop "$1" "$2" "$(per_sec "$(last_kv "$log.count.log" received)" "$(last_kv "$log.gen.log" elapsed)")" \
+		"gen $(last_kv "$log.gen.log" pps) pps, interval median $(counter_rates "$log.count.log")"
 }
 
 # ntad_case MODE POOL SIZE RUN
@@ -300,13 +310,21 @@ ntad_case() {
 		run_fail "$name" "$size" "$run" "ntad exited non-zero: $(grep -m1 '^ntad:' "$log.ntad.log" || jq -rc 'select(.type=="summary") | {nta_check, umem_in_use_at_exit, stop}' "$log.ntad.log" 2>/dev/null)"
 		return
 	fi
+	local sum med
+	sum=$(jq -c 'select(.type=="summary")' "$log.ntad.log")
 	if [ "$mode" = rxdrop ]; then
-		rate=$(jq -r 'select(.type=="interval") | .rx_pps' "$log.ntad.log" | active_median)
+		rate=$(per_sec "$(jq -r .rx_packets <<<"$sum")" "$(last_kv "$log.gen.log" elapsed)")
+		med=$(jq -r 'select(.type=="interval") | .rx_pps' "$log.ntad.log" | active_median)
 	else
 		reap "$cpid" 3
-		rate=$(counter_rates "$log.count.log")
+		if [ "$mode" = txonly ]; then
+			rate=$(per_sec "$(last_kv "$log.count.log" received)" "$(jq -r .elapsed <<<"$sum")")
+		else
+			rate=$(per_sec "$(last_kv "$log.count.log" received)" "$(last_kv "$log.gen.log" elapsed)")
+		fi
+		med=$(counter_rates "$log.count.log")
 	fi
-	record "$name" "$size" "$run" "$rate" "$(jq -r 'select(.type=="summary") | "ntad rx \(.rx_packets) tx \(.tx_packets) check \(.nta_check)"' "$log.ntad.log")"
+	record "$name" "$size" "$run" "$rate" "$(jq -r '"ntad rx \(.rx_packets) tx \(.tx_packets) drop \(.rx_dropped) check \(.nta_check)"' <<<"$sum"), interval median $med"
 }
 
 # xdp-bench's own report: the last "N pkt/s"-style figure it printed per interval.
@@ -414,9 +432,9 @@ jq -n --rawfile runs "$results" --rawfile summary "$summary" --rawfile ratios "$
 	{
 		machine: { kernel: $kernel, cpu: $cpu, cpus: $ncpu },
 		commit: $commit,
-		method: { runs: $nruns, duration_s: $duration, interval_s: 0.5, generator: "ntad-gen (XDP live frames)",
+		method: { runs: $nruns, duration_s: $duration, generator: "ntad-gen (XDP live frames)",
 			generator_payload: $payload, gen_cpu: $gen_cpu, ntad_cpu: $ntad_cpu,
-			figure: "median of a run'"'"'s interval rates while traffic flowed; case = median of runs" },
+			figure: "run = packets counted by the receiving side / time traffic was offered; case = median of runs" },
 		xdp_bench: { status: $xdpbench, note: $xdpbench_note },
 		elapsed_s: $elapsed,
 		runs: rows($runs) | map({ case: .[0], size: .[1], run: (.[2] | tonumber), pps: (.[3] | tonumber), note: .[4] }),
