@@ -11,6 +11,7 @@
  * Nothing here prints except ntad_usage(); errors come back as one line in err.
  */
 #include "cli.h"
+#include "frags.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -476,6 +477,24 @@ static int p_verify(struct ntad_opts *o, const char *a, char *e, size_t l)
 	return 0;
 }
 
+static int p_frags(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	(void)a;
+	if (o->frags_mode == NTAD_FRAGS_OFF)
+		return fail(e, l, "--frags and --no-frags conflict; give one of them");
+	o->frags_mode = NTAD_FRAGS_ON;
+	return 0;
+}
+
+static int p_no_frags(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	(void)a;
+	if (o->frags_mode == NTAD_FRAGS_ON)
+		return fail(e, l, "--frags and --no-frags conflict; give one of them");
+	o->frags_mode = NTAD_FRAGS_OFF;
+	return 0;
+}
+
 static int p_verbose(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	(void)a, (void)e, (void)l;
@@ -531,6 +550,8 @@ static const struct opt_row rows[] = {
 	{ "sport", 0, "PORT", p_sport, "txonly: UDP source port (default 9)" },
 	{ "dport", 0, "PORT", p_dport, "txonly: UDP destination port (default 9)" },
 	{ "verify", 0, NULL, p_verify, "rxdrop: check every payload, count valid/invalid" },
+	{ "frags", 0, NULL, p_frags, "multi-buffer AF_XDP (XDP_USE_SG) even when frames fit a chunk (default: when the MTU or --size needs it)" },
+	{ "no-frags", 0, NULL, p_no_frags, "never multi-buffer: refuse an MTU or --size larger than a chunk holds" },
 	{ "verbose", 'v', NULL, p_verbose, "show libbpf/libxdp diagnostics" },
 	{ "help", 'h', NULL, p_help, "this text" },
 	{ "version", 'V', NULL, p_version, "print the version" },
@@ -608,10 +629,17 @@ static int validate(struct ntad_opts *o, unsigned int seen_tx_opts, char *e, siz
 	if (o->mode == NTAD_MODE_TXONLY) {
 		uint32_t len = o->imix ? 1500 : o->size;
 
-		if (len > o->chunk_size)
-			return fail(e, l, "--size %u: larger than the chunk size %u; use --chunk-size %u or a smaller --size",
+		/* Larger frames go out as descriptor chains over one nta block (frags.c). */
+		if (len > o->chunk_size && o->frags_mode == NTAD_FRAGS_OFF)
+			return fail(e, l, "--size %u: larger than the chunk size %u, which needs multi-buffer; drop --no-frags, use --chunk-size %u or a smaller --size",
 				    len, o->chunk_size, len <= 4096 ? (len + 63) / 64 * 64 : 4096);
+		if (len > o->chunk_size && o->pool == NTAD_POOL_FIXED)
+			return fail(e, l, "--size %u: --pool fixed has no block larger than its %u-byte frames to hold the frame contiguously; use --pool nta or --size %u or less",
+				    len, o->chunk_size, o->chunk_size);
+		o->frags = len > o->chunk_size;
 	}
+	if (o->frags_mode == NTAD_FRAGS_ON)
+		o->frags = true;
 	if (o->copy_break > max_frame)
 		return fail(e, l, "--copy-break %u: larger than the largest frame a %u-byte chunk holds (%u); use 0..%u",
 			    o->copy_break, o->chunk_size, max_frame, max_frame);
@@ -623,7 +651,7 @@ static int validate(struct ntad_opts *o, unsigned int seen_tx_opts, char *e, siz
 		o->umem_size = (o->umem_size + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1);
 	else
 		o->umem_size = (o->umem_size + 4095) & ~(uint64_t)4095;
-	need = ntad_umem_needed(o);
+	need = ntad_umem_needed(o) + ntad_frags_jumbo_bytes(o);
 	if (o->umem_size < need)
 		return fail(e, l, "--umem-size %" PRIu64 ": too small for the rings (needs %" PRIu64
 			    " bytes = ring slots x chunk size); use --umem-size %" PRIu64 "M or smaller rings",

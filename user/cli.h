@@ -22,6 +22,8 @@ enum ntad_mode { NTAD_MODE_RXDROP, NTAD_MODE_L2FWD, NTAD_MODE_TXONLY, NTAD_MODE_
 enum ntad_pool_kind { NTAD_POOL_NTA, NTAD_POOL_FIXED };
 enum ntad_bind { NTAD_BIND_AUTO, NTAD_BIND_COPY, NTAD_BIND_ZEROCOPY };
 enum ntad_xdp_mode { NTAD_XDP_NATIVE, NTAD_XDP_SKB };
+/* Multi-buffer (frags.c): on when a frame does not fit a chunk, or forced on/off. */
+enum ntad_frags_mode { NTAD_FRAGS_AUTO, NTAD_FRAGS_ON, NTAD_FRAGS_OFF };
 
 /* Bits of ntad_opts.given: which txonly address options the user set. */
 #define NTAD_GIVEN_SRC_MAC (1u << 0)
@@ -61,6 +63,9 @@ struct ntad_opts {
 	struct ntad_pkt_params pkt;    /* txonly addresses */
 	uint32_t given;                /* NTAD_GIVEN_* */
 	bool verify;
+	enum ntad_frags_mode frags_mode;   /* --frags / --no-frags */
+	bool frags;                    /* bind with XDP_USE_SG: decided by validation
+	                                * (txonly --size) and ntad_frags_decide (MTU) */
 	bool verbose;
 	bool help, version;
 };

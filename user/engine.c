@@ -12,6 +12,8 @@
  * when it is at most --copy-break bytes (the whole region goes back at once),
  * otherwise a trim (the headroom and the unused tail go back, the packet keeps
  * its own blocks). rxdrop frees each region at once, so there is nothing to trim.
+ * With multi-buffer (o->frags) a packet may span several buffers and several
+ * descriptors: the modes then run frags.c's versions of these loops.
  *
  * Copy-break default (256, cli.c): a trim costs two nta frees now and leaves a
  * packet-sized island in its page that blocks the next 2 KiB fill region there;
@@ -37,6 +39,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "frags.h"
 
 #define SPIN_BEFORE_SLEEP 256
 #define TICK_SECONDS 0.01    /* how often the clock-driven checks run */
@@ -81,12 +84,18 @@ int ntad_engine_init(struct ntad_engine *e, const struct ntad_opts *o, struct nt
 		e->addrs = NULL;
 		return ret;
 	}
+	if (o->frags && !(e->frags = ntad_frags_create(e))) {
+		ntad_engine_fini(e);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
 void ntad_engine_fini(struct ntad_engine *e)
 {
 	ntad_ledger_fini(&e->ledger);
+	ntad_frags_destroy(e->frags);
+	e->frags = NULL;
 	free(e->addrs);
 	e->addrs = NULL;
 }
@@ -129,7 +138,7 @@ static unsigned int refill(struct ntad_engine *e, struct ntad_sock *s)
 static unsigned int complete(struct ntad_engine *e, unsigned int si)
 {
 	struct ntad_sock *s = e->socks[si];
-	uint32_t idx, n;
+	uint32_t idx, n, not_last = 0;
 
 	if (!e->outstanding[si])
 		return 0;
@@ -144,11 +153,20 @@ static unsigned int complete(struct ntad_engine *e, unsigned int si)
 			continue;
 		len = ntad_ledger_len(&e->ledger, addr);
 		e->c.tx_bytes += len;
+		if (e->frags) {
+			/* A descriptor of a chain: frags.c frees it, or its block at the end. */
+			int r = ntad_frags_tx_complete(e, addr, len);
+
+			if (r >= 0) {
+				not_last += r == 0;
+				continue;
+			}
+		}
 		pool_free(e, addr, len);
 	}
 	xsk_ring_cons__release(s->comp, n);
 	e->outstanding[si] -= n;
-	e->c.tx_packets += n;
+	e->c.tx_packets += n - not_last;
 	return n;
 }
 
@@ -165,6 +183,8 @@ static unsigned int rx_drop(struct ntad_engine *e, struct ntad_sock *s)
 	uint64_t budget = rx_budget(e);
 	uint32_t idx, n;
 
+	if (e->frags)
+		return ntad_frags_rx_drop(e, s);
 	n = xsk_ring_cons__peek(&s->rx, budget < e->o->batch ? (uint32_t)budget : e->o->batch, &idx);
 	if (!n)
 		return 0;
@@ -212,6 +232,8 @@ static unsigned int forward(struct ntad_engine *e, unsigned int in_i, unsigned i
 	uint32_t idx_rx, idx_tx, n;
 	uint8_t *area = e->umem->area;
 
+	if (e->frags)
+		return ntad_frags_forward(e, in_i, out_i, swap);
 	want = min_u32(want, xsk_prod_nb_free(&out->tx, want));
 	if (!want)
 		return 0;
@@ -284,6 +306,13 @@ static unsigned int generate(struct ntad_engine *e, double now)
 			return 0;
 		if (e->tokens < want)
 			want = (uint32_t)e->tokens;
+	}
+	if (e->frags) {
+		/* Frames may take several descriptors each: frags.c fills the ring. */
+		got = ntad_frags_generate(e, want);
+		if (e->o->rate)
+			e->tokens -= got;
+		return got;
 	}
 	want = min_u32(want, xsk_prod_nb_free(&s->tx, want));
 	if (!want || xsk_ring_prod__reserve(&s->tx, want, &idx) != want)
@@ -493,6 +522,8 @@ void ntad_engine_drain(struct ntad_engine *e)
 		/* Entries between the kernel's consumer and our producer: never taken. */
 		e->fill_pending_at_exit += *s->fill->producer - *s->fill->consumer;
 	}
+	if (e->frags)
+		ntad_frags_drain(e);
 	for (double end = ntad_now() + DRAIN_SECONDS; total_outstanding(e) && ntad_now() < end;) {
 		unsigned int got = 0;
 
@@ -515,7 +546,7 @@ static void reclaim_one(void *arg, uint64_t addr, uint32_t len)
 
 void ntad_engine_reclaim(struct ntad_engine *e)
 {
-	uint64_t fill;
+	uint64_t fill, lost = 0;
 
 	/* Fill buffers carry no length in the ledger: reclaim_one frees a chunk. */
 	for (uint64_t i = 0; i < e->ledger.units; i++)
@@ -523,5 +554,8 @@ void ntad_engine_reclaim(struct ntad_engine *e)
 			e->ledger.len[i] = 0;
 	fill = ntad_ledger_sweep(&e->ledger, NTAD_AT_FILL, reclaim_one, e);
 	e->kernel_held_at_exit = fill > e->fill_pending_at_exit ? fill - e->fill_pending_at_exit : 0;
-	e->tx_lost_at_exit = ntad_ledger_sweep(&e->ledger, NTAD_AT_TX, reclaim_one, e);
+	/* Chains over one block first: their descriptors must not be freed one by one. */
+	if (e->frags)
+		lost = ntad_frags_reclaim(e);
+	e->tx_lost_at_exit = lost + ntad_ledger_sweep(&e->ledger, NTAD_AT_TX, reclaim_one, e);
 }

@@ -30,9 +30,13 @@ struct ntad_counters {
 	uint64_t tx_alloc_fail;  /* txonly frames the pool could not give */
 	uint64_t pool_errors;    /* frees or trims the pool refused */
 	uint64_t rx_drained;     /* frames freed unprocessed at exit */
+	uint64_t rx_multibuf;    /* packets that arrived in more than one buffer */
+	uint64_t tx_multibuf;    /* packets sent as a chain of descriptors */
+	uint64_t gathers;        /* chains copied into one contiguous block */
 };
 
 struct ntad_engine;
+struct ntad_frags;
 typedef void (*ntad_tick_fn)(struct ntad_engine *e, void *arg, double elapsed);
 
 struct ntad_engine {
@@ -43,6 +47,7 @@ struct ntad_engine {
 	unsigned int nr_socks;
 	uint64_t outstanding[NTAD_MAX_SOCKS]; /* TX descriptors not completed */
 	struct ntad_ledger ledger;
+	struct ntad_frags *frags; /* multi-buffer state (frags.c); NULL without o->frags */
 	struct ntad_counters c;
 	struct ntad_pkt_params pkt;
 	uint64_t seq;            /* txonly: next sequence number */

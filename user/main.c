@@ -34,6 +34,7 @@
 
 #include "cli.h"
 #include "engine.h"
+#include "frags.h"
 #include "nta.h"
 #include "pool.h"
 #include "stats.h"
@@ -160,10 +161,11 @@ static int get_mac(const char *ifname, uint8_t mac[6])
 }
 
 /* The checks a user can fail before anything is created. */
-static int check_interface(const struct ntad_opts *o, const char *ifname)
+static int check_interface(struct ntad_opts *o, const char *ifname)
 {
 	unsigned int rxq, txq, nq, mtu = 0;
-	uint32_t max_frame = o->chunk_size - NTAD_RX_OFFSET;
+	char err[ERRLEN];
+	int ret;
 
 	if (!if_nametoindex(ifname)) {
 		die_msg("%s: no such interface; check the name with `ip link` (in the right network namespace)",
@@ -179,15 +181,11 @@ static int check_interface(const struct ntad_opts *o, const char *ifname)
 		return -ERANGE;
 	}
 	if (get_mtu(ifname, &mtu) == 0) {
-		if (o->mode != NTAD_MODE_TXONLY && mtu + 14 > max_frame) {
-			if (o->chunk_size < 4096 && mtu + 14 <= 4096 - NTAD_RX_OFFSET)
-				die_msg("%s: MTU %u too large for --chunk-size %u (frames up to %u bytes, MTU up to %u); use --chunk-size 4096 or lower the MTU (multi-buffer is not supported yet)",
-					ifname, mtu, o->chunk_size, max_frame, max_frame - 14);
-			else
-				die_msg("%s: MTU %u too large for --chunk-size %u (frames up to %u bytes, MTU up to %u); lower the MTU (ip link set dev %s mtu %u); multi-buffer is not supported yet",
-					ifname, mtu, o->chunk_size, max_frame, max_frame - 14, ifname,
-					4096 - NTAD_RX_OFFSET - 14);
-			return -EMSGSIZE;
+		/* Frames larger than a chunk: multi-buffer, or a refusal naming the fix. */
+		ret = ntad_frags_decide(o, ifname, mtu, err, sizeof(err));
+		if (ret) {
+			die_msg("%s", err);
+			return ret;
 		}
 		if (o->mode == NTAD_MODE_TXONLY) {
 			uint32_t len = o->imix ? 1500 : o->size;
@@ -264,7 +262,11 @@ static int setup(struct ntad_ctx *x)
 		die_msg("%s", err);
 		return ret;
 	}
-	x->pool = ntad_pool_create(o->pool, x->umem.area, x->umem.size, o->chunk_size);
+	if (o->pool == NTAD_POOL_NTA && ntad_frags_jumbo_bytes(o))
+		x->pool = ntad_pool_nta_create_jumbo(x->umem.area, x->umem.size, o->chunk_size,
+						     ntad_frags_jumbo_bytes(o));
+	else
+		x->pool = ntad_pool_create(o->pool, x->umem.area, x->umem.size, o->chunk_size);
 	if (!x->pool) {
 		ret = -errno;
 		die_msg("--pool %s: cannot manage a %llu-byte UMEM with %u-byte chunks (%s); change --umem-size or --chunk-size",

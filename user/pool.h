@@ -18,6 +18,9 @@
 
 struct ntad_pool;
 
+/* The nta pool's jumbo page: its largest block, for frames larger than a page. */
+#define NTAD_POOL_JUMBO_PAGE 16384u
+
 struct ntad_pool_stats {
 	uint64_t size;          /* managed bytes */
 	uint64_t in_use;        /* bytes not free */
@@ -54,6 +57,10 @@ struct ntad_pool {
 
 /* Manage [0, size) of the area at base. NULL and errno on failure. */
 struct ntad_pool *ntad_pool_nta_create(void *area, uint64_t size, uint32_t chunk_size);
+/* The same with jumbo_size bytes (a multiple of NTAD_POOL_JUMBO_PAGE) at the end of
+ * the area for blocks larger than a page: multi-buffer frames (frags.c). */
+struct ntad_pool *ntad_pool_nta_create_jumbo(void *area, uint64_t size, uint32_t chunk_size,
+					     uint64_t jumbo_size);
 struct ntad_pool *ntad_pool_fixed_create(uint64_t size, uint32_t chunk_size);
 
 static inline struct ntad_pool *ntad_pool_create(enum ntad_pool_kind kind, void *area,

@@ -11,6 +11,8 @@
  * blocks, 4 KiB pages) is used: a chunk (<= 4096) is then always inside one nta
  * page, which nta_free needs for partial frees. nta's front cache is sized to
  * the chunk, so a region freed by rxdrop is what the next refill gets back.
+ * With multi-buffer, the end of the UMEM is nta's jumbo range: a 9000-byte
+ * frame is one contiguous block there (frags.c), never on a fill ring.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -106,6 +108,12 @@ static const struct ntad_pool_ops nta_ops = {
 
 struct ntad_pool *ntad_pool_nta_create(void *area, uint64_t size, uint32_t chunk_size)
 {
+	return ntad_pool_nta_create_jumbo(area, size, chunk_size, 0);
+}
+
+struct ntad_pool *ntad_pool_nta_create_jumbo(void *area, uint64_t size, uint32_t chunk_size,
+					     uint64_t jumbo_size)
+{
 	struct pool_nta *pn = calloc(1, sizeof(*pn));
 
 	if (!pn)
@@ -115,7 +123,8 @@ struct ntad_pool *ntad_pool_nta_create(void *area, uint64_t size, uint32_t chunk
 	 * fill-ring refill: make that size the chunk (it must be a power of two;
 	 * other chunk sizes simply never hit the cache).
 	 */
-	NTA_OPTS(no, .cache_len = (chunk_size & (chunk_size - 1)) ? 0 : chunk_size);
+	NTA_OPTS(no, .cache_len = (chunk_size & (chunk_size - 1)) ? 0 : chunk_size,
+		 .jumbo_size = jumbo_size, .jumbo_page_size = NTAD_POOL_JUMBO_PAGE);
 
 	pn->nta = nta_create(area, size, &no);
 	if (!pn->nta) {

@@ -61,6 +61,9 @@ static void print_json(FILE *f, const struct ntad_report *r)
 		c->verify_valid, c->verify_invalid, c->tx_submitted, c->copy_breaks, c->trims,
 		c->fill_short, c->tx_alloc_fail, c->pool_errors,
 		r->ps.size, r->ps.in_use, r->ps.free, r->ps.largest_free, r->ps.cached);
+	/* Multi-buffer (frags.c): zero unless frames larger than a chunk moved. */
+	fprintf(f, ",\"rx_multibuf\":%" PRIu64 ",\"tx_multibuf\":%" PRIu64 ",\"gathers\":%" PRIu64,
+		c->rx_multibuf, c->tx_multibuf, c->gathers);
 	if (r->summary)
 		fprintf(f, ",\"elapsed\":%.3f,\"umem_in_use_at_exit\":%" PRIu64 ",\"nta_check\":\"%s\","
 			"\"ledger_violations\":%" PRIu64 ",\"rx_drained\":%" PRIu64 ","

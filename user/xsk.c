@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include "frags.h"
 #include "xsk.h"
 
 #ifndef SO_PREFER_BUSY_POLL
@@ -77,7 +78,8 @@ int ntad_sock_create(struct ntad_sock *s, struct ntad_umem *u, const char *ifnam
 			.tx_size = o->tx_size,
 			.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 			.bind_flags = (uint16_t)((zc ? XDP_ZEROCOPY : XDP_COPY) |
-						 (o->need_wakeup ? XDP_USE_NEED_WAKEUP : 0)),
+						 (o->need_wakeup ? XDP_USE_NEED_WAKEUP : 0) |
+						 (o->frags ? XDP_USE_SG : 0)),
 		};
 		ret = xsk_socket__create_shared(&s->xsk, ifname, o->queue, u->xumem,
 						rx ? &s->rx : NULL, &s->tx, s->fill, s->comp, &cfg);
@@ -102,8 +104,10 @@ int ntad_sock_create(struct ntad_sock *s, struct ntad_umem *u, const char *ifnam
 			usleep(50 * 1000);
 			continue;
 		}
-		if (ret == -EOPNOTSUPP && zc)
+		if (ret == -EOPNOTSUPP && zc && !o->frags)
 			snprintf(err, errlen, "%s: the driver has no zero-copy AF_XDP; use --bind copy or --bind auto", ifname);
+		else if (o->frags && (ret == -EINVAL || ret == -EOPNOTSUPP))
+			ntad_frags_bind_refused(o, ifname, ret, err, errlen);
 		else if (ret == -EBUSY)
 			snprintf(err, errlen, "%s queue %u: busy, another AF_XDP socket is bound there; stop it or use another --queue",
 				 ifname, o->queue);

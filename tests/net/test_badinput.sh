@@ -48,13 +48,14 @@ expect "queue out of range" 1 "queue 3 out of range|1 rx and 1 tx queues|--queue
 	"$NTAD" -i "$DEV" -q 3
 
 in_a ip link set dev "$DEV" mtu 3000
-expect "MTU too large" 1 "MTU 3000 too large for --chunk-size 2048|MTU up to 1778|--chunk-size 4096" \
-	"$NTAD" -i "$DEV"
+# Without multi-buffer (by default it would bind with XDP_USE_SG, test_jumbo).
+expect "MTU too large" 1 "MTU 3000 too large for --chunk-size 2048|MTU up to 1778|--chunk-size 4096|--no-frags" \
+	"$NTAD" -i "$DEV" --no-frags
 in_a "$NTAD" -i "$DEV" --chunk-size 4096 -d 0.3 -I 0 >/dev/null 2>&1 ||
 	fail "MTU 3000 with --chunk-size 4096 (the suggested fix) failed"
 in_a ip link set dev "$DEV" mtu 3900
 expect "MTU too large for any chunk" 1 "MTU 3900 too large for --chunk-size 4096|mtu 3826" \
-	"$NTAD" -i "$DEV" --chunk-size 4096
+	"$NTAD" -i "$DEV" --chunk-size 4096 --no-frags
 in_a ip link set dev "$DEV" mtu 1500
 
 expect "UMEM too small" 2 "--umem-size 1048576: too small for the rings|--umem-size 12M" \

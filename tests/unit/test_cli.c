@@ -208,7 +208,18 @@ static void test_conflicts(void)
 	REFUSED("--verify: only used by --mode rxdrop", "-i", "a", "-m", "l2fwd", "--verify");
 	REFUSED("txonly receives nothing", "-i", "a", "-m", "txonly", "--filter", "proto=udp");
 	REFUSED("--batch 512: larger than a ring", "-i", "a", "--rx-size", "256", "--batch", "512");
-	REFUSED("larger than the chunk size", "-i", "a", "-m", "txonly", "--size", "3000");
+	REFUSED("needs multi-buffer; drop --no-frags", "-i", "a", "-m", "txonly", "--size", "3000",
+		"--no-frags");
+	REFUSED("--pool fixed has no block larger", "-i", "a", "-m", "txonly", "--size", "9000",
+		"--pool", "fixed");
+	REFUSED("--frags and --no-frags conflict", "-i", "a", "--frags", "--no-frags");
+	/* A frame larger than a chunk is a descriptor chain: multi-buffer turns on. */
+	CHECK(parse("-i", "a", "-m", "txonly", "--size", "9014", NULL) == 0 && o.frags, "%s", err);
+	CHECK(parse("-i", "a", "-m", "txonly", "--size", "2048", NULL) == 0 && !o.frags, "%s", err);
+	CHECK(parse("-i", "a", "--frags", NULL) == 0 && o.frags, "%s", err);
+	/* ... and its jumbo range must fit the UMEM beside the TX ring. */
+	REFUSED("too small for the rings", "-i", "a", "-m", "txonly", "--size", "9014",
+		"--umem-size", "4M");
 	/* UMEM too small for the rings: 3 rings x 2048 x 2048 = 12 MiB needed. */
 	REFUSED("--umem-size 8388608: too small for the rings", "-i", "a", "--umem-size", "8M");
 	CHECK(strstr(err, "12M"), "the fix names the size needed: %s", err);
@@ -251,7 +262,7 @@ static void test_usage(void)
 		"--bind", "--no-need-wakeup", "--busy-poll", "--xdp-mode", "--filter", "--copy-break",
 		"--duration", "--count", "--interval", "--json", "--size", "--imix", "--rate",
 		"--src-mac", "--dst-mac", "--src-ip", "--dst-ip", "--sport", "--dport", "--verify",
-		"--help", "--version",
+		"--frags", "--no-frags", "--help", "--version",
 	};
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		CHECK(strstr(buf, opts[i]), "help lacks %s", opts[i]);
