@@ -154,7 +154,7 @@ static int p_out(struct ntad_opts *o, const char *a, char *e, size_t l)
 
 static int p_mode(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	static const char *names[] = { "rxdrop", "l2fwd", "txonly", "fwd" };
+	static const char *names[] = { "rxdrop", "l2fwd", "txonly", "fwd", "delay", "capture" };
 
 	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (!strcmp(a, names[i])) {
@@ -162,7 +162,7 @@ static int p_mode(struct ntad_opts *o, const char *a, char *e, size_t l)
 			return 0;
 		}
 	}
-	return fail(e, l, "--mode '%s': unknown mode; use rxdrop, l2fwd, txonly or fwd", a);
+	return fail(e, l, "--mode '%s': unknown mode; use rxdrop, l2fwd, txonly, fwd, delay or capture", a);
 }
 
 static int p_queue(struct ntad_opts *o, const char *a, char *e, size_t l)
@@ -356,6 +356,7 @@ static int p_filter(struct ntad_opts *o, const char *a, char *e, size_t l)
 
 static int p_copy_break(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
+	o->given |= NTAD_GIVEN_COPY_BREAK;
 	if (parse_u32(a, &o->copy_break, 0, 4096))
 		return fail(e, l, "--copy-break '%s': not a length; use 0 (off) to 4096 bytes", a);
 	return 0;
@@ -516,6 +517,133 @@ static int p_version(struct ntad_opts *o, const char *a, char *e, size_t l)
 	return 0;
 }
 
+/* ---- delay and capture (retention.c) ---- */
+
+#define SEEN_DELAY_OPTS (1u << 0)   /* --delay/--jitter/--loss/--seed */
+#define SEEN_DELAY_MS (1u << 1)     /* --delay itself */
+#define SEEN_CAPTURE_OPTS (1u << 2) /* --capture-bytes/--capture-age/--pcap/--trigger */
+static unsigned int retain_seen; /* reset by ntad_parse_args */
+
+/* Milliseconds, fractions allowed, up to an hour, into nanoseconds. */
+static int parse_ms(const char *s, uint64_t *ns)
+{
+	char *end;
+	double x;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	x = strtod(s, &end);
+	if (errno || *end || !isfinite(x) || x < 0 || x > 3600000)
+		return -EINVAL;
+	*ns = (uint64_t)(x * 1e6 + 0.5);
+	return 0;
+}
+
+static int p_delay(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_ms(a, &o->delay_ns))
+		return fail(e, l, "--delay '%s': not a time; use milliseconds, 0..3600000 (e.g. 100 or 0.5)", a);
+	retain_seen |= SEEN_DELAY_OPTS | SEEN_DELAY_MS;
+	return 0;
+}
+
+static int p_jitter(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_ms(a, &o->jitter_ns))
+		return fail(e, l, "--jitter '%s': not a time; use milliseconds, 0..3600000", a);
+	retain_seen |= SEEN_DELAY_OPTS;
+	return 0;
+}
+
+static int p_loss(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	size_t n = strlen(a);
+	char *end;
+	double x;
+
+	errno = 0;
+	x = isdigit((unsigned char)*a) ? strtod(a, &end) : -1;
+	if (x >= 0 && n && a[n - 1] == '%' && end == a + n - 1)
+		x /= 100, end++;
+	if (x < 0 || errno || *end || !isfinite(x) || x > 1)
+		return fail(e, l, "--loss '%s': not a probability; use 0..1 or a percentage such as 0.5%%", a);
+	o->loss = x;
+	retain_seen |= SEEN_DELAY_OPTS;
+	return 0;
+}
+
+static int p_seed(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_u64(a, &o->seed))
+		return fail(e, l, "--seed '%s': not a number; use 0..2^64-1", a);
+	retain_seen |= SEEN_DELAY_OPTS;
+	return 0;
+}
+
+static int p_capture_bytes(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (ntad_parse_size(a, &o->capture_bytes) || o->capture_bytes < 4096)
+		return fail(e, l, "--capture-bytes '%s': not a size; use bytes with k/M/G, at least 4k", a);
+	retain_seen |= SEEN_CAPTURE_OPTS;
+	return 0;
+}
+
+static int p_capture_age(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_ms(a, &o->capture_age_ns) || !o->capture_age_ns)
+		return fail(e, l, "--capture-age '%s': not a time; use milliseconds, above 0 and up to 3600000", a);
+	retain_seen |= SEEN_CAPTURE_OPTS;
+	return 0;
+}
+
+static int p_pcap(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (!*a || strlen(a) >= sizeof(o->pcap_path) - 4)
+		return fail(e, l, "--pcap: the file name is empty or longer than %zu bytes; give a shorter path",
+			    sizeof(o->pcap_path) - 5);
+	strcpy(o->pcap_path, a);
+	retain_seen |= SEEN_CAPTURE_OPTS;
+	return 0;
+}
+
+static int p_trigger(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	struct ntad_rule r;
+	bool all;
+
+	if (ntad_parse_rule(a, &r, &all, e, l) || all)
+		return fail(e, l, "--trigger '%s': not a rule; use the --filter syntax naming fields (proto=udp,dport=9), not all", a);
+	if (o->nr_triggers >= NTAD_MAX_RULES)
+		return fail(e, l, "--trigger: more than %d rules; combine fields in one rule", NTAD_MAX_RULES);
+	o->triggers[o->nr_triggers++] = r;
+	retain_seen |= SEEN_CAPTURE_OPTS;
+	return 0;
+}
+
+static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, size_t l)
+{
+	bool retains = o->mode == NTAD_MODE_DELAY || o->mode == NTAD_MODE_CAPTURE;
+
+	if (o->mode != NTAD_MODE_DELAY && (retain_seen & SEEN_DELAY_OPTS))
+		return fail(e, l, "--delay/--jitter/--loss/--seed: only used by --mode delay; drop them or add --mode delay");
+	if (o->mode != NTAD_MODE_CAPTURE && (retain_seen & SEEN_CAPTURE_OPTS))
+		return fail(e, l, "--capture-bytes/--capture-age/--pcap/--trigger: only used by --mode capture; drop them or add --mode capture");
+	if (o->mode == NTAD_MODE_DELAY && !(retain_seen & SEEN_DELAY_MS))
+		return fail(e, l, "--mode delay: needs the hold time; add --delay MS");
+	if (o->nr_triggers && !o->pcap_path[0])
+		return fail(e, l, "--trigger: needs a file to write; add --pcap FILE");
+	if (!retains)
+		return 0;
+	if (o->frags_mode == NTAD_FRAGS_ON)
+		return fail(e, l, "--frags: --mode %s holds single-buffer frames only; drop --frags",
+			    ntad_mode_name(o->mode));
+	/* Held packets: copy every one into an exact block unless told otherwise. */
+	if (!(o->given & NTAD_GIVEN_COPY_BREAK))
+		o->copy_break = max_frame;
+	return 0;
+}
+
 static const struct opt_row rows[] = {
 	{ "interface", 'i', "IFACE", p_interface, "interface to receive on (and send on, but in fwd)" },
 	{ "out-interface", 'o', "IFACE", p_out, "fwd: the second interface, sharing the UMEM" },
@@ -552,6 +680,14 @@ static const struct opt_row rows[] = {
 	{ "verify", 0, NULL, p_verify, "rxdrop: check every payload, count valid/invalid" },
 	{ "frags", 0, NULL, p_frags, "multi-buffer AF_XDP (XDP_USE_SG) even when frames fit a chunk (default: when the MTU or --size needs it)" },
 	{ "no-frags", 0, NULL, p_no_frags, "never multi-buffer: refuse an MTU or --size larger than a chunk holds" },
+	{ "delay", 0, "MS", p_delay, "delay: hold every packet MS milliseconds, then send it back out" },
+	{ "jitter", 0, "MS", p_jitter, "delay: plus up to MS more, uniform, never reordering (default 0)" },
+	{ "loss", 0, "P", p_loss, "delay: drop arrivals with probability P (0..1 or N%) (default 0)" },
+	{ "seed", 0, "N", p_seed, "delay: seed of the loss and jitter PRNG (default 0)" },
+	{ "capture-bytes", 0, "SIZE", p_capture_bytes, "capture: UMEM bytes held at most, oldest evicted (default: all the rings leave)" },
+	{ "capture-age", 0, "MS", p_capture_age, "capture: evict packets older than MS milliseconds" },
+	{ "pcap", 0, "FILE", p_pcap, "capture: write the held packets to FILE on SIGUSR1, at exit and on --trigger" },
+	{ "trigger", 0, "RULE", p_trigger, "capture: write the pcap when a packet matches RULE (--filter syntax; repeatable)" },
 	{ "verbose", 'v', NULL, p_verbose, "show libbpf/libxdp diagnostics" },
 	{ "help", 'h', NULL, p_help, "this text" },
 	{ "version", 'V', NULL, p_version, "print the version" },
@@ -583,6 +719,8 @@ const char *ntad_mode_name(enum ntad_mode m)
 	case NTAD_MODE_L2FWD: return "l2fwd";
 	case NTAD_MODE_TXONLY: return "txonly";
 	case NTAD_MODE_FWD: return "fwd";
+	case NTAD_MODE_DELAY: return "delay";
+	case NTAD_MODE_CAPTURE: return "capture";
 	}
 	return "?";
 }
@@ -640,6 +778,8 @@ static int validate(struct ntad_opts *o, unsigned int seen_tx_opts, char *e, siz
 	}
 	if (o->frags_mode == NTAD_FRAGS_ON)
 		o->frags = true;
+	if (validate_retention(o, max_frame, e, l))
+		return -EINVAL;
 	if (o->copy_break > max_frame)
 		return fail(e, l, "--copy-break %u: larger than the largest frame a %u-byte chunk holds (%u); use 0..%u",
 			    o->copy_break, o->chunk_size, max_frame, max_frame);
@@ -690,6 +830,7 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 
 	ntad_opts_default(o);
 	filter_all_given = false;
+	retain_seen = 0;
 	if (err && errlen)
 		err[0] = '\0';
 	*sp++ = ':'; /* report a missing argument as ':' */

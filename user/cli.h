@@ -18,7 +18,8 @@
 
 #define NTAD_VERSION "0.1.0"
 
-enum ntad_mode { NTAD_MODE_RXDROP, NTAD_MODE_L2FWD, NTAD_MODE_TXONLY, NTAD_MODE_FWD };
+enum ntad_mode { NTAD_MODE_RXDROP, NTAD_MODE_L2FWD, NTAD_MODE_TXONLY, NTAD_MODE_FWD,
+		 NTAD_MODE_DELAY, NTAD_MODE_CAPTURE };
 enum ntad_pool_kind { NTAD_POOL_NTA, NTAD_POOL_FIXED };
 enum ntad_bind { NTAD_BIND_AUTO, NTAD_BIND_COPY, NTAD_BIND_ZEROCOPY };
 enum ntad_xdp_mode { NTAD_XDP_NATIVE, NTAD_XDP_SKB };
@@ -28,6 +29,7 @@ enum ntad_frags_mode { NTAD_FRAGS_AUTO, NTAD_FRAGS_ON, NTAD_FRAGS_OFF };
 /* Bits of ntad_opts.given: which txonly address options the user set. */
 #define NTAD_GIVEN_SRC_MAC (1u << 0)
 #define NTAD_GIVEN_DST_MAC (1u << 1)
+#define NTAD_GIVEN_COPY_BREAK (1u << 8) /* delay/capture copy every packet unless given */
 
 /*
  * Data of a received frame starts this far into its fill region in copy mode:
@@ -66,6 +68,15 @@ struct ntad_opts {
 	enum ntad_frags_mode frags_mode;   /* --frags / --no-frags */
 	bool frags;                    /* bind with XDP_USE_SG: decided by validation
 	                                * (txonly --size) and ntad_frags_decide (MTU) */
+	/* --mode delay / capture (retention.c) */
+	uint64_t delay_ns, jitter_ns;   /* hold time, plus uniform [0, jitter] */
+	double loss;                   /* delay: drop probability, 0..1 */
+	uint64_t seed;                 /* PRNG of loss and jitter */
+	uint64_t capture_bytes;        /* UMEM bytes held at most; 0: what the rings leave */
+	uint64_t capture_age_ns;       /* evict packets older than this; 0: never */
+	char pcap_path[256];           /* capture: write here; empty: count only */
+	struct ntad_rule triggers[NTAD_MAX_RULES]; /* capture: write when one matches */
+	uint32_t nr_triggers;
 	bool verbose;
 	bool help, version;
 };

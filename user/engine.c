@@ -39,6 +39,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "retention.h"
 #include "frags.h"
 
 #define SPIN_BEFORE_SLEEP 256
@@ -88,11 +89,16 @@ int ntad_engine_init(struct ntad_engine *e, const struct ntad_opts *o, struct nt
 		ntad_engine_fini(e);
 		return -ENOMEM;
 	}
+	if (ntad_mode_retains(o->mode) && (ret = ntad_retention_create(e))) {
+		ntad_engine_fini(e);
+		return ret;
+	}
 	return 0;
 }
 
 void ntad_engine_fini(struct ntad_engine *e)
 {
+	ntad_retention_destroy(e);
 	ntad_ledger_fini(&e->ledger);
 	ntad_frags_destroy(e->frags);
 	e->frags = NULL;
@@ -366,6 +372,14 @@ static void wait_for_work(struct ntad_engine *e, int timeout_ms)
 		p[n++] = (struct pollfd){ .fd = e->socks[i]->fd, .events = POLLIN };
 	if (e->ctl_fd >= 0)
 		p[n++] = (struct pollfd){ .fd = e->ctl_fd, .events = POLLIN };
+	if (e->retention) {
+		/* The delay line wakes when its next packet is due, not a tick later. */
+		struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
+
+		ntad_retention_timeout(e, &ts);
+		(void)ppoll(p, n, &ts, NULL);
+		return;
+	}
 	(void)poll(p, n, timeout_ms);
 }
 
@@ -426,6 +440,10 @@ static unsigned int step(struct ntad_engine *e, double now, bool receiving)
 		if (receiving)
 			work += generate(e, now);
 		break;
+	case NTAD_MODE_DELAY:
+	case NTAD_MODE_CAPTURE:
+		work += ntad_retention_step(e, now, receiving);
+		break;
 	}
 	for (unsigned int i = 0; i < e->nr_socks; i++) {
 		if (e->outstanding[i])
@@ -440,6 +458,8 @@ static bool done(const struct ntad_engine *e)
 {
 	if (!e->o->count)
 		return false;
+	if (e->retention)
+		return ntad_retention_done(e, total_outstanding(e));
 	if (e->o->mode == NTAD_MODE_TXONLY)
 		return e->seq >= e->o->count && !total_outstanding(e);
 	return e->c.rx_packets >= e->o->count;
@@ -503,6 +523,8 @@ int ntad_engine_run(struct ntad_engine *e)
 
 void ntad_engine_drain(struct ntad_engine *e)
 {
+	/* Held packets: into the pcap (capture), then back to the pool. */
+	ntad_retention_drain(e);
 	for (unsigned int si = 0; si < e->nr_socks; si++) {
 		struct ntad_sock *s = e->socks[si];
 		uint32_t idx, n;

@@ -33,9 +33,17 @@ struct ntad_counters {
 	uint64_t rx_multibuf;    /* packets that arrived in more than one buffer */
 	uint64_t tx_multibuf;    /* packets sent as a chain of descriptors */
 	uint64_t gathers;        /* chains copied into one contiguous block */
+	/* delay / capture (retention.c): held now and at peak, and what left how */
+	uint64_t held_packets, held_bytes, held_umem, held_limit;
+	uint64_t held_peak_packets, held_peak_umem;
+	uint64_t evicted, fill_evictions, alloc_evictions;
+	uint64_t retain_dropped, loss_dropped, released;
+	uint64_t late_p50_ns, late_p99_ns, late_max_ns, hold_min_ns;
+	uint64_t pcap_writes, pcap_packets, pcap_errors, pcap_errno, triggers;
 };
 
 struct ntad_engine;
+struct ntad_retention;
 struct ntad_frags;
 typedef void (*ntad_tick_fn)(struct ntad_engine *e, void *arg, double elapsed);
 
@@ -48,6 +56,7 @@ struct ntad_engine {
 	uint64_t outstanding[NTAD_MAX_SOCKS]; /* TX descriptors not completed */
 	struct ntad_ledger ledger;
 	struct ntad_frags *frags; /* multi-buffer state (frags.c); NULL without o->frags */
+	struct ntad_retention *retention; /* delay/capture (retention.c); else NULL */
 	struct ntad_counters c;
 	struct ntad_pkt_params pkt;
 	uint64_t seq;            /* txonly: next sequence number */

@@ -9,6 +9,7 @@
  * them with jq): add fields, never rename them.
  */
 #include <inttypes.h>
+#include <string.h>
 
 #include "stats.h"
 
@@ -32,6 +33,45 @@ static const char *human(char *buf, size_t len, double v)
 	else
 		snprintf(buf, len, "%.0f", v);
 	return buf;
+}
+
+/* delay / capture (retention.c): what is held and what it really occupies. */
+static bool retains(const struct ntad_report *r)
+{
+	return !strcmp(r->mode, "delay") || !strcmp(r->mode, "capture");
+}
+
+static void print_json_retention(FILE *f, const struct ntad_counters *c)
+{
+	fprintf(f, ",\"held_packets\":%" PRIu64 ",\"held_bytes\":%" PRIu64 ",\"held_umem\":%" PRIu64
+		",\"held_limit\":%" PRIu64 ",\"held_peak_packets\":%" PRIu64 ",\"held_peak_umem\":%" PRIu64
+		",\"evicted\":%" PRIu64 ",\"fill_evictions\":%" PRIu64 ",\"alloc_evictions\":%" PRIu64
+		",\"retain_dropped\":%" PRIu64 ",\"loss_dropped\":%" PRIu64 ",\"released\":%" PRIu64
+		",\"late_p50_ns\":%" PRIu64 ",\"late_p99_ns\":%" PRIu64 ",\"late_max_ns\":%" PRIu64
+		",\"hold_min_ns\":%" PRIu64 ",\"pcap_writes\":%" PRIu64 ",\"pcap_packets\":%" PRIu64
+		",\"pcap_errors\":%" PRIu64 ",\"pcap_errno\":%" PRIu64 ",\"triggers\":%" PRIu64,
+		c->held_packets, c->held_bytes, c->held_umem, c->held_limit, c->held_peak_packets,
+		c->held_peak_umem, c->evicted, c->fill_evictions, c->alloc_evictions, c->retain_dropped,
+		c->loss_dropped, c->released, c->late_p50_ns, c->late_p99_ns, c->late_max_ns,
+		c->hold_min_ns, c->pcap_writes, c->pcap_packets, c->pcap_errors, c->pcap_errno, c->triggers);
+}
+
+static void print_text_retention(FILE *f, const struct ntad_counters *c)
+{
+	fprintf(f, "  held %" PRIu64 " packets, %" PRIu64 " bytes in %" PRIu64 " UMEM bytes (limit %" PRIu64
+		"); peak %" PRIu64 " packets in %" PRIu64 " bytes\n"
+		"  evicted %" PRIu64 " (%" PRIu64 " for the fill ring, %" PRIu64 " for a block), dropped %" PRIu64
+		" full, %" PRIu64 " by --loss; released %" PRIu64 "\n",
+		c->held_packets, c->held_bytes, c->held_umem, c->held_limit, c->held_peak_packets,
+		c->held_peak_umem, c->evicted, c->fill_evictions, c->alloc_evictions, c->retain_dropped,
+		c->loss_dropped, c->released);
+	if (c->released)
+		fprintf(f, "  lateness p50 %.3f ms, p99 %.3f ms, max %.3f ms; shortest hold %.3f ms\n",
+			c->late_p50_ns / 1e6, c->late_p99_ns / 1e6, c->late_max_ns / 1e6, c->hold_min_ns / 1e6);
+	if (c->pcap_writes || c->pcap_errors)
+		fprintf(f, "  pcap: %" PRIu64 " writes (last %" PRIu64 " packets), %" PRIu64 " failed%s%s, %" PRIu64
+			" trigger matches\n", c->pcap_writes, c->pcap_packets, c->pcap_errors,
+			c->pcap_errno ? ": " : "", c->pcap_errno ? strerror((int)c->pcap_errno) : "", c->triggers);
 }
 
 static void print_json(FILE *f, const struct ntad_report *r)
@@ -64,6 +104,8 @@ static void print_json(FILE *f, const struct ntad_report *r)
 	/* Multi-buffer (frags.c): zero unless frames larger than a chunk moved. */
 	fprintf(f, ",\"rx_multibuf\":%" PRIu64 ",\"tx_multibuf\":%" PRIu64 ",\"gathers\":%" PRIu64,
 		c->rx_multibuf, c->tx_multibuf, c->gathers);
+	if (retains(r))
+		print_json_retention(f, c);
 	if (r->summary)
 		fprintf(f, ",\"elapsed\":%.3f,\"umem_in_use_at_exit\":%" PRIu64 ",\"nta_check\":\"%s\","
 			"\"ledger_violations\":%" PRIu64 ",\"rx_drained\":%" PRIu64 ","
@@ -107,6 +149,8 @@ static void print_text(FILE *f, const struct ntad_report *r)
 	fprintf(f, "  copy-breaks %" PRIu64 ", trims %" PRIu64 ", fill short %" PRIu64 ", tx alloc failures %" PRIu64
 		", pool errors %" PRIu64 ", ledger violations %" PRIu64 "\n",
 		c->copy_breaks, c->trims, c->fill_short, c->tx_alloc_fail, c->pool_errors, r->ledger_violations);
+	if (retains(r))
+		print_text_retention(f, c);
 	fprintf(f, "  exit: drained %" PRIu64 " rx, %" PRIu64 " fill entries unused, %" PRIu64
 		" held by the kernel, %" PRIu64 " tx never completed\n",
 		c->rx_drained, r->fill_pending_at_exit, r->kernel_held_at_exit, r->tx_lost_at_exit);

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# capture: ntad keeps the newest traffic in its UMEM and writes it as a pcap.
+#  1. The peer sends N sequence-numbered frames of mixed sizes; SIGUSR1 makes
+#     ntad write them; ntad-pcap-check rebuilds every frame the peer sent and
+#     compares the file with them byte for byte, and tcpdump reads it. At exit
+#     ntad writes the file again; the summary holds exactly N packets in the
+#     UMEM bytes they really cost (nta: length rounded to 32; fixed: 2048).
+#  2. --capture-bytes 64k and a --trigger rule: 3000 frames then one matching
+#     frame; the trigger writes the file, which holds exactly the newest frames
+#     the budget allows, and the eviction counter is exact.
+#  3. A UMEM too small for a 1500-byte flood (small rings, 512 KiB): evictions
+#     counted, the fill ring kept fed, no stall; then normal traffic is captured
+#     intact. Every run: both pools, exit accounting clean, nothing left attached.
+. "$(dirname "$0")/lib.sh"
+net_init
+net_veth
+command -v tcpdump >/dev/null || skip "tcpdump missing; run scripts/install-deps.sh"
+CHECK_TOOL=$NTAD_BUILD/tests/tools/ntad-pcap-check
+PCAP=$TEST_TMP/cap.pcap
+
+wait_attached() {
+	for _ in $(seq 100); do
+		xdp_prog_on "$NS_A" "$DEV" && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_rx N: until ntad's interval lines report N packets received.
+wait_rx() {
+	for _ in $(seq 200); do
+		[ "$(grep '"type":"interval"' "$TEST_TMP/NT.log" | tail -n 1 | jq -r .rx_packets)" = "$1" ] && return 0
+		sleep 0.05
+	done
+	fail "ntad did not receive $1 packets: $(grep '"type":"interval"' "$TEST_TMP/NT.log" | tail -n 1)"
+}
+
+# wait_write N: until the summary-to-be counts N pcap writes (interval lines).
+wait_write() {
+	for _ in $(seq 100); do
+		[ "$(grep '"type":"interval"' "$TEST_TMP/NT.log" | tail -n 1 | jq -r .pcap_writes)" = "$1" ] && return 0
+		sleep 0.05
+	done
+	fail "ntad did not write the pcap ($1): $(grep '"type":"interval"' "$TEST_TMP/NT.log" | tail -n 1)"
+}
+
+start() {
+	rm -f "$PCAP"
+	bg_a NT "$NTAD" -i "$DEV" --mode capture -d 60 --json -I 0.05 --filter proto=udp "$@"
+	wait_attached "$NT" || fail "ntad did not attach: $(cat "$TEST_TMP/NT.log")"
+}
+
+send() {
+	in_b "$PEER_TOOL" send -i "$PEER" --src-mac "$PEER_MAC" --dst-mac "$DEV_MAC" --rate 20000 "$@" |
+		tail -n 1
+}
+
+check_pcap() {
+	local out
+	out=$("$CHECK_TOOL" "$@" --src-mac "$PEER_MAC" --dst-mac "$DEV_MAC") ||
+		fail "pcap differs from what was sent: $out"
+	log "pcap: $(tail -n 1 <<<"$out")"
+}
+
+stop() {
+	local rc=0 check
+	kill -TERM "$NT"
+	wait_pid "$NT" 10 || rc=$?
+	[ $rc -eq 0 ] || fail "ntad exited with $rc"
+	S=$(grep '"type":"summary"' "$TEST_TMP/NT.log") || fail "no summary"
+	log "$S"
+	for check in ".umem_in_use_at_exit == 0" '.nta_check == "ok"' ".ledger_violations == 0" \
+		".pool_errors == 0" ".pcap_errors == 0" "$@"; do
+		jq -e "$check" <<<"$S" >/dev/null || fail "summary fails $check"
+	done
+	! xdp_prog_on "$NS_A" "$DEV" || fail "XDP program left on $DEV"
+}
+
+N=3000
+SIZES=60,64,576,1500,1514
+for pool in nta fixed; do
+	log "1. $pool: $N frames, SIGUSR1, exit"
+	start --pool "$pool" --pcap "$PCAP"
+	send -n "$N" --sizes "$SIZES"
+	wait_rx "$N"
+	kill -USR1 "$NT"
+	wait_write 1
+	check_pcap "$PCAP" -n "$N" --sizes "$SIZES"
+	n=$(tcpdump -nn -r "$PCAP" 2>/dev/null | grep -c 'UDP, length') || true
+	[ "$n" = "$N" ] || fail "tcpdump reads $n packets, $N sent"
+	rm -f "$PCAP"
+	if [ "$pool" = nta ]; then
+		umem=$(((60 + 31) / 32 * 32 + 64 + 576 + 1504 + 1536)) # one of each size, rounded to 32
+		umem=$((umem * N / 5))
+	else
+		umem=$((2048 * N))
+	fi
+	stop ".held_packets == $N" ".held_umem == $umem" ".evicted == 0" ".retain_dropped == 0" \
+		".pcap_writes == 2" ".pcap_packets == $N" ".rx_packets == $N"
+	check_pcap "$PCAP" -n "$N" --sizes "$SIZES"
+
+	log "2. $pool: --capture-bytes 64k, --trigger dport=7"
+	cost=$([ "$pool" = nta ] && echo 64 || echo 2048)
+	K=$((65536 / cost))
+	start --pool "$pool" --pcap "$PCAP" --capture-bytes 64k --trigger proto=udp,dport=7
+	send -n "$N" --size 64
+	wait_rx "$N"
+	send -n 1 --size 64 --dport 7 --start-seq "$N"
+	wait_write 1
+	# The newest K frames: K - 1 to port 9, then the trigger.
+	in_a tcpdump -nn -r "$PCAP" -w "$TEST_TMP/p9.pcap" 'udp dst port 9' 2>/dev/null
+	check_pcap "$TEST_TMP/p9.pcap" -n $((K - 1)) --size 64 --start-seq $((N - K + 1))
+	n=$(tcpdump -nn -r "$PCAP" 'udp dst port 7' 2>/dev/null | wc -l)
+	[ "$n" = 1 ] || fail "the trigger frame is in the pcap $n times"
+	stop ".held_packets == $K" ".evicted == $((N + 1 - K))" ".triggers == 1" ".retain_dropped == 0" \
+		".held_umem <= 65536"
+
+	log "3. $pool: 512 KiB UMEM, 1500-byte flood, then normal traffic"
+	start --pool "$pool" --pcap "$PCAP" --umem-size 512k --fill-size 64 --rx-size 64 --tx-size 64 \
+		--comp-size 64 --batch 16
+	in_b "$PEER_TOOL" send -i "$PEER" --src-mac "$PEER_MAC" --dst-mac "$DEV_MAC" -n 20000 --size 1500 \
+		--start-seq 1000000 >/dev/null
+	sleep 0.3
+	# Normal traffic to port 10, few enough for either pool's 384 KiB (150 x 2048).
+	send -n 150 --sizes "$SIZES" --dport 10
+	sleep 0.3
+	kill -USR1 "$NT"
+	wait_write 1
+	in_a tcpdump -nn -r "$PCAP" -w "$TEST_TMP/p10.pcap" 'udp dst port 10' 2>/dev/null
+	check_pcap "$TEST_TMP/p10.pcap" -n 150 --sizes "$SIZES" --dport 10
+	stop ".evicted > 0" ".rx_packets > 150" ".held_umem <= .held_limit" ".held_limit == 393216"
+done
+log "ok"
