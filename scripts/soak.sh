@@ -23,7 +23,8 @@
 # violation, no pool error. ntad's resident memory is sampled every 10 s; after
 # the first sample (UMEM and rings touched) it must stay flat (growth under
 # --rss-slack KiB, default 1024). The veth drop figures are the veth drivers'
-# own counters (ethtool -S and ip -s link) read before and after the run.
+# own counters (ethtool -S and ip -s link) read before and after the run; see
+# drops_in and drops_back for which ones.
 #
 # Output: progress every 10 s, then a report; the JSON report goes to
 # BUILD/soak/report.json. Exit 0 when every check holds, 1 when one fails,
@@ -135,20 +136,29 @@ wait_for() { # LOG REGEX SECONDS PID
 	return 1
 }
 
-# Frames the veth driver lost: its per-queue drops (ring full), failed XDP_TX
-# and failed XDP transmits into it, plus the interface's rx/tx dropped. Not
-# xdp_drops: that is the counter program's XDP_DROP verdict, i.e. delivery.
-drops() { # NS DEV
-	local e s
-	e=$(ip netns exec "$1" ethtool -S "$2" 2>/dev/null |
-		awk -F: '$1 ~ /queue_[0-9]+_drops$|xdp_tx_errors$|xdp_xmit_errors$/ { s += $2 } END { print s + 0 }')
-	s=$(ip -n "$1" -s -j link show dev "$2" | jq '.[0].stats64 | .rx.dropped + .tx.dropped')
-	echo $((e + s))
+# Frames a veth driver lost on one hop, from its own counters (ethtool -S, ip -s).
+# In: the generator's XDP_TX out of PEER that could not be queued to DEV
+# (PEER's xdp_tx_errors / xdp_xmit_errors). Back: ntad's transmissions that DEV
+# could not hand to PEER (DEV's tx dropped, PEER's per-queue ring drops). DEV's
+# own rx drops are not counted: veth counts there the frames XDP redirected to
+# a socket without a free buffer or RX slot, which XDP_STATISTICS already
+# gives (rx_dropped, rx_ring_full). PEER's xdp_drops are the counter's verdict.
+ethsum() { # NS DEV AWK-REGEX
+	ip netns exec "$1" ethtool -S "$2" 2>/dev/null | awk -F: -v re="$3" '$1 ~ re { s += $2 } END { print s + 0 }'
+}
+ipstat() { # NS DEV JQ-PATH
+	ip -n "$1" -s -j link show dev "$2" | jq ".[0].stats64.$3"
+}
+drops_in() {
+	ethsum "$NS_B" "$PEER" 'xdp_tx_errors$|xdp_xmit_errors$'
+}
+drops_back() {
+	echo $(($(ipstat "$NS_A" "$DEV" tx.dropped) + $(ethsum "$NS_B" "$PEER" 'queue_[0-9]+_drops$')))
 }
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
-drops_a0=$(drops "$NS_A" "$DEV") drops_b0=$(drops "$NS_B" "$PEER")
+in0=$(drops_in) back0=$(drops_back)
 slack=30
 bg cpid "$outdir/count.log" "$NS_B" "$gen_cpu" "$GEN" count -i "$PEER" -d $((duration + slack + 10))
 wait_for "$outdir/count.log" '^attached' 5 "$cpid" || die "counter did not attach: $(cat "$outdir/count.log")"
@@ -184,7 +194,7 @@ wait "$npid"; nrc=$?
 kill -INT "$cpid" 2>/dev/null
 wait "$cpid"
 pids=()
-drops_a1=$(drops "$NS_A" "$DEV") drops_b1=$(drops "$NS_B" "$PEER")
+d_in=$(($(drops_in) - in0)) d_back=$(($(drops_back) - back0))
 
 S=$(grep '"type":"summary"' "$outdir/ntad.log" | tail -n 1)
 [ -n "$S" ] || { echo "soak.sh: ntad (exit $nrc) printed no summary: $(tail -n 5 "$outdir/ntad.log")" >&2; exit 1; }
@@ -193,7 +203,6 @@ sent=$(kv "$outdir/gen.log" sent) back=$(kv "$outdir/count.log" received) ours=$
 sent=${sent:-0} back=${back:-0} ours=${ours:-0}
 j() { jq -r "$1" <<<"$S"; }
 seen=$(j '.xdp_redirected + .xdp_passed + .xdp_dropped')
-d_in=$((drops_a1 - drops_a0 + drops_b1 - drops_b0))
 rss_first=${rss[0]:-0} rss_max=0 rss_last=${rss[-1]:-0}
 for r in "${rss[@]}"; do [ "$r" -gt "$rss_max" ] && rss_max=$r; done
 elapsed=$(j .elapsed)
@@ -210,28 +219,29 @@ check() { # DESCRIPTION CONDITION(awk)
 echo "soak.sh: report (generator exit $grc, ntad exit $nrc)"
 printf '  generator sent %s, ntad rx %s tx %s, returned to the peer %s (with magic %s), %.0f s\n' \
 	"$sent" "$(j .rx_packets)" "$(j .tx_packets)" "$back" "$ours" "$elapsed"
-printf '  kernel: rx_dropped %s rx_ring_full %s fill_ring_empty %s; drained at exit %s; veth drops %s\n' \
-	"$(j .rx_dropped)" "$(j .rx_ring_full)" "$(j .rx_fill_ring_empty_descs)" "$(j .rx_drained)" "$d_in"
+printf '  kernel: rx_dropped %s rx_ring_full %s fill_ring_empty %s; drained at exit %s; veth drops in %s back %s\n' \
+	"$(j .rx_dropped)" "$(j .rx_ring_full)" "$(j .rx_fill_ring_empty_descs)" "$(j .rx_drained)" "$d_in" "$d_back"
 check "ntad exited 0" "$nrc == 0"
 check "generator exited 0 and sent frames" "$grc == 0 && $sent > 0"
-check "sent ($sent) = seen by XDP ($seen) + veth drops" "$sent == $seen + $d_in || ($sent >= $seen && $sent - $seen <= $d_in)"
+check "sent ($sent) = seen by XDP ($seen) + veth drops in ($d_in)" "$sent == $seen + $d_in"
 check "no filter: every frame redirected" "$(j '.xdp_passed + .xdp_dropped') == 0"
 check "redirected = rx + rx_dropped + rx_ring_full + drained" \
 	"$(j .xdp_redirected) == $(j '.rx_packets + .rx_dropped + .rx_ring_full + .rx_drained')"
 check "every forwarded frame completed (tx = rx, none lost)" "$(j .tx_packets) == $(j .rx_packets) && $(j .tx_lost_at_exit) == 0"
-check "returned ($back) = tx + veth drops back" "$back <= $(j .tx_packets) && $(j .tx_packets) - $back <= $d_in && $ours == $back"
+check "tx ($(j .tx_packets)) = returned ($back, all ours) + veth drops back ($d_back)" \
+	"$(j .tx_packets) == $back + $d_back && $ours == $back"
 check "UMEM bytes in use at exit 0" "$(j .umem_in_use_at_exit) == 0"
 check "nta_check ok, no ledger violation, no pool error" \
 	"\"$(j .nta_check)\" == \"ok\" && $(j .ledger_violations) == 0 && $(j .pool_errors) == 0"
 check "RSS flat: first ${rss_first} KiB, max ${rss_max} KiB, last ${rss_last} KiB (slack $rss_slack)" \
 	"${#rss[@]} >= 2 && $rss_max - $rss_first <= $rss_slack"
 
-jq -n --argjson s "$S" --arg sent "$sent" --arg back "$back" --arg ours "$ours" --arg d "$d_in" \
+jq -n --argjson s "$S" --arg sent "$sent" --arg back "$back" --arg ours "$ours" --arg d "$d_in" --arg db "$d_back" \
 	--arg rf "$rss_first" --arg rm "$rss_max" --arg rl "$rss_last" --arg pool "$pool" \
 	--arg fails "${#fails[@]}" --arg dur "$duration" --arg pk "$packets" --arg rate "$rate" \
 	'{pool: $pool, duration_limit_s: ($dur|tonumber), packet_limit: ($pk|tonumber), rate: ($rate|tonumber),
 	  generator_sent: ($sent|tonumber), returned: ($back|tonumber), returned_ours: ($ours|tonumber),
-	  veth_drops: ($d|tonumber), rss_kib: {first: ($rf|tonumber), max: ($rm|tonumber), last: ($rl|tonumber)},
+	  veth_drops_in: ($d|tonumber), veth_drops_back: ($db|tonumber), rss_kib: {first: ($rf|tonumber), max: ($rm|tonumber), last: ($rl|tonumber)},
 	  failed_checks: ($fails|tonumber), ntad_summary: $s}' >"$outdir/report.json"
 echo "soak.sh: JSON report in $outdir/report.json"
 if [ ${#fails[@]} -gt 0 ]; then
