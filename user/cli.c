@@ -12,6 +12,7 @@
  */
 #include "cli.h"
 #include "frags.h"
+#include "retention.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -53,6 +53,13 @@
 #define TRIGGER_GAP_NS NS          /* at most one trigger write a second */
 #define ALLOC_RETRIES 64           /* evictions tried for one nta allocation */
 #define BLOCK 32u                  /* nta's block: what a copied packet costs per 32 bytes */
+/*
+ * Chunk-sized regions the nta pool may park where no held packet can use
+ * them: nta's front cache (256 regions by default) and the queue's nta_mt
+ * magazine (2 x 64). Counted out of the budget so that nta has a block for
+ * every packet the budget admits.
+ */
+#define NTA_PARKED_REGIONS (256u + 128u)
 
 struct ntad_retention {
 	struct ntad_retain *fifo[NTAD_MAX_SOCKS]; /* delay: per input socket; capture: [0] */
@@ -86,6 +93,18 @@ static void pool_free(struct ntad_engine *e, uint64_t addr, uint32_t len)
 		e->c.pool_errors++;
 }
 
+uint64_t ntad_retention_reserve(const struct ntad_opts *o, unsigned int socks)
+{
+	uint64_t slots = o->fill_size;
+
+	if (o->mode == NTAD_MODE_DELAY)
+		slots += o->tx_size; /* released packets wait there for completion */
+	slots *= socks;
+	if (o->pool == NTAD_POOL_NTA)
+		slots += NTA_PARKED_REGIONS;
+	return slots * o->chunk_size;
+}
+
 int ntad_retention_create(struct ntad_engine *e)
 {
 	const struct ntad_opts *o = e->o;
@@ -102,9 +121,7 @@ int ntad_retention_create(struct ntad_engine *e)
 	rt->usr1_fd = -1;
 	rt->capture = o->mode == NTAD_MODE_CAPTURE;
 	rt->nr_fifos = rt->capture ? 1 : e->nr_socks;
-	reserve = socks * o->fill_size * (uint64_t)o->chunk_size;
-	if (!rt->capture)
-		reserve += socks * o->tx_size * (uint64_t)o->chunk_size;
+	reserve = ntad_retention_reserve(o, (unsigned int)socks);
 	limit = e->umem->size > reserve ? e->umem->size - reserve : 0;
 	if (rt->capture && o->capture_bytes && o->capture_bytes < limit)
 		limit = o->capture_bytes;

@@ -26,6 +26,12 @@ static inline bool ntad_mode_retains(enum ntad_mode m)
 }
 
 /*
+ * UMEM bytes that held packets may not use: the rings' chunks (fill; delay:
+ * and TX) on socks sockets, and with nta the regions its caches may park.
+ */
+uint64_t ntad_retention_reserve(const struct ntad_opts *o, unsigned int socks);
+
+/*
  * Set up e->retention from e->o (engine init, in the thread that later
  * creates the queue threads: SIGUSR1 is blocked there and read through a
  * signalfd). 0 or -errno: -EOPNOTSUPP with multi-buffer, -ENOMEM.
