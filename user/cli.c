@@ -625,6 +625,7 @@ static int p_trigger(struct ntad_opts *o, const char *a, char *e, size_t l)
 static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, size_t l)
 {
 	bool retains = o->mode == NTAD_MODE_DELAY || o->mode == NTAD_MODE_CAPTURE;
+	uint64_t reserve;
 
 	if (o->mode != NTAD_MODE_DELAY && (retain_seen & SEEN_DELAY_OPTS))
 		return fail(e, l, "--delay/--jitter/--loss/--seed: only used by --mode delay; drop them or add --mode delay");
@@ -642,6 +643,12 @@ static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, 
 	/* Held packets: copy every one into an exact block unless told otherwise. */
 	if (!(o->given & NTAD_GIVEN_COPY_BREAK))
 		o->copy_break = max_frame;
+	reserve = ntad_retention_reserve(o, 1);
+	if (o->umem_size < reserve + 65536)
+		return fail(e, l, "--umem-size %" PRIu64 ": leaves no room to hold packets in --mode %s (the rings%s take %" PRIu64
+			    " bytes); use --umem-size %" PRIu64 "M or smaller rings", o->umem_size, ntad_mode_name(o->mode),
+			    o->pool == NTAD_POOL_NTA ? " and nta's parked regions" : "", reserve,
+			    ((reserve + 65536) >> 20) + 1);
 	return 0;
 }
 
