@@ -93,6 +93,8 @@ static void pool_free(struct ntad_engine *e, uint64_t addr, uint32_t len)
 		e->c.pool_errors++;
 }
 
+static int instances; /* engines with a retention: at most one */
+
 uint64_t ntad_retention_reserve(const struct ntad_opts *o, unsigned int socks)
 {
 	uint64_t slots = o->fill_size;
@@ -113,11 +115,14 @@ int ntad_retention_create(struct ntad_engine *e)
 	sigset_t usr1;
 	int err;
 
-	if (e->frags)
-		return -EOPNOTSUPP;
+	/* One FIFO, one arrival order, one SIGUSR1 reader: a single queue only. */
+	if (e->frags || __atomic_fetch_add(&instances, 1, __ATOMIC_RELAXED))
+		goto err_one;
 	rt = calloc(1, sizeof(*rt));
-	if (!rt)
+	if (!rt) {
+		__atomic_fetch_sub(&instances, 1, __ATOMIC_RELAXED);
 		return -ENOMEM;
+	}
 	rt->usr1_fd = -1;
 	rt->capture = o->mode == NTAD_MODE_CAPTURE;
 	rt->nr_fifos = rt->capture ? 1 : e->nr_socks;
@@ -162,7 +167,12 @@ err_fifos:
 		ntad_retain_destroy(rt->fifo[i]);
 err_free:
 	free(rt);
+	__atomic_fetch_sub(&instances, 1, __ATOMIC_RELAXED);
 	return err;
+err_one:
+	if (!e->frags)
+		__atomic_fetch_sub(&instances, 1, __ATOMIC_RELAXED);
+	return -EOPNOTSUPP;
 }
 
 void ntad_retention_destroy(struct ntad_engine *e)
@@ -177,6 +187,7 @@ void ntad_retention_destroy(struct ntad_engine *e)
 		close(rt->usr1_fd);
 	free(rt);
 	e->retention = NULL;
+	__atomic_fetch_sub(&instances, 1, __ATOMIC_RELAXED);
 }
 
 /* The engine's counters carry the numbers to the report (one queue only). */
