@@ -166,10 +166,82 @@ static int p_mode(struct ntad_opts *o, const char *a, char *e, size_t l)
 	return fail(e, l, "--mode '%s': unknown mode; use rxdrop, l2fwd, txonly, fwd, delay or capture", a);
 }
 
+/* Reset by ntad_parse_args; --queues COUNT is resolved against --queue in validate(). */
+static uint32_t queues_count;
+static bool queue_given, queues_list_given;
+
 static int p_queue(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	if (parse_u32(a, &o->queue, 0, NTAD_MAX_QUEUES - 1))
 		return fail(e, l, "--queue '%s': not a queue number; use 0..%d", a, NTAD_MAX_QUEUES - 1);
+	queue_given = true;
+	return 0;
+}
+
+/* "0,2,5-7": up to NTAD_MAX_QUEUES distinct numbers below max. */
+static int parse_list(const char *a, uint32_t max, uint32_t *out, uint32_t *n, bool distinct)
+{
+	char buf[512], *save = NULL, *tok;
+
+	*n = 0;
+	if (!*a || strlen(a) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, a);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(tok, '-');
+		uint32_t lo, hi;
+
+		if (dash) {
+			*dash = '\0';
+			if (parse_u32(tok, &lo, 0, max - 1) || parse_u32(dash + 1, &hi, lo, max - 1))
+				return -EINVAL;
+		} else if (parse_u32(tok, &lo, 0, max - 1)) {
+			return -EINVAL;
+		} else {
+			hi = lo;
+		}
+		for (uint32_t v = lo; v <= hi; v++) {
+			if (*n >= NTAD_MAX_QUEUES)
+				return -E2BIG;
+			for (uint32_t i = 0; distinct && i < *n; i++)
+				if (out[i] == v)
+					return -EEXIST;
+			out[(*n)++] = v;
+		}
+	}
+	return *n ? 0 : -EINVAL;
+}
+
+static int p_queues(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	int ret;
+
+	if (!strchr(a, ',') && !strchr(a, '-')) {
+		if (parse_u32(a, &queues_count, 1, NTAD_MAX_QUEUES))
+			return fail(e, l, "--queues '%s': not a queue count; use 1..%d, or a list such as 0,2,4-5",
+				    a, NTAD_MAX_QUEUES);
+		queues_list_given = false;
+		return 0;
+	}
+	ret = parse_list(a, NTAD_MAX_QUEUES, o->queues, &o->nr_queues, true);
+	if (ret == -EEXIST)
+		return fail(e, l, "--queues '%s': a queue is listed twice; name each queue once", a);
+	if (ret)
+		return fail(e, l, "--queues '%s': not a queue list; use a count (1..%d) or queues 0..%d such as 0,2,4-5",
+			    a, NTAD_MAX_QUEUES, NTAD_MAX_QUEUES - 1);
+	queues_list_given = true;
+	queues_count = 0;
+	return 0;
+}
+
+static int p_cpus(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	uint32_t v[NTAD_MAX_QUEUES];
+
+	if (parse_list(a, 4096, v, &o->nr_cpus, false))
+		return fail(e, l, "--cpus '%s': not a CPU list; use one CPU per queue, such as 0,1 or 2-5", a);
+	for (uint32_t i = 0; i < o->nr_cpus; i++)
+		o->cpus[i] = (int32_t)v[i];
 	return 0;
 }
 
@@ -657,6 +729,8 @@ static const struct opt_row rows[] = {
 	{ "out-interface", 'o', "IFACE", p_out, "fwd: the second interface, sharing the UMEM" },
 	{ "mode", 'm', "MODE", p_mode, "rxdrop (default), l2fwd, txonly or fwd" },
 	{ "queue", 'q', "N", p_queue, "rx/tx queue to bind (default 0)" },
+	{ "queues", 0, "N|LIST", p_queues, "N queues from --queue on, or a list (0,2,4-5): one socket and thread each, one shared UMEM" },
+	{ "cpus", 0, "LIST", p_cpus, "pin the queue threads, one CPU per queue in --queues order" },
 	{ "pool", 0, "nta|fixed", p_pool, "UMEM manager: nta (default) or the fixed-frame LIFO baseline" },
 	{ "rx-size", 0, "N", p_rx_size, "RX ring entries, power of two (default 2048)" },
 	{ "tx-size", 0, "N", p_tx_size, "TX ring entries (default 2048)" },
@@ -714,6 +788,7 @@ void ntad_opts_default(struct ntad_opts *o)
 	o->bind = NTAD_BIND_AUTO;
 	o->need_wakeup = true;
 	o->xdp_mode = NTAD_XDP_NATIVE;
+	o->nr_queues = 1;
 	o->copy_break = DEF_COPY_BREAK;
 	o->interval = 1;
 	o->size = 64;
@@ -741,11 +816,38 @@ const char *ntad_pool_name(enum ntad_pool_kind p)
 uint64_t ntad_umem_needed(const struct ntad_opts *o)
 {
 	uint64_t socks = o->mode == NTAD_MODE_FWD ? 2 : 1;
-	uint64_t slots = o->tx_size;
+	uint64_t nq = o->nr_queues ? o->nr_queues : 1;
+	uint64_t fill = 0, rings = o->tx_size;
 
-	if (o->mode != NTAD_MODE_TXONLY)
-		slots += (uint64_t)o->fill_size + o->rx_size;
-	return socks * slots * o->chunk_size;
+	if (o->mode != NTAD_MODE_TXONLY) {
+		fill = o->fill_size;
+		rings += o->rx_size;
+	}
+	if (o->pool == NTAD_POOL_FIXED || nq == 1)
+		return socks * nq * (fill + rings) * o->chunk_size;
+	return socks * (nq * fill + rings) * o->chunk_size;
+}
+
+/* Resolve --queue/--queues into o->queues[0..nr_queues). */
+static int resolve_queues(struct ntad_opts *o, char *e, size_t l)
+{
+	if (queues_list_given) {
+		if (queue_given)
+			return fail(e, l, "--queue and a --queues list conflict; give the queues in the list only");
+	} else {
+		uint32_t n = queues_count ? queues_count : 1;
+
+		if (o->queue + n > NTAD_MAX_QUEUES)
+			return fail(e, l, "--queues %u from --queue %u: beyond queue %d; use fewer queues or a lower --queue",
+				    n, o->queue, NTAD_MAX_QUEUES - 1);
+		for (uint32_t i = 0; i < n; i++)
+			o->queues[i] = o->queue + i;
+		o->nr_queues = n;
+	}
+	o->queue = o->queues[0];
+	if (o->nr_cpus && o->nr_cpus != o->nr_queues)
+		return fail(e, l, "--cpus: %u CPUs for %u queues; give one CPU per queue", o->nr_cpus, o->nr_queues);
+	return 0;
 }
 
 static int validate(struct ntad_opts *o, unsigned int seen_tx_opts, char *e, size_t l)
@@ -755,6 +857,8 @@ static int validate(struct ntad_opts *o, unsigned int seen_tx_opts, char *e, siz
 
 	if (!o->ifname[0])
 		return fail(e, l, "interface: none given; use -i IFACE (see --help)");
+	if (resolve_queues(o, e, l))
+		return -EINVAL;
 	if (o->mode == NTAD_MODE_FWD && !o->out_ifname[0])
 		return fail(e, l, "--mode fwd: needs a second interface; add -o IFACE");
 	if (o->mode != NTAD_MODE_FWD && o->out_ifname[0])
@@ -839,6 +943,8 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 	ntad_opts_default(o);
 	filter_all_given = false;
 	retain_seen = 0;
+	queues_count = 0;
+	queue_given = queues_list_given = false;
 	if (err && errlen)
 		err[0] = '\0';
 	*sp++ = ':'; /* report a missing argument as ':' */

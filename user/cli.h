@@ -41,7 +41,11 @@ struct ntad_opts {
 	char ifname[IF_NAMESIZE];
 	char out_ifname[IF_NAMESIZE];  /* fwd only */
 	enum ntad_mode mode;
-	uint32_t queue;
+	uint32_t queue;                /* the first (or only) queue */
+	uint32_t queues[NTAD_MAX_QUEUES]; /* every queue, one socket and one thread each */
+	uint32_t nr_queues;            /* 1 unless --queues */
+	int32_t cpus[NTAD_MAX_QUEUES]; /* --cpus: CPU of queues[i]'s thread */
+	uint32_t nr_cpus;              /* 0: threads not pinned */
 	enum ntad_pool_kind pool;
 	uint32_t rx_size, tx_size, fill_size, comp_size;
 	uint32_t batch;
@@ -98,8 +102,11 @@ int ntad_parse_rule(const char *s, struct ntad_rule *rule, bool *all, char *err,
 int ntad_parse_size(const char *s, uint64_t *v);
 
 /*
- * The UMEM bytes the rings can pin at once: every fill, RX and TX slot of every
- * socket holding a whole chunk. ntad refuses a smaller UMEM.
+ * The UMEM ntad requires. One queue: every fill, RX and TX slot of every socket
+ * holding a whole chunk. Several queues with the fixed pool: that, per queue
+ * (each queue gets its own slice of frames). Several queues with nta (one
+ * shared allocator): every queue's fill ring full, plus one queue's RX and TX
+ * rings; beyond that, queues share what is free. ntad refuses a smaller UMEM.
  */
 uint64_t ntad_umem_needed(const struct ntad_opts *o);
 

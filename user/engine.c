@@ -33,14 +33,18 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "engine.h"
-#include "retention.h"
 #include "frags.h"
+#include "pool.h"
+#include "retention.h"
 
 #define SPIN_BEFORE_SLEEP 256
 #define TICK_SECONDS 0.01    /* how often the clock-driven checks run */
@@ -76,6 +80,10 @@ int ntad_engine_init(struct ntad_engine *e, const struct ntad_opts *o, struct nt
 		e->socks[i] = socks[i];
 	e->pkt = o->pkt;
 	e->ctl_fd = -1;
+	e->done_fd = -1;
+	e->cpu = -1;
+	e->rate = o->rate;
+	pthread_mutex_init(&e->pub_lock, NULL);
 	e->addrs = calloc(MAX_FILL_PER_CALL, sizeof(*e->addrs));
 	if (!e->addrs)
 		return -ENOMEM;
@@ -104,6 +112,35 @@ void ntad_engine_fini(struct ntad_engine *e)
 	e->frags = NULL;
 	free(e->addrs);
 	e->addrs = NULL;
+	pthread_mutex_destroy(&e->pub_lock);
+}
+
+_Static_assert(sizeof(struct ntad_counters) % sizeof(uint64_t) == 0, "counters are all uint64_t");
+
+void ntad_counters_add(struct ntad_counters *dst, const struct ntad_counters *src)
+{
+	uint64_t *d = (uint64_t *)dst;
+	const uint64_t *s = (const uint64_t *)src;
+
+	for (size_t i = 0; i < sizeof(*dst) / sizeof(uint64_t); i++)
+		d[i] += s[i];
+}
+
+static void publish(struct ntad_engine *e)
+{
+	pthread_mutex_lock(&e->pub_lock);
+	e->pub = e->c;
+	e->pub_seqc = e->seqc;
+	pthread_mutex_unlock(&e->pub_lock);
+}
+
+void ntad_engine_published(struct ntad_engine *e, struct ntad_counters *c, struct ntad_seqcheck *sc)
+{
+	pthread_mutex_lock(&e->pub_lock);
+	*c = e->pub;
+	if (sc)
+		*sc = e->pub_seqc;
+	pthread_mutex_unlock(&e->pub_lock);
 }
 
 static void pool_free(struct ntad_engine *e, uint64_t addr, uint32_t len)
@@ -183,15 +220,74 @@ static uint64_t rx_budget(const struct ntad_engine *e)
 	return e->c.rx_packets < e->o->count ? e->o->count - e->c.rx_packets : 0;
 }
 
+/*
+ * -n over several queues: claim up to want packets of the shared budget before
+ * peeking the RX ring, give back what the ring did not have. Claims keep the
+ * queues together from taking more than -n; rx_done says when all are taken.
+ */
+static uint32_t rx_claim(struct ntad_engine *e, uint32_t want)
+{
+	uint64_t cur, r;
+
+	if (!e->o->count)
+		return want;
+	if (!e->run) {
+		uint64_t b = rx_budget(e);
+
+		return b < want ? (uint32_t)b : want;
+	}
+	cur = __atomic_load_n(&e->run->rx_claimed, __ATOMIC_RELAXED);
+	do {
+		if (cur >= e->o->count)
+			return 0;
+		r = e->o->count - cur < want ? e->o->count - cur : want;
+	} while (!__atomic_compare_exchange_n(&e->run->rx_claimed, &cur, cur + r, false,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return (uint32_t)r;
+}
+
+static void rx_settle(struct ntad_engine *e, uint32_t claimed, uint32_t taken)
+{
+	if (!e->o->count || !e->run)
+		return;
+	if (claimed > taken)
+		__atomic_fetch_sub(&e->run->rx_claimed, claimed - taken, __ATOMIC_RELAXED);
+	if (taken)
+		__atomic_fetch_add(&e->run->rx_done, taken, __ATOMIC_RELAXED);
+}
+
+/*
+ * A packet taken without rx_claim (multi-buffer chains, which run on one queue
+ * only): publish it to the shared count so -n stops the run.
+ */
+void ntad_engine_rx_done(struct ntad_engine *e, uint32_t n)
+{
+	if (e->o->count && e->run)
+		__atomic_fetch_add(&e->run->rx_done, n, __ATOMIC_RELAXED);
+}
+
+static void seq_check(struct ntad_seqcheck *sc, uint32_t seq)
+{
+	if (sc->seen && seq <= sc->last)
+		sc->unordered++;
+	if (!sc->seen)
+		sc->first = seq;
+	sc->last = seq;
+	sc->seen++;
+}
+
 /* rxdrop: count (and with --verify check) every frame, free its region. */
 static unsigned int rx_drop(struct ntad_engine *e, struct ntad_sock *s)
 {
-	uint64_t budget = rx_budget(e);
-	uint32_t idx, n;
+	uint32_t idx, n, want;
 
 	if (e->frags)
 		return ntad_frags_rx_drop(e, s);
-	n = xsk_ring_cons__peek(&s->rx, budget < e->o->batch ? (uint32_t)budget : e->o->batch, &idx);
+	want = rx_claim(e, e->o->batch);
+	if (!want)
+		return 0;
+	n = xsk_ring_cons__peek(&s->rx, want, &idx);
+	rx_settle(e, want, n);
 	if (!n)
 		return 0;
 	for (uint32_t i = 0; i < n; i++) {
@@ -203,9 +299,10 @@ static unsigned int rx_drop(struct ntad_engine *e, struct ntad_sock *s)
 		if (e->o->verify) {
 			uint32_t seq;
 
-			if (ntad_pkt_verify((const uint8_t *)e->umem->area + addr, d->len, &seq) == NTAD_PKT_OK)
+			if (ntad_pkt_verify((const uint8_t *)e->umem->area + addr, d->len, &seq) == NTAD_PKT_OK) {
 				e->c.verify_valid++;
-			else
+				seq_check(&e->seqc, seq);
+			} else
 				e->c.verify_invalid++;
 		}
 		e->c.rx_bytes += d->len;
@@ -233,23 +330,22 @@ static inline void swap_macs(uint8_t *p)
 static unsigned int forward(struct ntad_engine *e, unsigned int in_i, unsigned int out_i, bool swap)
 {
 	struct ntad_sock *in = e->socks[in_i], *out = e->socks[out_i];
-	uint64_t budget = rx_budget(e);
-	uint32_t want = budget < e->o->batch ? (uint32_t)budget : e->o->batch;
-	uint32_t idx_rx, idx_tx, n;
+	uint32_t want, idx_rx, idx_tx, n;
 	uint8_t *area = e->umem->area;
 
 	if (e->frags)
 		return ntad_frags_forward(e, in_i, out_i, swap);
-	want = min_u32(want, xsk_prod_nb_free(&out->tx, want));
-	if (!want)
+	want = min_u32(e->o->batch, xsk_prod_nb_free(&out->tx, e->o->batch));
+	if (!want || !(want = rx_claim(e, want)))
 		return 0;
 	n = xsk_ring_cons__peek(&in->rx, want, &idx_rx);
+	if (n && xsk_ring_prod__reserve(&out->tx, n, &idx_tx) != n) {
+		xsk_ring_cons__cancel(&in->rx, n);
+		n = 0;
+	}
+	rx_settle(e, want, n);
 	if (!n)
 		return 0;
-	if (xsk_ring_prod__reserve(&out->tx, n, &idx_tx) != n) {
-		xsk_ring_cons__cancel(&in->rx, n);
-		return 0;
-	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&in->rx, idx_rx + i);
 		struct xdp_desc *t = xsk_ring_prod__tx_desc(&out->tx, idx_tx + i);
@@ -295,16 +391,27 @@ static unsigned int generate(struct ntad_engine *e, double now)
 	uint32_t want = e->o->batch, idx, got = 0;
 	uint8_t *area = e->umem->area;
 
-	if (e->o->count) {
+	if (e->o->count && e->run) {
+		/* Several queues: send from a range claimed from the shared numbers. */
+		if (e->seq >= e->seq_end) {
+			uint64_t s0 = __atomic_fetch_add(&e->run->seq_claimed, want, __ATOMIC_RELAXED);
+
+			if (s0 >= e->o->count)
+				return 0;
+			e->seq = s0;
+			e->seq_end = s0 + want < e->o->count ? s0 + want : e->o->count;
+		}
+		want = (uint32_t)(e->seq_end - e->seq);
+	} else if (e->o->count) {
 		if (e->seq >= e->o->count)
 			return 0;
 		if (e->o->count - e->seq < want)
 			want = (uint32_t)(e->o->count - e->seq);
 	}
-	if (e->o->rate) {
-		double cap = e->o->batch > e->o->rate / 100.0 ? e->o->batch : e->o->rate / 100.0;
+	if (e->rate) {
+		double cap = e->o->batch > e->rate / 100.0 ? e->o->batch : e->rate / 100.0;
 
-		e->tokens += (now - e->last_refill) * (double)e->o->rate;
+		e->tokens += (now - e->last_refill) * (double)e->rate;
 		e->last_refill = now;
 		if (e->tokens > cap)
 			e->tokens = cap;
@@ -347,7 +454,7 @@ static unsigned int generate(struct ntad_engine *e, double now)
 	xsk_ring_prod__submit(&s->tx, got);
 	e->outstanding[0] += got;
 	e->c.tx_submitted += got;
-	if (e->o->rate)
+	if (e->rate)
 		e->tokens -= got;
 	ntad_sock_kick_tx(s);
 	return got;
@@ -460,8 +567,13 @@ static bool done(const struct ntad_engine *e)
 		return false;
 	if (e->retention)
 		return ntad_retention_done(e, total_outstanding(e));
+	if (e->o->mode == NTAD_MODE_TXONLY && e->run)
+		return __atomic_load_n(&e->run->seq_claimed, __ATOMIC_RELAXED) >= e->o->count &&
+		       e->seq >= e->seq_end && !total_outstanding(e);
 	if (e->o->mode == NTAD_MODE_TXONLY)
 		return e->seq >= e->o->count && !total_outstanding(e);
+	if (e->run)
+		return __atomic_load_n(&e->run->rx_done, __ATOMIC_RELAXED) >= e->o->count;
 	return e->c.rx_packets >= e->o->count;
 }
 
@@ -478,6 +590,7 @@ int ntad_engine_run(struct ntad_engine *e)
 		now = ntad_now();
 		if (now >= next_tick) {
 			next_tick = now + TICK_SECONDS;
+			publish(e);
 			if (ctl_readable(e)) {
 				e->stop_signal = true;
 				break;
@@ -503,9 +616,9 @@ int ntad_engine_run(struct ntad_engine *e)
 		if (++empty < SPIN_BEFORE_SLEEP || e->o->busy_poll)
 			continue;
 		empty = 0;
-		if (e->o->mode == NTAD_MODE_TXONLY && e->o->rate && !total_outstanding(e)) {
+		if (e->o->mode == NTAD_MODE_TXONLY && e->rate && !total_outstanding(e)) {
 			/* Rate-limited and idle: sleep until the next token is due. */
-			double wait = (1.0 - e->tokens) / (double)e->o->rate;
+			double wait = (1.0 - e->tokens) / (double)e->rate;
 			struct timespec ts = { 0, (long)(wait > 0.001 ? 1e6 : (wait > 0 ? wait * 1e9 : 0)) };
 
 			nanosleep(&ts, NULL);
@@ -518,7 +631,35 @@ int ntad_engine_run(struct ntad_engine *e)
 		if (!step(e, ntad_now(), false))
 			wait_for_work(e, 1);
 	}
+	publish(e);
 	return 0;
+}
+
+void ntad_engine_prefill(struct ntad_engine *e)
+{
+	for (unsigned int i = 0; i < e->nr_socks; i++)
+		if (e->socks[i]->has_rx)
+			while (refill(e, e->socks[i]))
+				;
+}
+
+void *ntad_engine_thread(void *arg)
+{
+	struct ntad_engine *e = arg;
+	uint64_t one = 1;
+
+	if (e->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(e->cpu, &set);
+		/* main.c pinned a test thread there first, so this does not fail. */
+		(void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	ntad_engine_run(e);
+	if (e->done_fd >= 0 && write(e->done_fd, &one, sizeof(one)) != sizeof(one))
+		e->ctl_fd = -1; /* cannot happen on an eventfd; keeps the result used */
+	return NULL;
 }
 
 void ntad_engine_drain(struct ntad_engine *e)
@@ -563,7 +704,11 @@ static void reclaim_one(void *arg, uint64_t addr, uint32_t len)
 {
 	struct ntad_engine *e = arg;
 
-	pool_free(e, addr, len ? len : e->o->chunk_size);
+	if (!len)
+		len = e->o->chunk_size;
+	/* The ledger is shared by the queues: a fixed slice frees only its own. */
+	if (e->pools ? ntad_pools_free(e->pools, addr, len) : e->pool->ops->free(e->pool, addr, len))
+		e->c.pool_errors++;
 }
 
 void ntad_engine_reclaim(struct ntad_engine *e)

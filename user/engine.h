@@ -9,6 +9,7 @@
 #ifndef NTAD_ENGINE_H
 #define NTAD_ENGINE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -45,6 +46,25 @@ struct ntad_counters {
 struct ntad_engine;
 struct ntad_retention;
 struct ntad_frags;
+struct ntad_pools;
+
+/*
+ * What the queue threads share (main.c owns it): the -n budget and txonly's
+ * sequence numbers, claimed with atomic operations once per batch so that
+ * several queues together receive or send exactly -n packets.
+ */
+struct ntad_run {
+	uint64_t rx_claimed;  /* packets claimed for taking (claims may be returned) */
+	uint64_t rx_done;     /* packets taken */
+	uint64_t seq_claimed; /* txonly: sequence numbers handed to queues */
+};
+
+/* --verify: sequence numbers as they arrived on one queue. */
+struct ntad_seqcheck {
+	uint64_t seen;        /* valid frames */
+	uint64_t first, last; /* first and last sequence number */
+	uint64_t unordered;   /* frames whose number was not above the previous one */
+};
 typedef void (*ntad_tick_fn)(struct ntad_engine *e, void *arg, double elapsed);
 
 struct ntad_engine {
@@ -60,6 +80,18 @@ struct ntad_engine {
 	struct ntad_counters c;
 	struct ntad_pkt_params pkt;
 	uint64_t seq;            /* txonly: next sequence number */
+	uint64_t seq_end;        /* txonly with run: end of the claimed range */
+	uint64_t rate;           /* txonly: this queue's share of --rate */
+	struct ntad_run *run;    /* shared by the queues; NULL: this engine alone */
+	struct ntad_pools *pools; /* every queue's pool: frees at exit go where they belong */
+	uint32_t queue;          /* the interface queue of socks[] */
+	int cpu;                 /* pinned to this CPU; -1: not pinned */
+	int done_fd;             /* eventfd written when run() returns; -1: none */
+	struct ntad_seqcheck seqc;
+	/* A copy of c and seqc for other threads, refreshed every tick. */
+	pthread_mutex_t pub_lock;
+	struct ntad_counters pub;
+	struct ntad_seqcheck pub_seqc;
 	double tokens;           /* txonly --rate bucket */
 	double last_refill;
 	uint64_t *addrs;         /* scratch for fill allocations */
@@ -81,6 +113,22 @@ int ntad_engine_init(struct ntad_engine *e, const struct ntad_opts *o, struct nt
 
 /* Run until stopped (ctl_fd, -d, -n). Returns 0. */
 int ntad_engine_run(struct ntad_engine *e);
+
+/* Top up every fill ring before the XDP program is attached (the queue
+ * threads start after it, so the first frames would find empty rings). */
+void ntad_engine_prefill(struct ntad_engine *e);
+
+/* Count n packets taken outside the batch claim (multi-buffer) toward -n. */
+void ntad_engine_rx_done(struct ntad_engine *e, uint32_t n);
+
+/* A thread's entry point: pin to e->cpu, run, signal done_fd. */
+void *ntad_engine_thread(void *e);
+
+/* The counters as of the last tick (safe from another thread). */
+void ntad_engine_published(struct ntad_engine *e, struct ntad_counters *c, struct ntad_seqcheck *sc);
+
+/* dst += src, every counter. */
+void ntad_counters_add(struct ntad_counters *dst, const struct ntad_counters *src);
 
 /*
  * After the XDP program is detached, before the sockets close: free what the

@@ -344,11 +344,13 @@ static bool deliver(struct ntad_engine *e, struct ntad_chain *c, chain_fn fn, vo
 		/* More buffers than the kernel ever uses for one packet: not a frame. */
 		chain_free_regions(e, c);
 		e->c.rx_packets++;
+		ntad_engine_rx_done(e, 1);
 		return true;
 	}
 	if (!fn(e, c, arg))
 		return false;
 	e->c.rx_packets++;
+	ntad_engine_rx_done(e, 1);
 	e->c.rx_bytes += len;
 	e->c.rx_multibuf += n > 1;
 	chain_reset(c);

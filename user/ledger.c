@@ -15,6 +15,7 @@ int ntad_ledger_init(struct ntad_ledger *l, uint64_t umem_size)
 {
 	l->units = umem_size >> NTAD_LEDGER_SHIFT;
 	l->violations = 0;
+	l->view = false;
 	l->where = calloc(l->units, sizeof(*l->where));
 	l->len = calloc(l->units, sizeof(*l->len));
 	if (!l->where || !l->len) {
@@ -26,6 +27,11 @@ int ntad_ledger_init(struct ntad_ledger *l, uint64_t umem_size)
 
 void ntad_ledger_fini(struct ntad_ledger *l)
 {
+	if (l->view) {
+		l->where = NULL;
+		l->len = NULL;
+		return;
+	}
 	free(l->where);
 	free(l->len);
 	l->where = NULL;

@@ -26,9 +26,23 @@ struct ntad_ledger {
 	uint16_t *len;
 	uint64_t units;
 	uint64_t violations;
+	bool view;          /* arrays borrowed from another ledger: fini frees nothing */
 };
 
 int ntad_ledger_init(struct ntad_ledger *l, uint64_t umem_size);
+
+/*
+ * A view of src for another queue thread: the same arrays, its own violation
+ * count. Safe because a buffer is in one queue's rings at a time and moves
+ * between queues only through the pool's lock (a happens-before edge); distinct
+ * entries are distinct bytes, so neighbours never race.
+ */
+static inline void ntad_ledger_view(struct ntad_ledger *l, const struct ntad_ledger *src)
+{
+	*l = *src;
+	l->violations = 0;
+	l->view = true;
+}
 void ntad_ledger_fini(struct ntad_ledger *l);
 
 /* Move the buffer at addr from `from` to `to`; false (and a violation) if it was elsewhere. */

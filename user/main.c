@@ -18,6 +18,9 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -25,6 +28,7 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -48,20 +52,35 @@
 
 #define ERRLEN 512
 
-struct ntad_ctx {
-	struct ntad_opts o;
-	struct ntad_umem umem;
-	struct ntad_pool *pool;
+/* One queue: a socket per interface, an engine, the thread running it. */
+struct ntad_queue {
 	struct ntad_sock socks[NTAD_MAX_SOCKS];
 	struct ntad_sock *sockp[NTAD_MAX_SOCKS];
 	unsigned int nr_socks;
-	struct ntad_xdp *xdp[NTAD_MAX_SOCKS];
-	unsigned int nr_xdp;
 	struct ntad_engine engine;
 	bool engine_ready;
+	pthread_t thread;
+	bool thread_started;
+	struct ntad_counters prev;   /* at the previous report line */
+};
+
+struct ntad_ctx {
+	struct ntad_opts o;
+	struct ntad_umem umem;       /* one UMEM for every queue (XDP_SHARED_UMEM) */
+	struct ntad_pools pools;     /* one handle per queue */
+	struct ntad_queue *q;        /* o.nr_queues of them */
+	unsigned int nr_q;
+	struct ntad_xdp *xdp[NTAD_MAX_SOCKS];
+	unsigned int nr_xdp;
+	struct ntad_run run;
 	int sigfd;
+	int stop_fd;                 /* eventfd: readable when the queues must stop */
+	int done_fd;                 /* eventfd: a queue's loop has returned */
+	bool stop_signal;
+	double start;
 	struct ntad_counters prev;
 	double prev_time;
+	struct ntad_queue_report qr[NTAD_MAX_QUEUES];
 	char note[ERRLEN];
 };
 
@@ -175,9 +194,11 @@ static int check_interface(struct ntad_opts *o, const char *ifname)
 	rxq = count_queues(ifname, "rx-");
 	txq = count_queues(ifname, "tx-");
 	nq = rxq < txq ? rxq : txq;
-	if (nq && o->queue >= nq) {
-		die_msg("%s: queue %u out of range, the interface has %u rx and %u tx queues; use --queue 0..%u",
-			ifname, o->queue, rxq, txq, nq - 1);
+	for (unsigned int i = 0; nq && i < o->nr_queues; i++) {
+		if (o->queues[i] < nq)
+			continue;
+		die_msg("%s: queue %u out of range, the interface has %u rx and %u tx queues; use --queue 0..%u%s",
+			ifname, o->queues[i], rxq, txq, nq - 1, o->nr_queues > 1 ? " and fewer --queues" : "");
 		return -ERANGE;
 	}
 	if (get_mtu(ifname, &mtu) == 0) {
@@ -200,26 +221,58 @@ static int check_interface(struct ntad_opts *o, const char *ifname)
 	return 0;
 }
 
-static void fill_report(struct ntad_ctx *x, struct ntad_report *r, double elapsed)
+/* Counters of queue i: live copies while running, the engine's own at the end. */
+static void queue_counters(struct ntad_ctx *x, unsigned int i, bool final, struct ntad_counters *c,
+			   struct ntad_seqcheck *sc)
 {
-	struct ntad_engine *e = &x->engine;
+	struct ntad_engine *e = &x->q[i].engine;
 
+	if (final) {
+		*c = e->c;
+		*sc = e->seqc;
+	} else {
+		ntad_engine_published(e, c, sc);
+	}
+}
+
+static void fill_report(struct ntad_ctx *x, struct ntad_report *r, double elapsed, bool final)
+{
 	memset(r, 0, sizeof(*r));
 	r->mode = ntad_mode_name(x->o.mode);
-	r->pool = x->pool->ops->name;
+	r->pool = x->pools.name;
 	r->elapsed = elapsed;
-	r->c = e->c;
-	for (unsigned int i = 0; i < x->nr_socks; i++) {
-		struct xdp_statistics st;
+	r->nr_queues = x->nr_q;
+	r->queues = x->qr;
+	r->verify = x->o.verify;
+	for (unsigned int qi = 0; qi < x->nr_q; qi++) {
+		struct ntad_queue *q = &x->q[qi];
+		struct ntad_queue_report *qr = &x->qr[qi];
 
-		if (x->socks[i].xsk && !ntad_sock_stats(&x->socks[i], &st)) {
-			r->xs.rx_dropped += st.rx_dropped;
-			r->xs.rx_invalid_descs += st.rx_invalid_descs;
-			r->xs.tx_invalid_descs += st.tx_invalid_descs;
-			r->xs.rx_ring_full += st.rx_ring_full;
-			r->xs.rx_fill_ring_empty_descs += st.rx_fill_ring_empty_descs;
-			r->xs.tx_ring_empty_descs += st.tx_ring_empty_descs;
+		memset(qr, 0, sizeof(*qr));
+		qr->queue = x->o.queues[qi];
+		qr->cpu = x->o.nr_cpus ? x->o.cpus[qi] : -1;
+		qr->prev = q->prev;
+		if (q->engine_ready)
+			queue_counters(x, qi, final, &qr->c, &qr->sc);
+		ntad_counters_add(&r->c, &qr->c);
+		for (unsigned int i = 0; i < q->nr_socks; i++) {
+			struct xdp_statistics st;
+
+			if (q->socks[i].xsk && !ntad_sock_stats(&q->socks[i], &st)) {
+				qr->xs.rx_dropped += st.rx_dropped;
+				qr->xs.rx_invalid_descs += st.rx_invalid_descs;
+				qr->xs.tx_invalid_descs += st.tx_invalid_descs;
+				qr->xs.rx_ring_full += st.rx_ring_full;
+				qr->xs.rx_fill_ring_empty_descs += st.rx_fill_ring_empty_descs;
+				qr->xs.tx_ring_empty_descs += st.tx_ring_empty_descs;
+			}
 		}
+		r->xs.rx_dropped += qr->xs.rx_dropped;
+		r->xs.rx_invalid_descs += qr->xs.rx_invalid_descs;
+		r->xs.tx_invalid_descs += qr->xs.tx_invalid_descs;
+		r->xs.rx_ring_full += qr->xs.rx_ring_full;
+		r->xs.rx_fill_ring_empty_descs += qr->xs.rx_fill_ring_empty_descs;
+		r->xs.tx_ring_empty_descs += qr->xs.tx_ring_empty_descs;
 	}
 	for (unsigned int i = 0; i < x->nr_xdp; i++) {
 		struct ntad_xdp_stats s;
@@ -231,21 +284,64 @@ static void fill_report(struct ntad_ctx *x, struct ntad_report *r, double elapse
 			r->xdp.matched += s.matched;
 		}
 	}
-	x->pool->ops->stats(x->pool, &r->ps);
+	ntad_pools_stats(&x->pools, &r->ps);
 }
 
-static void on_tick(struct ntad_engine *e, void *arg, double elapsed)
+static void report_tick(struct ntad_ctx *x, double elapsed)
 {
-	struct ntad_ctx *x = arg;
 	struct ntad_report r;
 
-	(void)e;
-	fill_report(x, &r, elapsed);
+	fill_report(x, &r, elapsed, false);
 	r.prev = x->prev;
 	r.dt = elapsed - x->prev_time;
 	ntad_report_print(stdout, &r, x->o.json);
 	x->prev = r.c;
 	x->prev_time = elapsed;
+	for (unsigned int i = 0; i < x->nr_q; i++)
+		x->q[i].prev = x->qr[i].c;
+}
+
+/* One queue: its sockets (one per interface) and its engine. */
+static int setup_queue(struct ntad_ctx *x, unsigned int qi, const char *const *names, unsigned int nifs)
+{
+	const struct ntad_opts *o = &x->o;
+	struct ntad_queue *q = &x->q[qi];
+	struct ntad_engine *e = &q->engine;
+	bool rx = o->mode != NTAD_MODE_TXONLY;
+	char err[ERRLEN];
+	int ret;
+
+	for (unsigned int i = 0; i < nifs; i++) {
+		ret = ntad_sock_create(&q->socks[i], &x->umem, names[i], o->queues[qi], rx, o,
+				       qi ? NULL : x->note, qi ? 0 : sizeof(x->note), err, sizeof(err));
+		if (ret) {
+			die_msg("%s", err);
+			return ret;
+		}
+		q->sockp[i] = &q->socks[i];
+		q->nr_socks++;
+	}
+	ret = ntad_engine_init(e, o, &x->umem, x->pools.q[qi], q->sockp, q->nr_socks);
+	if (ret) {
+		die_msg("engine: cannot set up (%s); use a smaller --umem-size", strerror(-ret));
+		return ret;
+	}
+	q->engine_ready = true;
+	if (qi) {
+		/* One ledger for the UMEM: the other queues look into queue 0's. */
+		ntad_ledger_fini(&e->ledger);
+		ntad_ledger_view(&e->ledger, &x->q[0].engine.ledger);
+	}
+	e->run = &x->run;
+	e->pools = &x->pools;
+	e->queue = o->queues[qi];
+	e->cpu = o->nr_cpus ? o->cpus[qi] : -1;
+	e->ctl_fd = x->stop_fd;
+	e->done_fd = x->done_fd;
+	/* --rate is for the whole run: each queue sends its share. */
+	if (o->rate)
+		e->rate = o->rate / x->nr_q ? o->rate / x->nr_q : 1;
+	return 0;
 }
 
 static int setup(struct ntad_ctx *x)
@@ -257,38 +353,37 @@ static int setup(struct ntad_ctx *x)
 	char err[ERRLEN];
 	int ret;
 
+	x->nr_q = o->nr_queues;
+	x->q = calloc(x->nr_q, sizeof(*x->q));
+	x->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	x->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!x->q || x->stop_fd < 0 || x->done_fd < 0) {
+		die_msg("setup: out of memory or file descriptors for %u queues; use fewer --queues", x->nr_q);
+		return -ENOMEM;
+	}
+	if (o->frags && x->nr_q > 1) {
+		die_msg("--queues %u: multi-buffer frames (MTU %s) with several queues are not supported yet; use one queue or a smaller MTU",
+			x->nr_q, "above a chunk");
+		return -EOPNOTSUPP;
+	}
 	ret = ntad_umem_create(&x->umem, o, err, sizeof(err));
 	if (ret) {
 		die_msg("%s", err);
 		return ret;
 	}
-	if (o->pool == NTAD_POOL_NTA && ntad_frags_jumbo_bytes(o))
-		x->pool = ntad_pool_nta_create_jumbo(x->umem.area, x->umem.size, o->chunk_size,
-						     ntad_frags_jumbo_bytes(o));
-	else
-		x->pool = ntad_pool_create(o->pool, x->umem.area, x->umem.size, o->chunk_size);
-	if (!x->pool) {
-		ret = -errno;
-		die_msg("--pool %s: cannot manage a %llu-byte UMEM with %u-byte chunks (%s); change --umem-size or --chunk-size",
-			ntad_pool_name(o->pool), (unsigned long long)x->umem.size, o->chunk_size, strerror(-ret));
-		return ret;
-	}
-	for (unsigned int i = 0; i < nifs; i++) {
-		ret = ntad_sock_create(&x->socks[i], &x->umem, names[i], rx, o, x->note, sizeof(x->note),
-				       err, sizeof(err));
-		if (ret) {
-			die_msg("%s", err);
-			return ret;
-		}
-		x->sockp[i] = &x->socks[i];
-		x->nr_socks++;
-	}
-	ret = ntad_engine_init(&x->engine, o, &x->umem, x->pool, x->sockp, x->nr_socks);
+	ret = ntad_pools_create(&x->pools, o->pool, x->umem.area, x->umem.size, o->chunk_size,
+				o->pool == NTAD_POOL_NTA ? ntad_frags_jumbo_bytes(o) : 0, x->nr_q);
 	if (ret) {
-		die_msg("engine: cannot set up (%s); use a smaller --umem-size", strerror(-ret));
+		die_msg("--pool %s: cannot manage a %llu-byte UMEM with %u-byte chunks for %u queue(s) (%s); change --umem-size or --chunk-size",
+			ntad_pool_name(o->pool), (unsigned long long)x->umem.size, o->chunk_size, x->nr_q,
+			strerror(-ret));
 		return ret;
 	}
-	x->engine_ready = true;
+	for (unsigned int qi = 0; qi < x->nr_q; qi++) {
+		ret = setup_queue(x, qi, names, nifs);
+		if (ret)
+			return ret;
+	}
 	if (!rx)
 		return 0;
 	for (unsigned int i = 0; i < nifs; i++) {
@@ -298,14 +393,18 @@ static int setup(struct ntad_ctx *x)
 			return -EINVAL;
 		}
 		x->nr_xdp++;
-		ret = ntad_xdp_set_socket(x->xdp[i], o->queue, x->socks[i].fd);
-		if (ret) {
-			die_msg("%s: cannot put the socket into the XSKMAP (%s); check --queue", names[i],
-				strerror(-ret));
-			return ret;
+		for (unsigned int qi = 0; qi < x->nr_q; qi++) {
+			ret = ntad_xdp_set_socket(x->xdp[i], o->queues[qi], x->q[qi].socks[i].fd);
+			if (ret) {
+				die_msg("%s: cannot put the socket of queue %u into the XSKMAP (%s); check --queue/--queues",
+					names[i], o->queues[qi], strerror(-ret));
+				return ret;
+			}
 		}
 	}
 	/* Fill the rings before traffic arrives, then attach: the first frames find buffers. */
+	for (unsigned int qi = 0; qi < x->nr_q; qi++)
+		ntad_engine_prefill(&x->q[qi].engine);
 	for (unsigned int i = 0; i < nifs; i++) {
 		ret = ntad_xdp_attach(x->xdp[i], err, sizeof(err));
 		if (ret) {
@@ -316,60 +415,174 @@ static int setup(struct ntad_ctx *x)
 	return 0;
 }
 
+/*
+ * Start one thread per queue, then wait for a signal, the end of -d, or the
+ * first queue to finish (-n reached, or a socket error), printing the interval
+ * lines meanwhile; then stop and join every thread.
+ */
+static int run_queues(struct ntad_ctx *x)
+{
+	double start = ntad_now(), next_report, end;
+	uint64_t one = 1, v;
+	unsigned int started = 0;
+	int ret = 0;
+
+	next_report = x->o.interval > 0 ? start + x->o.interval : 0;
+	end = x->o.duration > 0 ? start + x->o.duration : 0;
+	x->start = start;
+	for (unsigned int qi = 0; qi < x->nr_q; qi++) {
+		struct ntad_queue *q = &x->q[qi];
+		pthread_attr_t attr;
+
+		pthread_attr_init(&attr);
+		if (q->engine.cpu >= 0) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(q->engine.cpu, &set);
+			pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		}
+		ret = pthread_create(&q->thread, &attr, ntad_engine_thread, &q->engine);
+		pthread_attr_destroy(&attr);
+		if (ret) {
+			die_msg("--cpus: cannot start the thread of queue %u on CPU %d (%s); give CPUs this machine has (0..%ld)",
+				x->o.queues[qi], q->engine.cpu, strerror(ret), sysconf(_SC_NPROCESSORS_ONLN) - 1);
+			ret = -ret;
+			break;
+		}
+		q->thread_started = true;
+		started++;
+	}
+	while (!ret) {
+		struct pollfd p[2] = { { .fd = x->sigfd, .events = POLLIN }, { .fd = x->done_fd, .events = POLLIN } };
+		double now = ntad_now(), wake = 0;
+		int timeout = -1;
+
+		if (next_report)
+			wake = next_report;
+		if (end && (!wake || end < wake))
+			wake = end;
+		if (wake)
+			timeout = wake > now ? (int)((wake - now) * 1000) + 1 : 0;
+		(void)poll(p, 2, timeout);
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(x->sigfd, &si, sizeof(si)) > 0)
+				x->stop_signal = true;
+			break;
+		}
+		if (p[1].revents & POLLIN)
+			break;
+		now = ntad_now();
+		if (next_report && now >= next_report) {
+			next_report += x->o.interval;
+			if (next_report < now)
+				next_report = now + x->o.interval;
+			report_tick(x, now - start);
+		}
+		if (end && now >= end)
+			break;
+	}
+	if (write(x->stop_fd, &one, sizeof(one)) != sizeof(one))
+		ret = ret ? ret : -EIO;
+	for (unsigned int qi = 0; qi < started; qi++)
+		pthread_join(x->q[qi].thread, NULL);
+	while (read(x->done_fd, &v, sizeof(v)) > 0)
+		;
+	return ret;
+}
+
 /* Stop order (see the top of the file); returns the exit status. */
 static int teardown(struct ntad_ctx *x, bool ran)
 {
-	struct ntad_engine *e = &x->engine;
+	struct ntad_engine *e0 = x->q ? &x->q[0].engine : NULL;
+	bool ready = x->q && x->q[0].engine_ready;
 	struct ntad_report r;
-	struct ntad_pool_stats ps;
-	int check = 0;
-	double elapsed = ran ? ntad_now() - e->start : 0;
+	struct ntad_pool_stats ps = { 0 };
+	uint64_t violations = 0, pool_errors = 0, fill_pending = 0;
+	unsigned int deferred;
+	int check = 0, sock_error = 0;
+	double elapsed = ran ? ntad_now() - x->start : 0;
 
 	for (unsigned int i = 0; i < x->nr_xdp; i++)
 		ntad_xdp_detach(x->xdp[i]);
-	if (x->engine_ready)
-		ntad_engine_drain(e);
+	for (unsigned int qi = 0; x->q && qi < x->nr_q; qi++) {
+		if (!x->q[qi].engine_ready)
+			continue;
+		ntad_engine_drain(&x->q[qi].engine);
+		fill_pending += x->q[qi].engine.fill_pending_at_exit;
+	}
 	if (ran)
-		fill_report(x, &r, elapsed); /* ring statistics need the sockets */
-	for (unsigned int i = 0; i < x->nr_socks; i++)
-		ntad_sock_destroy(&x->socks[i], &x->umem);
-	if (x->engine_ready)
-		ntad_engine_reclaim(e);
+		fill_report(x, &r, elapsed, true); /* ring statistics need the sockets */
+	for (unsigned int qi = 0; x->q && qi < x->nr_q; qi++)
+		for (unsigned int i = 0; i < x->q[qi].nr_socks; i++)
+			ntad_sock_destroy(&x->q[qi].socks[i], &x->umem);
+	if (ready) {
+		/* One ledger, swept once; queue 0's engine routes each free to its pool. */
+		e0->fill_pending_at_exit = fill_pending;
+		ntad_engine_reclaim(e0);
+	}
 	for (unsigned int i = 0; i < x->nr_xdp; i++)
 		ntad_xdp_destroy(x->xdp[i]);
 	x->nr_xdp = 0;
 	ntad_umem_destroy(&x->umem); /* unregisters; the area stays until the check below */
-	if (x->pool) {
-		check = x->pool->ops->check(x->pool);
-		x->pool->ops->stats(x->pool, &ps);
+	deferred = ntad_pools_drain(&x->pools);
+	if (x->pools.nr) {
+		check = ntad_pools_check(&x->pools);
+		ntad_pools_stats(&x->pools, &ps);
 	}
+	for (unsigned int qi = 0; x->q && qi < x->nr_q; qi++) {
+		struct ntad_engine *e = &x->q[qi].engine;
+
+		if (!x->q[qi].engine_ready)
+			continue;
+		violations += e->ledger.violations;
+		pool_errors += e->c.pool_errors;
+		if (e->sock_error && !sock_error)
+			sock_error = e->sock_error;
+	}
+	pool_errors += deferred;
 	if (ran) {
+		struct ntad_counters total = { 0 };
+
+		for (unsigned int qi = 0; qi < x->nr_q; qi++)
+			ntad_counters_add(&total, &x->q[qi].engine.c);
 		r.summary = true;
 		r.ps = ps;
 		r.dt = elapsed;
-		r.c = e->c;
+		r.c = total;
+		r.c.pool_errors = pool_errors;
 		r.in_use_at_exit = ps.in_use;
 		r.check_ok = check == 0;
-		r.ledger_violations = e->ledger.violations;
-		r.fill_pending_at_exit = e->fill_pending_at_exit;
-		r.kernel_held_at_exit = e->kernel_held_at_exit;
-		r.tx_lost_at_exit = e->tx_lost_at_exit;
-		r.bind_mode = x->socks[0].zerocopy ? "zerocopy" : "copy";
-		r.stop_reason = e->stop_signal ? "signal" : e->sock_error ? "error" :
-				(x->o.count && (e->c.rx_packets >= x->o.count || e->seq >= x->o.count)) ? "count" :
+		r.ledger_violations = violations;
+		r.fill_pending_at_exit = fill_pending;
+		r.kernel_held_at_exit = e0->kernel_held_at_exit;
+		r.tx_lost_at_exit = e0->tx_lost_at_exit;
+		r.bind_mode = x->q[0].socks[0].zerocopy ? "zerocopy" : "copy";
+		r.stop_reason = x->stop_signal ? "signal" : sock_error ? "error" :
+				(x->o.count && (x->run.rx_done >= x->o.count ||
+						(x->o.mode == NTAD_MODE_TXONLY && total.tx_submitted >= x->o.count))) ? "count" :
 				"duration";
 		ntad_report_print(stdout, &r, x->o.json);
 	}
-	if (x->engine_ready)
-		ntad_engine_fini(e);
-	ntad_pool_destroy(x->pool);
-	x->pool = NULL;
+	for (unsigned int qi = x->nr_q; x->q && qi-- > 0;)
+		if (x->q[qi].engine_ready)
+			ntad_engine_fini(&x->q[qi].engine);
+	ntad_pools_destroy(&x->pools);
+	free(x->q);
+	x->q = NULL;
+	if (x->stop_fd > 0)
+		close(x->stop_fd);
+	if (x->done_fd > 0)
+		close(x->done_fd);
 	if (!ran)
 		return 1;
-	if (check || ps.in_use || e->ledger.violations || e->c.pool_errors) {
+	if (check || ps.in_use || violations || pool_errors) {
 		die_msg("exit accounting failed: %llu UMEM bytes in use, %s check %s, %llu ledger violations, %llu pool errors; this is a bug, please report it",
-			(unsigned long long)ps.in_use, r.pool, check ? "failed" : "ok",
-			(unsigned long long)e->ledger.violations, (unsigned long long)e->c.pool_errors);
+			(unsigned long long)ps.in_use, x->pools.name ? x->pools.name : "pool",
+			check ? "failed" : "ok", (unsigned long long)violations,
+			(unsigned long long)pool_errors);
 		return 3;
 	}
 	return 0;
@@ -385,6 +598,7 @@ int main(int argc, char **argv)
 	static struct ntad_ctx ctx;
 	struct ntad_ctx *x = &ctx;
 	char err[ERRLEN];
+	bool sock_error = false;
 	sigset_t mask;
 	int ret;
 
@@ -433,25 +647,35 @@ int main(int argc, char **argv)
 	/* Said only now, so that a failed start prints one line: the error. */
 	if (x->note[0] && !x->o.json)
 		fprintf(stderr, "ntad: %s\n", x->note);
-	if (!x->o.json)
-		fprintf(stderr, "ntad: %s%s%s queue %u, mode %s, pool %s, %s mode, XDP %s, chunk %u, umem %llu bytes\n",
+	if (!x->o.json) {
+		char qs[32];
+
+		if (x->nr_q > 1)
+			snprintf(qs, sizeof(qs), "queues %u (%u..%u)", x->nr_q, x->o.queues[0],
+				 x->o.queues[x->nr_q - 1]);
+		else
+			snprintf(qs, sizeof(qs), "queue %u", x->o.queue);
+		fprintf(stderr, "ntad: %s%s%s %s, mode %s, pool %s, %s mode, XDP %s, chunk %u, umem %llu bytes\n",
 			x->o.ifname, x->o.mode == NTAD_MODE_FWD ? " <-> " : "",
-			x->o.mode == NTAD_MODE_FWD ? x->o.out_ifname : "", x->o.queue,
-			ntad_mode_name(x->o.mode), x->pool->ops->name,
-			x->socks[0].zerocopy ? "zero-copy" : "copy",
+			x->o.mode == NTAD_MODE_FWD ? x->o.out_ifname : "", qs,
+			ntad_mode_name(x->o.mode), x->pools.name,
+			x->q[0].socks[0].zerocopy ? "zero-copy" : "copy",
 			x->o.mode == NTAD_MODE_TXONLY ? "not used" :
 			x->o.xdp_mode == NTAD_XDP_SKB ? "skb" : "native",
 			x->o.chunk_size, (unsigned long long)x->umem.size);
-	x->engine.ctl_fd = x->sigfd;
-	x->engine.tick = on_tick;
-	x->engine.tick_arg = x;
-	ntad_engine_run(&x->engine);
-	if (x->engine.sock_error)
-		die_msg("%s: socket error (%s): the interface is gone; stopping",
-			x->engine.error_sock ? x->o.out_ifname : x->o.ifname, strerror(x->engine.sock_error));
-	ret = teardown(x, true);
-	if (!ret && x->engine.sock_error)
-		ret = 1;
+	}
+	ret = run_queues(x);
+	for (unsigned int qi = 0; qi < x->nr_q; qi++) {
+		struct ntad_engine *e = &x->q[qi].engine;
+
+		if (e->sock_error) {
+			die_msg("%s: socket error (%s): the interface is gone; stopping",
+				e->error_sock ? x->o.out_ifname : x->o.ifname, strerror(e->sock_error));
+			sock_error = true;
+			break;
+		}
+	}
+	ret = teardown(x, true) ? : (ret || sock_error ? 1 : 0);
 	close(x->sigfd);
 	return ret;
 }

@@ -6,7 +6,12 @@
  *
  * Addresses are plain UMEM offsets (no unaligned-mode offset bits). A "region"
  * is what the fill ring gets: chunk_size bytes the kernel may write anywhere in.
- * Not thread-safe: one engine context owns a pool.
+ *
+ * Queues: struct ntad_pools holds one handle (struct ntad_pool) per queue
+ * thread; a handle is used by one thread at a time. With nta the handles are
+ * caches of one shared nta_mt (any handle may free any address; stats and
+ * check describe the whole UMEM); with the fixed pool each queue owns its own
+ * slice of frames, as N per-queue UMEMs would (a handle frees only its own).
  */
 #ifndef NTAD_POOL_H
 #define NTAD_POOL_H
@@ -15,6 +20,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "ntad_bpf.h"
 
 struct ntad_pool;
 
@@ -46,6 +52,9 @@ struct ntad_pool_ops {
 	int (*free)(struct ntad_pool *p, uint64_t addr, uint32_t len);
 	void (*stats)(const struct ntad_pool *p, struct ntad_pool_stats *st);
 	int (*check)(const struct ntad_pool *p);
+	/* Give back what the handle parks (nta_mt magazines); returns the number of
+	 * deferred frees the manager refused. */
+	unsigned int (*drain)(struct ntad_pool *p);
 	void (*destroy)(struct ntad_pool *p);
 };
 
@@ -53,6 +62,15 @@ struct ntad_pool {
 	const struct ntad_pool_ops *ops;
 	uint32_t chunk_size;
 	bool exact;             /* alloc returns len-sized blocks (copy-break pays off) */
+	bool shared;            /* stats/check of any handle cover every queue */
+	uint64_t base, size;    /* the addresses this handle may free */
+};
+
+struct ntad_pools {
+	const char *name;
+	unsigned int nr;
+	struct ntad_pool *q[NTAD_MAX_QUEUES];
+	void *shared;            /* pool_nta.c: the nta and its front */
 };
 
 /* Manage [0, size) of the area at base. NULL and errno on failure. */
@@ -62,6 +80,36 @@ struct ntad_pool *ntad_pool_nta_create(void *area, uint64_t size, uint32_t chunk
 struct ntad_pool *ntad_pool_nta_create_jumbo(void *area, uint64_t size, uint32_t chunk_size,
 					     uint64_t jumbo_size);
 struct ntad_pool *ntad_pool_fixed_create(uint64_t size, uint32_t chunk_size);
+/* Fixed frames of [base, base + size) only: one queue's slice. */
+struct ntad_pool *ntad_pool_fixed_create_at(uint64_t base, uint64_t size, uint32_t chunk_size);
+
+/*
+ * nta for nr queues: one nta over [0, size) of area (jumbo_size bytes of it,
+ * at the end, as in ntad_pool_nta_create_jumbo), one handle per queue.
+ * 0 or -errno; nothing is left on failure.
+ */
+int ntad_pools_nta_create(struct ntad_pools *ps, void *area, uint64_t size, uint32_t chunk_size,
+			  uint64_t jumbo_size, unsigned int nr);
+/* Destroy the shared part of ntad_pools_nta_create (after every handle). */
+void ntad_pools_nta_destroy_shared(void *shared);
+
+/* Manage [0, size) for nr queues (pools.c): nta shared by all, or one fixed
+ * slice of size / nr each. 0 or -errno; nothing is left on failure. */
+int ntad_pools_create(struct ntad_pools *ps, enum ntad_pool_kind kind, void *area, uint64_t size,
+		      uint32_t chunk_size, uint64_t jumbo_size, unsigned int nr);
+
+/* Free with whichever handle may free addr (teardown: buffers the kernel kept). */
+int ntad_pools_free(struct ntad_pools *ps, uint64_t addr, uint32_t len);
+
+/* Drain every handle; returns the deferred frees refused. Workers stopped. */
+unsigned int ntad_pools_drain(struct ntad_pools *ps);
+
+/* The whole UMEM: summed over fixed slices, or the shared nta's. */
+void ntad_pools_stats(const struct ntad_pools *ps, struct ntad_pool_stats *st);
+int ntad_pools_check(const struct ntad_pools *ps);
+
+/* Destroy every handle and the shared part. Accepts a zeroed struct. */
+void ntad_pools_destroy(struct ntad_pools *ps);
 
 static inline struct ntad_pool *ntad_pool_create(enum ntad_pool_kind kind, void *area,
 						 uint64_t size, uint32_t chunk_size)

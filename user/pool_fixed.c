@@ -7,6 +7,9 @@
  * LIFO so the most recently freed (cache-warm) frame goes out first. A bitmap of
  * free frames catches double frees and frees of addresses that are not in use,
  * so check() means the same thing as nta_check() does for the nta pool.
+ * With several queues each queue gets one of these over its own slice
+ * [base, base + size) of the UMEM: the per-queue UMEMs of fixed frames that
+ * other AF_XDP engines use, which ntad's shared nta is compared against.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -54,7 +57,7 @@ static int pop(struct pool_fixed *pf, uint64_t *addr)
 		return -ENOMEM;
 	}
 	a = pf->stack[--pf->top];
-	set_free(pf, a / pf->base.chunk_size, false);
+	set_free(pf, (a - pf->base.base) / pf->base.chunk_size, false);
 	*addr = a;
 	return 0;
 }
@@ -87,12 +90,13 @@ static int fixed_alloc(struct ntad_pool *p, uint32_t len, uint64_t *addr)
 static int fixed_free(struct ntad_pool *p, uint64_t addr, uint32_t len)
 {
 	struct pool_fixed *pf = to_fixed(p);
-	uint64_t i = addr / p->chunk_size;
+	uint64_t rel = addr - p->base, i = rel / p->chunk_size;
 
-	if (i >= pf->nr_frames || addr + len > (i + 1) * p->chunk_size || frame_free(pf, i))
+	if (addr < p->base || i >= pf->nr_frames || rel + len > (i + 1) * p->chunk_size ||
+	    frame_free(pf, i))
 		return -EINVAL;
 	set_free(pf, i, true);
-	pf->stack[pf->top++] = i * p->chunk_size;
+	pf->stack[pf->top++] = p->base + i * p->chunk_size;
 	return 0;
 }
 
@@ -118,12 +122,18 @@ static int fixed_check(const struct ntad_pool *p)
 	if (nfree != pf->top)
 		return -EUCLEAN;
 	for (uint64_t i = 0; i < pf->top; i++) {
-		uint64_t a = pf->stack[i];
+		uint64_t a = pf->stack[i] - p->base;
 
 		if (a % p->chunk_size || a / p->chunk_size >= pf->nr_frames ||
 		    !frame_free(pf, a / p->chunk_size))
 			return -EUCLEAN;
 	}
+	return 0;
+}
+
+static unsigned int fixed_drain(struct ntad_pool *p)
+{
+	(void)p; /* nothing is parked */
 	return 0;
 }
 
@@ -144,10 +154,16 @@ static const struct ntad_pool_ops fixed_ops = {
 	.free = fixed_free,
 	.stats = fixed_stats,
 	.check = fixed_check,
+	.drain = fixed_drain,
 	.destroy = fixed_destroy,
 };
 
 struct ntad_pool *ntad_pool_fixed_create(uint64_t size, uint32_t chunk_size)
+{
+	return ntad_pool_fixed_create_at(0, size, chunk_size);
+}
+
+struct ntad_pool *ntad_pool_fixed_create_at(uint64_t base, uint64_t size, uint32_t chunk_size)
 {
 	struct pool_fixed *pf;
 
@@ -170,11 +186,14 @@ struct ntad_pool *ntad_pool_fixed_create(uint64_t size, uint32_t chunk_size)
 	}
 	/* Push in reverse so the first pops return frames in address order. */
 	for (uint64_t i = pf->nr_frames; i-- > 0;) {
-		pf->stack[pf->top++] = i * chunk_size;
+		pf->stack[pf->top++] = base + i * chunk_size;
 		set_free(pf, i, true);
 	}
 	pf->base.ops = &fixed_ops;
 	pf->base.chunk_size = chunk_size;
 	pf->base.exact = false;
+	pf->base.shared = false;
+	pf->base.base = base;
+	pf->base.size = pf->nr_frames * chunk_size;
 	return &pf->base;
 }

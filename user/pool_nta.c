@@ -13,17 +13,30 @@
  * the chunk, so a region freed by rxdrop is what the next refill gets back.
  * With multi-buffer, the end of the UMEM is nta's jumbo range: a 9000-byte
  * frame is one contiguous block there (frags.c), never on a fill ring.
+ *
+ * Queues: one nta for the whole UMEM behind nta_mt's thread-safe front; each
+ * queue's handle is one nta_mt cache (a magazine of chunk-sized regions), so
+ * the per-packet free and refill of a queue thread take no lock. One queue
+ * uses the same structure (its lock is then never contended).
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "nta.h"
+#include "nta_mt.h"
 #include "pool.h"
+
+struct nta_shared {
+	struct nta *nta;
+	struct nta_mt *mt;
+};
 
 struct pool_nta {
 	struct ntad_pool base;
-	struct nta *nta;
+	struct nta_shared *sh;
+	struct nta_mt_cache *cache;
 	uint32_t block;
+	bool owns_shared;        /* made by ntad_pool_nta_create*: a pool of one */
 };
 
 static struct pool_nta *to_nta(struct ntad_pool *p)
@@ -38,7 +51,7 @@ static const struct pool_nta *to_cnta(const struct ntad_pool *p)
 
 static unsigned int nta_fill_alloc(struct ntad_pool *p, uint64_t *addrs, unsigned int n)
 {
-	int got = nta_alloc_bulk(to_nta(p)->nta, p->chunk_size, addrs, n);
+	int got = nta_mt_alloc_bulk(to_nta(p)->cache, p->chunk_size, addrs, n);
 
 	return got < 0 ? 0 : (unsigned int)got;
 }
@@ -51,48 +64,72 @@ static int nta_rx_trim(struct ntad_pool *p, uint64_t base, uint64_t addr, uint32
 	int err = 0;
 
 	if (addr > base)
-		err = nta_free(pn->nta, base, (uint32_t)(addr - base));
+		err = nta_mt_free(pn->cache, base, (uint32_t)(addr - base));
 	if (!err && tail < end)
-		err = nta_free(pn->nta, tail, (uint32_t)(end - tail));
+		err = nta_mt_free(pn->cache, tail, (uint32_t)(end - tail));
 	return err;
 }
 
 static int nta_pool_alloc(struct ntad_pool *p, uint32_t len, uint64_t *addr)
 {
-	return nta_alloc(to_nta(p)->nta, len, addr);
+	return nta_mt_alloc(to_nta(p)->cache, len, addr);
 }
 
 static int nta_pool_free(struct ntad_pool *p, uint64_t addr, uint32_t len)
 {
-	return nta_free(to_nta(p)->nta, addr, len);
+	return nta_mt_free(to_nta(p)->cache, addr, len);
 }
 
 static void nta_pool_stats(const struct ntad_pool *p, struct ntad_pool_stats *st)
 {
-	struct nta_stats ns = { .sz = sizeof(ns) };
+	struct nta_mt_stats ms = { .sz = sizeof(ms) };
 
-	if (nta_get_stats(to_cnta(p)->nta, &ns)) {
+	if (nta_mt_get_stats(to_cnta(p)->sh->mt, &ms)) {
 		*st = (struct ntad_pool_stats){ 0 };
 		return;
 	}
-	st->size = ns.area_size;
-	st->in_use = ns.bytes_in_use;
-	/* Regions parked in nta's front cache are free for every purpose of ours. */
-	st->free = ns.bytes_free + ns.bytes_cached;
-	st->cached = ns.bytes_cached;
-	st->largest_free = ns.largest_free;
-	st->alloc_failures = ns.alloc_failures;
+	st->size = ms.nta.area_size;
+	st->in_use = ms.bytes_in_use;
+	/* Regions parked in nta's front cache or in the queues' magazines are
+	 * free for every purpose of ours. */
+	st->cached = ms.nta.bytes_cached + ms.bytes_parked;
+	st->free = ms.nta.bytes_free + st->cached;
+	st->largest_free = ms.nta.largest_free;
+	st->alloc_failures = ms.nta.alloc_failures;
 }
 
 static int nta_pool_check(const struct ntad_pool *p)
 {
-	return nta_check(to_cnta(p)->nta);
+	return nta_mt_check(to_cnta(p)->sh->mt);
+}
+
+static unsigned int nta_pool_drain(struct ntad_pool *p)
+{
+	struct nta_mt_cache_stats before, after;
+
+	nta_mt_cache_get_stats(to_nta(p)->cache, &before);
+	(void)nta_mt_cache_drain(to_nta(p)->cache);
+	nta_mt_cache_get_stats(to_nta(p)->cache, &after);
+	return (unsigned int)(after.free_errors - before.free_errors);
+}
+
+static void shared_destroy(struct nta_shared *sh)
+{
+	if (!sh)
+		return;
+	nta_mt_destroy(sh->mt);
+	nta_destroy(sh->nta);
+	free(sh);
 }
 
 static void nta_pool_destroy(struct ntad_pool *p)
 {
-	nta_destroy(to_nta(p)->nta);
-	free(p);
+	struct pool_nta *pn = to_nta(p);
+
+	nta_mt_cache_destroy(pn->cache);
+	if (pn->owns_shared)
+		shared_destroy(pn->sh);
+	free(pn);
 }
 
 static const struct ntad_pool_ops nta_ops = {
@@ -103,8 +140,82 @@ static const struct ntad_pool_ops nta_ops = {
 	.free = nta_pool_free,
 	.stats = nta_pool_stats,
 	.check = nta_pool_check,
+	.drain = nta_pool_drain,
 	.destroy = nta_pool_destroy,
 };
+
+void ntad_pools_nta_destroy_shared(void *shared)
+{
+	shared_destroy(shared);
+}
+
+int ntad_pools_nta_create(struct ntad_pools *ps, void *area, uint64_t size, uint32_t chunk_size,
+			  uint64_t jumbo_size, unsigned int nr)
+{
+	/*
+	 * nta's front cache holds freed regions of exactly one size for the next
+	 * fill-ring refill: make that size the chunk (it must be a power of two;
+	 * other chunk sizes simply never hit the cache). nta_mt's magazines keep
+	 * the same size, per queue.
+	 */
+	NTA_OPTS(no, .cache_len = (chunk_size & (chunk_size - 1)) ? 0 : chunk_size,
+		 .jumbo_size = jumbo_size, .jumbo_page_size = NTAD_POOL_JUMBO_PAGE);
+	NTA_MT_OPTS(mo, .hot_len = chunk_size);
+	struct nta_shared *sh;
+	int ret = -ENOMEM;
+
+	if (!nr || nr > NTAD_MAX_QUEUES)
+		return -EINVAL;
+	sh = calloc(1, sizeof(*sh));
+	if (!sh)
+		return -ENOMEM;
+	sh->nta = nta_create(area, size, &no);
+	if (!sh->nta) {
+		ret = -errno;
+		goto err;
+	}
+	if (chunk_size > nta_max_alloc(sh->nta) || chunk_size % nta_block_size(sh->nta)) {
+		ret = -EINVAL;
+		goto err;
+	}
+	sh->mt = nta_mt_create(sh->nta, &mo);
+	if (!sh->mt) {
+		ret = -errno;
+		goto err;
+	}
+	ps->name = "nta";
+	ps->nr = 0;
+	for (unsigned int i = 0; i < nr; i++) {
+		struct pool_nta *pn = calloc(1, sizeof(*pn));
+
+		if (!pn)
+			goto err_handles;
+		pn->cache = nta_mt_cache_create(sh->mt);
+		if (!pn->cache) {
+			free(pn);
+			goto err_handles;
+		}
+		pn->sh = sh;
+		pn->block = nta_block_size(sh->nta);
+		pn->base.ops = &nta_ops;
+		pn->base.chunk_size = chunk_size;
+		pn->base.exact = true;
+		pn->base.shared = true;
+		pn->base.base = 0;
+		pn->base.size = size;
+		ps->q[ps->nr++] = &pn->base;
+	}
+	ps->shared = sh;
+	return 0;
+
+err_handles:
+	ret = -ENOMEM;
+	while (ps->nr)
+		nta_pool_destroy(ps->q[--ps->nr]);
+err:
+	shared_destroy(sh);
+	return ret;
+}
 
 struct ntad_pool *ntad_pool_nta_create(void *area, uint64_t size, uint32_t chunk_size)
 {
@@ -114,35 +225,13 @@ struct ntad_pool *ntad_pool_nta_create(void *area, uint64_t size, uint32_t chunk
 struct ntad_pool *ntad_pool_nta_create_jumbo(void *area, uint64_t size, uint32_t chunk_size,
 					     uint64_t jumbo_size)
 {
-	struct pool_nta *pn = calloc(1, sizeof(*pn));
+	struct ntad_pools ps = { 0 };
+	int ret = ntad_pools_nta_create(&ps, area, size, chunk_size, jumbo_size, 1);
 
-	if (!pn)
-		return NULL;
-	/*
-	 * nta's front cache holds freed regions of exactly one size for the next
-	 * fill-ring refill: make that size the chunk (it must be a power of two;
-	 * other chunk sizes simply never hit the cache).
-	 */
-	NTA_OPTS(no, .cache_len = (chunk_size & (chunk_size - 1)) ? 0 : chunk_size,
-		 .jumbo_size = jumbo_size, .jumbo_page_size = NTAD_POOL_JUMBO_PAGE);
-
-	pn->nta = nta_create(area, size, &no);
-	if (!pn->nta) {
-		int err = errno;
-
-		free(pn);
-		errno = err;
+	if (ret) {
+		errno = -ret;
 		return NULL;
 	}
-	pn->block = nta_block_size(pn->nta);
-	if (chunk_size > nta_max_alloc(pn->nta) || chunk_size % pn->block) {
-		nta_destroy(pn->nta);
-		free(pn);
-		errno = EINVAL;
-		return NULL;
-	}
-	pn->base.ops = &nta_ops;
-	pn->base.chunk_size = chunk_size;
-	pn->base.exact = true;
-	return &pn->base;
+	to_nta(ps.q[0])->owns_shared = true;
+	return ps.q[0];
 }

@@ -35,6 +35,59 @@ static const char *human(char *buf, size_t len, double v)
 	return buf;
 }
 
+/* "queues": one object per queue; totals stay at the top level (tests read them). */
+static void print_json_queues(FILE *f, const struct ntad_report *r)
+{
+	fputs(",\"queues\":[", f);
+	for (unsigned int i = 0; i < r->nr_queues; i++) {
+		const struct ntad_queue_report *q = &r->queues[i];
+
+		fprintf(f, "%s{\"queue\":%u,\"cpu\":%d,\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
+			",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"rx_pps\":%.1f,\"tx_pps\":%.1f,"
+			"\"rx_dropped\":%llu,\"rx_ring_full\":%llu,\"rx_fill_ring_empty_descs\":%llu,"
+			"\"fill_short\":%" PRIu64 ",\"copy_breaks\":%" PRIu64 ",\"trims\":%" PRIu64
+			",\"pool_errors\":%" PRIu64,
+			i ? "," : "", q->queue, q->cpu, q->c.rx_packets, q->c.rx_bytes, q->c.tx_packets,
+			q->c.tx_bytes, rate(q->c.rx_packets, q->prev.rx_packets, r->dt),
+			rate(q->c.tx_packets, q->prev.tx_packets, r->dt),
+			(unsigned long long)q->xs.rx_dropped, (unsigned long long)q->xs.rx_ring_full,
+			(unsigned long long)q->xs.rx_fill_ring_empty_descs, q->c.fill_short,
+			q->c.copy_breaks, q->c.trims, q->c.pool_errors);
+		if (r->verify)
+			fprintf(f, ",\"verify_valid\":%" PRIu64 ",\"verify_invalid\":%" PRIu64
+				",\"seq_first\":%" PRIu64 ",\"seq_last\":%" PRIu64 ",\"seq_unordered\":%" PRIu64,
+				q->c.verify_valid, q->c.verify_invalid, q->sc.first, q->sc.last, q->sc.unordered);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
+/* Under the total line when there is more than one queue. */
+static void print_text_queues(FILE *f, const struct ntad_report *r)
+{
+	char a[16], b[16];
+
+	if (r->nr_queues < 2)
+		return;
+	for (unsigned int i = 0; i < r->nr_queues; i++) {
+		const struct ntad_queue_report *q = &r->queues[i];
+
+		fprintf(f, "  queue %u: rx %s pps %" PRIu64 " packets | tx %s pps %" PRIu64
+			" packets | drop %llu ring-full %llu fill-empty %llu fill-short %" PRIu64,
+			q->queue, human(a, sizeof(a), rate(q->c.rx_packets, q->prev.rx_packets, r->dt)),
+			q->c.rx_packets, human(b, sizeof(b), rate(q->c.tx_packets, q->prev.tx_packets, r->dt)),
+			q->c.tx_packets, (unsigned long long)q->xs.rx_dropped,
+			(unsigned long long)q->xs.rx_ring_full,
+			(unsigned long long)q->xs.rx_fill_ring_empty_descs, q->c.fill_short);
+		if (q->cpu >= 0)
+			fprintf(f, " | cpu %d", q->cpu);
+		if (r->verify)
+			fprintf(f, " | verify %" PRIu64 "/%" PRIu64 " seq %" PRIu64 "..%" PRIu64 " unordered %" PRIu64,
+				q->c.verify_valid, q->c.verify_invalid, q->sc.first, q->sc.last, q->sc.unordered);
+		fputc('\n', f);
+	}
+}
+
 /* delay / capture (retention.c): what is held and what it really occupies. */
 static bool retains(const struct ntad_report *r)
 {
@@ -106,6 +159,7 @@ static void print_json(FILE *f, const struct ntad_report *r)
 		c->rx_multibuf, c->tx_multibuf, c->gathers);
 	if (retains(r))
 		print_json_retention(f, c);
+	print_json_queues(f, r);
 	if (r->summary)
 		fprintf(f, ",\"elapsed\":%.3f,\"umem_in_use_at_exit\":%" PRIu64 ",\"nta_check\":\"%s\","
 			"\"ledger_violations\":%" PRIu64 ",\"rx_drained\":%" PRIu64 ","
@@ -138,6 +192,7 @@ static void print_text(FILE *f, const struct ntad_report *r)
 		(unsigned long long)r->xdp.dropped,
 		human(g, sizeof(g), (double)r->ps.in_use), human(h, sizeof(h), (double)r->ps.free),
 		human(k, sizeof(k), (double)r->ps.largest_free));
+	print_text_queues(f, r);
 	if (!r->summary)
 		return;
 	fprintf(f, "summary: %s with pool %s (%s mode), %.3f s, stopped by %s\n"

@@ -15,6 +15,15 @@
 #include "ntad_bpf.h"
 #include "pool.h"
 
+/* One queue's part of a report (its thread's counters, its sockets' rings). */
+struct ntad_queue_report {
+	uint32_t queue;
+	int cpu;                      /* -1: not pinned */
+	struct ntad_counters c, prev;
+	struct ntad_seqcheck sc;      /* --verify only */
+	struct xdp_statistics xs;
+};
+
 struct ntad_report {
 	bool summary;
 	const char *mode, *pool;
@@ -32,6 +41,10 @@ struct ntad_report {
 	uint64_t fill_pending_at_exit, kernel_held_at_exit, tx_lost_at_exit;
 	const char *stop_reason;
 	const char *bind_mode;        /* "copy" or "zerocopy" */
+	/* per queue: printed as "queues" in JSON always, as lines when more than one */
+	unsigned int nr_queues;
+	const struct ntad_queue_report *queues;
+	bool verify;
 };
 
 void ntad_report_print(FILE *f, const struct ntad_report *r, bool json);

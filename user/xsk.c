@@ -53,8 +53,8 @@ static int busy_poll_setup(struct ntad_sock *s, const struct ntad_opts *o, char 
 	return 0;
 }
 
-int ntad_sock_create(struct ntad_sock *s, struct ntad_umem *u, const char *ifname, bool rx,
-		     const struct ntad_opts *o, char *note, size_t notelen, char *err, size_t errlen)
+int ntad_sock_create(struct ntad_sock *s, struct ntad_umem *u, const char *ifname, uint32_t queue,
+		     bool rx, const struct ntad_opts *o, char *note, size_t notelen, char *err, size_t errlen)
 {
 	bool first = u->nr_socks == 0;
 	bool zc = o->bind != NTAD_BIND_COPY;
@@ -64,7 +64,7 @@ int ntad_sock_create(struct ntad_sock *s, struct ntad_umem *u, const char *ifnam
 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
-	s->queue = o->queue;
+	s->queue = queue;
 	s->has_rx = rx;
 	s->need_wakeup = o->need_wakeup;
 	s->fill = first ? &u->fill : &s->fill_own;
@@ -81,7 +81,7 @@ int ntad_sock_create(struct ntad_sock *s, struct ntad_umem *u, const char *ifnam
 						 (o->need_wakeup ? XDP_USE_NEED_WAKEUP : 0) |
 						 (o->frags ? XDP_USE_SG : 0)),
 		};
-		ret = xsk_socket__create_shared(&s->xsk, ifname, o->queue, u->xumem,
+		ret = xsk_socket__create_shared(&s->xsk, ifname, queue, u->xumem,
 						rx ? &s->rx : NULL, &s->tx, s->fill, s->comp, &cfg);
 		if (!ret)
 			break;
@@ -110,12 +110,12 @@ int ntad_sock_create(struct ntad_sock *s, struct ntad_umem *u, const char *ifnam
 			ntad_frags_bind_refused(o, ifname, ret, err, errlen);
 		else if (ret == -EBUSY)
 			snprintf(err, errlen, "%s queue %u: busy, another AF_XDP socket is bound there; stop it or use another --queue",
-				 ifname, o->queue);
+				 ifname, queue);
 		else if (ret == -EPERM || ret == -EACCES)
 			snprintf(err, errlen, "%s: not allowed to create an AF_XDP socket; ntad needs root (CAP_NET_ADMIN, CAP_NET_RAW)", ifname);
 		else
 			snprintf(err, errlen, "%s queue %u: AF_XDP bind failed (%s); check the interface, --queue and --bind",
-				 ifname, o->queue, strerror(-ret));
+				 ifname, queue, strerror(-ret));
 		return ret;
 	}
 	u->nr_socks++;

@@ -31,14 +31,14 @@ struct ntad_sock {
 };
 
 /*
- * Create a socket on ifname/o->queue with an RX ring when rx is set (txonly has
+ * Create a socket on ifname/queue with an RX ring when rx is set (txonly has
  * none) and a TX ring. The first socket of the UMEM uses its fill and
  * completion rings; later ones share the UMEM with their own. Handles
  * --bind auto (zero-copy, else copy: a line goes to note) and the EBUSY of a
  * quick rebind (retries for a second). Returns 0 or -errno with err filled.
  */
-int ntad_sock_create(struct ntad_sock *s, struct ntad_umem *u, const char *ifname, bool rx,
-		     const struct ntad_opts *o, char *note, size_t notelen, char *err, size_t errlen);
+int ntad_sock_create(struct ntad_sock *s, struct ntad_umem *u, const char *ifname, uint32_t queue,
+		     bool rx, const struct ntad_opts *o, char *note, size_t notelen, char *err, size_t errlen);
 
 /* The kernel's ring statistics (XDP_STATISTICS). */
 int ntad_sock_stats(const struct ntad_sock *s, struct xdp_statistics *st);
