@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 net_init
 command -v valgrind >/dev/null || skip "valgrind missing; run scripts/install-deps.sh"
-nm "$NTAD" 2>/dev/null | grep -q __asan_init && skip "$NTAD is a sanitizer build; valgrind needs the normal build"
+nm "$NTAD" 2>/dev/null | grep -q "__asan_init\|__tsan_init" && skip "$NTAD is a sanitizer build; valgrind needs the normal build"
 net_veth
 
 N=2000
