@@ -50,6 +50,7 @@
 #define TICK_SECONDS 0.01    /* how often the clock-driven checks run */
 #define DRAIN_SECONDS 0.5    /* bound on waiting for TX completions at stop */
 #define MAX_FILL_PER_CALL 512
+#define TX_KICKS_PER_PASS 4  /* copy mode: 32 descriptors a sendto(), 4 x 32 >= the default batch */
 
 double ntad_now(void)
 {
@@ -330,7 +331,7 @@ static inline void swap_macs(uint8_t *p)
 static unsigned int forward(struct ntad_engine *e, unsigned int in_i, unsigned int out_i, bool swap)
 {
 	struct ntad_sock *in = e->socks[in_i], *out = e->socks[out_i];
-	uint32_t want, idx_rx, idx_tx, n;
+	uint32_t want, idx_rx, idx_tx, n, cb_len = 0, cb_n = 0, cb_next = 0;
 	uint8_t *area = e->umem->area;
 
 	if (e->frags)
@@ -346,6 +347,24 @@ static unsigned int forward(struct ntad_engine *e, unsigned int in_i, unsigned i
 	rx_settle(e, want, n);
 	if (!n)
 		return 0;
+	if (e->pool->exact && e->o->copy_break) {
+		/*
+		 * Copy-break blocks for the batch in one allocator call (one lock,
+		 * one walk of nta): all those of the first copied length, which is
+		 * every one for fixed-size traffic and the 64-byte ones of IMIX.
+		 */
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t len = xsk_ring_cons__rx_desc(&in->rx, idx_rx + i)->len;
+
+			if (len > e->o->copy_break)
+				continue;
+			if (!cb_len)
+				cb_len = len;
+			cb_n += len == cb_len;
+		}
+		cb_n = min_u32(cb_n, MAX_FILL_PER_CALL);
+		cb_n = cb_n > 1 ? e->pool->ops->alloc_bulk(e->pool, cb_len, e->addrs, cb_n) : 0;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&in->rx, idx_rx + i);
 		struct xdp_desc *t = xsk_ring_prod__tx_desc(&out->tx, idx_tx + i);
@@ -357,8 +376,12 @@ static unsigned int forward(struct ntad_engine *e, unsigned int in_i, unsigned i
 		ntad_ledger_move(&e->ledger, base, NTAD_AT_FILL, NTAD_AT_NTAD);
 		if (swap)
 			swap_macs(area + addr);
-		if (e->pool->exact && len <= e->o->copy_break &&
-		    !e->pool->ops->alloc(e->pool, len, &copy)) {
+		if (len == cb_len && cb_next < cb_n)
+			copy = e->addrs[cb_next++];
+		else if (!(e->pool->exact && len <= e->o->copy_break) ||
+			 e->pool->ops->alloc(e->pool, len, &copy))
+			copy = UINT64_MAX;
+		if (copy != UINT64_MAX) {
 			memcpy(area + copy, area + addr, len);
 			pool_free(e, base, e->o->chunk_size);
 			addr = copy;
@@ -380,8 +403,7 @@ static unsigned int forward(struct ntad_engine *e, unsigned int in_i, unsigned i
 	e->outstanding[out_i] += n;
 	e->c.rx_packets += n;
 	e->c.tx_submitted += n;
-	ntad_sock_kick_tx(out);
-	return n;
+	return n; /* step() kicks out's TX ring once for the whole pass */
 }
 
 /* txonly: frames allocated at their exact length, built in place, sent. */
@@ -456,8 +478,7 @@ static unsigned int generate(struct ntad_engine *e, double now)
 	e->c.tx_submitted += got;
 	if (e->rate)
 		e->tokens -= got;
-	ntad_sock_kick_tx(s);
-	return got;
+	return got; /* step() kicks the TX ring once for the whole pass */
 }
 
 static uint64_t total_outstanding(const struct ntad_engine *e)
@@ -552,11 +573,23 @@ static unsigned int step(struct ntad_engine *e, double now, bool receiving)
 		work += ntad_retention_step(e, now, receiving);
 		break;
 	}
+	/*
+	 * One wakeup per socket and pass, and only when it does something: TX
+	 * when descriptors wait that the kernel has not taken (buffers it already
+	 * sent only wait for their completions, which come without a syscall).
+	 * Copy mode takes at most 32 descriptors a call, so a pass of a 64
+	 * batch repeats the call while the kernel keeps taking;
+	 * RX only on an idle pass and when the fill ring asks for it.
+	 */
 	for (unsigned int i = 0; i < e->nr_socks; i++) {
-		if (e->outstanding[i])
-			ntad_sock_kick_tx(e->socks[i]);
-		if (e->socks[i]->has_rx && !work)
-			ntad_sock_kick_rx(e->socks[i]);
+		struct ntad_sock *s = e->socks[i];
+
+		for (unsigned int k = 0; k < TX_KICKS_PER_PASS && e->outstanding[i] &&
+					 ntad_sock_tx_waiting(s); k++)
+			if (!ntad_sock_kick_tx(s))
+				break;
+		if (s->has_rx && !work && ntad_sock_rx_wants_kick(s))
+			ntad_sock_kick_rx(s);
 	}
 	return work;
 }

@@ -141,12 +141,15 @@ int ntad_sock_stats(const struct ntad_sock *s, struct xdp_statistics *st)
 	return 0;
 }
 
-void ntad_sock_kick_tx(struct ntad_sock *s)
+bool ntad_sock_kick_tx(struct ntad_sock *s)
 {
+	uint32_t before = __atomic_load_n(s->tx.consumer, __ATOMIC_ACQUIRE);
+
 	if (s->need_wakeup && !xsk_ring_prod__needs_wakeup(&s->tx))
-		return;
+		return false;
 	/* ENOBUFS/EAGAIN/EBUSY only mean "try again": the loop kicks again. */
 	(void)sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+	return __atomic_load_n(s->tx.consumer, __ATOMIC_ACQUIRE) != before;
 }
 
 void ntad_sock_kick_rx(struct ntad_sock *s)

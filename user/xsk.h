@@ -43,11 +43,28 @@ int ntad_sock_create(struct ntad_sock *s, struct ntad_umem *u, const char *ifnam
 /* The kernel's ring statistics (XDP_STATISTICS). */
 int ntad_sock_stats(const struct ntad_sock *s, struct xdp_statistics *st);
 
-/* Ask the kernel to send what the TX ring holds (copy mode sends on syscalls). */
-void ntad_sock_kick_tx(struct ntad_sock *s);
+/* Ask the kernel to send what the TX ring holds (copy mode sends on syscalls).
+ * Returns whether the kernel took descriptors from the ring meanwhile. */
+bool ntad_sock_kick_tx(struct ntad_sock *s);
 
 /* Let the kernel refill from the fill ring when it asked for a wakeup. */
 void ntad_sock_kick_rx(struct ntad_sock *s);
+
+/*
+ * TX descriptors submitted that the kernel has not consumed yet: only then
+ * does a TX kick move anything (copy mode sends on sendto() only, a batch of
+ * descriptors per call). Inline: the loop asks it every pass.
+ */
+static inline bool ntad_sock_tx_waiting(const struct ntad_sock *s)
+{
+	return __atomic_load_n(s->tx.consumer, __ATOMIC_ACQUIRE) != *s->tx.producer;
+}
+
+/* Whether ntad_sock_kick_rx would make a syscall (without the call). */
+static inline bool ntad_sock_rx_wants_kick(const struct ntad_sock *s)
+{
+	return !s->need_wakeup || xsk_ring_prod__needs_wakeup(s->fill);
+}
 
 void ntad_sock_destroy(struct ntad_sock *s, struct ntad_umem *u);
 
