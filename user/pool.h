@@ -48,6 +48,8 @@ struct ntad_pool_ops {
 	int (*rx_trim)(struct ntad_pool *p, uint64_t base, uint64_t addr, uint32_t len);
 	/* A block of exactly len bytes (rounded to the manager's unit). */
 	int (*alloc)(struct ntad_pool *p, uint32_t len, uint64_t *addr);
+	/* Up to n blocks of len bytes in one call (one lock, one nta walk); returns how many. */
+	unsigned int (*alloc_bulk)(struct ntad_pool *p, uint32_t len, uint64_t *addrs, unsigned int n);
 	/* Free a block, a trimmed packet, or a whole region (addr = base, len = chunk). */
 	int (*free)(struct ntad_pool *p, uint64_t addr, uint32_t len);
 	void (*stats)(const struct ntad_pool *p, struct ntad_pool_stats *st);

@@ -87,6 +87,16 @@ static int fixed_alloc(struct ntad_pool *p, uint32_t len, uint64_t *addr)
 	return pop(to_fixed(p), addr);
 }
 
+static unsigned int fixed_alloc_bulk(struct ntad_pool *p, uint32_t len, uint64_t *addrs, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (fixed_alloc(p, len, &addrs[i]))
+			break;
+	return i;
+}
+
 static int fixed_free(struct ntad_pool *p, uint64_t addr, uint32_t len)
 {
 	struct pool_fixed *pf = to_fixed(p);
@@ -151,6 +161,7 @@ static const struct ntad_pool_ops fixed_ops = {
 	.fill_alloc = fixed_fill_alloc,
 	.rx_trim = fixed_rx_trim,
 	.alloc = fixed_alloc,
+	.alloc_bulk = fixed_alloc_bulk,
 	.free = fixed_free,
 	.stats = fixed_stats,
 	.check = fixed_check,

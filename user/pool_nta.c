@@ -75,6 +75,13 @@ static int nta_pool_alloc(struct ntad_pool *p, uint32_t len, uint64_t *addr)
 	return nta_mt_alloc(to_nta(p)->cache, len, addr);
 }
 
+static unsigned int nta_pool_alloc_bulk(struct ntad_pool *p, uint32_t len, uint64_t *addrs, unsigned int n)
+{
+	int got = nta_mt_alloc_bulk(to_nta(p)->cache, len, addrs, n);
+
+	return got < 0 ? 0 : (unsigned int)got;
+}
+
 static int nta_pool_free(struct ntad_pool *p, uint64_t addr, uint32_t len)
 {
 	return nta_mt_free(to_nta(p)->cache, addr, len);
@@ -137,6 +144,7 @@ static const struct ntad_pool_ops nta_ops = {
 	.fill_alloc = nta_fill_alloc,
 	.rx_trim = nta_rx_trim,
 	.alloc = nta_pool_alloc,
+	.alloc_bulk = nta_pool_alloc_bulk,
 	.free = nta_pool_free,
 	.stats = nta_pool_stats,
 	.check = nta_pool_check,
