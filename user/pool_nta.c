@@ -26,9 +26,27 @@
 #include "nta_mt.h"
 #include "pool.h"
 
+/*
+ * Small blocks: nta_mt's magazine keeps one size, the chunk. The other hot
+ * size of a forwarding loop is the copy-break block (every packet of 64-byte
+ * traffic is copied into a 64-byte block, sent, and freed on completion), and
+ * each of those frees costs a bitmap update in nta under the lock. So each
+ * handle keeps a LIFO of up to SMALL_CAP freed blocks of one rounded length
+ * (the length of the first small block freed into an empty LIFO) and hands
+ * them out again before asking nta. Like the magazine, a parked block stays
+ * allocated in nta, is trusted unchecked, counts as free in the stats, and
+ * goes back to nta on drain. Bounded: SMALL_CAP x SMALL_MAX = 64 KiB a queue.
+ */
+#define SMALL_CAP 128
+#define SMALL_MAX 512
+
+struct pool_nta;
+
 struct nta_shared {
 	struct nta *nta;
 	struct nta_mt *mt;
+	struct pool_nta *h[NTAD_MAX_QUEUES]; /* the handles, for their parked bytes */
+	unsigned int nh;
 };
 
 struct pool_nta {
@@ -37,6 +55,10 @@ struct pool_nta {
 	struct nta_mt_cache *cache;
 	uint32_t block;
 	bool owns_shared;        /* made by ntad_pool_nta_create*: a pool of one */
+	uint32_t small_len;      /* rounded length of the blocks in small[] */
+	uint32_t nsmall;
+	uint64_t small_bytes;    /* nsmall * small_len, read by stats from any thread */
+	uint64_t small[SMALL_CAP];
 };
 
 static struct pool_nta *to_nta(struct ntad_pool *p)
@@ -70,36 +92,91 @@ static int nta_rx_trim(struct ntad_pool *p, uint64_t base, uint64_t addr, uint32
 	return err;
 }
 
+static inline uint32_t round_len(const struct pool_nta *pn, uint32_t len)
+{
+	return (len + pn->block - 1) & ~(pn->block - 1);
+}
+
+static inline void small_set(struct pool_nta *pn, uint32_t n)
+{
+	pn->nsmall = n;
+	__atomic_store_n(&pn->small_bytes, (uint64_t)n * pn->small_len, __ATOMIC_RELAXED);
+}
+
 static int nta_pool_alloc(struct ntad_pool *p, uint32_t len, uint64_t *addr)
 {
-	return nta_mt_alloc(to_nta(p)->cache, len, addr);
+	struct pool_nta *pn = to_nta(p);
+
+	if (pn->nsmall && len && round_len(pn, len) == pn->small_len) {
+		*addr = pn->small[pn->nsmall - 1];
+		small_set(pn, pn->nsmall - 1);
+		return 0;
+	}
+	return nta_mt_alloc(pn->cache, len, addr);
 }
 
 static unsigned int nta_pool_alloc_bulk(struct ntad_pool *p, uint32_t len, uint64_t *addrs, unsigned int n)
 {
-	int got = nta_mt_alloc_bulk(to_nta(p)->cache, len, addrs, n);
+	struct pool_nta *pn = to_nta(p);
+	unsigned int i = 0;
+	int got;
 
-	return got < 0 ? 0 : (unsigned int)got;
+	if (pn->nsmall && len && round_len(pn, len) == pn->small_len) {
+		for (; i < n && pn->nsmall; i++)
+			addrs[i] = pn->small[--pn->nsmall];
+		small_set(pn, pn->nsmall);
+		if (i == n)
+			return n;
+	}
+	got = nta_mt_alloc_bulk(pn->cache, len, addrs + i, n - i);
+	return i + (got < 0 ? 0 : (unsigned int)got);
 }
 
 static int nta_pool_free(struct ntad_pool *p, uint64_t addr, uint32_t len)
 {
-	return nta_mt_free(to_nta(p)->cache, addr, len);
+	struct pool_nta *pn = to_nta(p);
+
+	/* Aligned only: then the blocks nta would free are exactly [addr, addr + r). */
+	if (len && len <= SMALL_MAX && len != p->chunk_size && !(addr & (pn->block - 1))) {
+		uint32_t r = round_len(pn, len);
+
+		if (!pn->nsmall)
+			pn->small_len = r;
+		if (r == pn->small_len && pn->nsmall < SMALL_CAP) {
+			pn->small[pn->nsmall] = addr;
+			small_set(pn, pn->nsmall + 1);
+			return 0;
+		}
+	}
+	return nta_mt_free(pn->cache, addr, len);
+}
+
+/* Give the small blocks back to nta (through the cache's queued frees). */
+static void small_drain(struct pool_nta *pn)
+{
+	for (uint32_t i = 0; i < pn->nsmall; i++)
+		(void)nta_mt_free(pn->cache, pn->small[i], pn->small_len);
+	small_set(pn, 0);
 }
 
 static void nta_pool_stats(const struct ntad_pool *p, struct ntad_pool_stats *st)
 {
 	struct nta_mt_stats ms = { .sz = sizeof(ms) };
+	uint64_t small = 0;
+	const struct nta_shared *sh = to_cnta(p)->sh;
 
-	if (nta_mt_get_stats(to_cnta(p)->sh->mt, &ms)) {
+	if (nta_mt_get_stats(sh->mt, &ms)) {
 		*st = (struct ntad_pool_stats){ 0 };
 		return;
 	}
+	for (unsigned int i = 0; i < sh->nh; i++)
+		small += __atomic_load_n(&sh->h[i]->small_bytes, __ATOMIC_RELAXED);
 	st->size = ms.nta.area_size;
-	st->in_use = ms.bytes_in_use;
+	/* Blocks parked in the handles' small LIFOs are allocated in nta. */
+	st->in_use = ms.bytes_in_use > small ? ms.bytes_in_use - small : 0;
 	/* Regions parked in nta's front cache or in the queues' magazines are
 	 * free for every purpose of ours. */
-	st->cached = ms.nta.bytes_cached + ms.bytes_parked;
+	st->cached = ms.nta.bytes_cached + ms.bytes_parked + small;
 	st->free = ms.nta.bytes_free + st->cached;
 	st->largest_free = ms.nta.largest_free;
 	st->alloc_failures = ms.nta.alloc_failures;
@@ -115,6 +192,7 @@ static unsigned int nta_pool_drain(struct ntad_pool *p)
 	struct nta_mt_cache_stats before, after;
 
 	nta_mt_cache_get_stats(to_nta(p)->cache, &before);
+	small_drain(to_nta(p));
 	(void)nta_mt_cache_drain(to_nta(p)->cache);
 	nta_mt_cache_get_stats(to_nta(p)->cache, &after);
 	return (unsigned int)(after.free_errors - before.free_errors);
@@ -133,6 +211,7 @@ static void nta_pool_destroy(struct ntad_pool *p)
 {
 	struct pool_nta *pn = to_nta(p);
 
+	small_drain(pn);
 	nta_mt_cache_destroy(pn->cache);
 	if (pn->owns_shared)
 		shared_destroy(pn->sh);
@@ -212,6 +291,7 @@ int ntad_pools_nta_create(struct ntad_pools *ps, void *area, uint64_t size, uint
 		pn->base.base = 0;
 		pn->base.size = size;
 		ps->q[ps->nr++] = &pn->base;
+		sh->h[sh->nh++] = pn;
 	}
 	ps->shared = sh;
 	return 0;
