@@ -726,7 +726,7 @@ static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, 
 
 static const struct opt_row rows[] = {
 	{ "interface", 'i', "IFACE", p_interface, "interface to receive on (and send on, but in fwd)" },
-	{ "out-interface", 'o', "IFACE", p_out, "fwd: the second interface, sharing the UMEM" },
+	{ "out-interface", 'o', "IFACE", p_out, "fwd, delay: the second interface, sharing the UMEM" },
 	{ "mode", 'm', "MODE", p_mode, "rxdrop (default), l2fwd, txonly or fwd" },
 	{ "queue", 'q', "N", p_queue, "rx/tx queue to bind (default 0)" },
 	{ "queues", 0, "N|LIST", p_queues, "N queues from --queue on, or a list (0,2,4-5): one socket and thread each, one shared UMEM" },
@@ -762,7 +762,7 @@ static const struct opt_row rows[] = {
 	{ "verify", 0, NULL, p_verify, "rxdrop: check every payload, count valid/invalid" },
 	{ "frags", 0, NULL, p_frags, "multi-buffer AF_XDP (XDP_USE_SG) even when frames fit a chunk (default: when the MTU or --size needs it)" },
 	{ "no-frags", 0, NULL, p_no_frags, "never multi-buffer: refuse an MTU or --size larger than a chunk holds" },
-	{ "delay", 0, "MS", p_delay, "delay: hold every packet MS milliseconds, then send it back out" },
+	{ "delay", 0, "MS", p_delay, "delay: hold every packet MS milliseconds, then send it back out (or to -o)" },
 	{ "jitter", 0, "MS", p_jitter, "delay: plus up to MS more, uniform, never reordering (default 0)" },
 	{ "loss", 0, "P", p_loss, "delay: drop arrivals with probability P (0..1 or N%) (default 0)" },
 	{ "seed", 0, "N", p_seed, "delay: seed of the loss and jitter PRNG (default 0)" },
@@ -815,7 +815,7 @@ const char *ntad_pool_name(enum ntad_pool_kind p)
 
 uint64_t ntad_umem_needed(const struct ntad_opts *o)
 {
-	uint64_t socks = o->mode == NTAD_MODE_FWD ? 2 : 1;
+	uint64_t socks = ntad_two_interfaces(o) ? 2 : 1;
 	uint64_t nq = o->nr_queues ? o->nr_queues : 1;
 	uint64_t fill = 0, rings = o->tx_size;
 
@@ -861,11 +861,14 @@ static int validate(struct ntad_opts *o, unsigned int seen_tx_opts, char *e, siz
 		return -EINVAL;
 	if (o->mode == NTAD_MODE_FWD && !o->out_ifname[0])
 		return fail(e, l, "--mode fwd: needs a second interface; add -o IFACE");
-	if (o->mode != NTAD_MODE_FWD && o->out_ifname[0])
-		return fail(e, l, "--out-interface: only used by --mode fwd; add --mode fwd or drop -o");
+	if (o->mode != NTAD_MODE_FWD && o->mode != NTAD_MODE_DELAY && o->out_ifname[0])
+		return fail(e, l, "--out-interface: only used by --mode fwd and --mode delay; add one of them or drop -o");
 	if (o->mode == NTAD_MODE_FWD && !strcmp(o->ifname, o->out_ifname))
 		return fail(e, l, "--out-interface %s: same as -i; fwd needs two interfaces (use --mode l2fwd for one)",
 			    o->ifname);
+	if (o->mode == NTAD_MODE_DELAY && !strcmp(o->ifname, o->out_ifname))
+		return fail(e, l, "--out-interface %s: same as -i; drop -o to delay back out of %s",
+			    o->ifname, o->ifname);
 	if (o->mode != NTAD_MODE_TXONLY && seen_tx_opts)
 		return fail(e, l, "--size/--imix/--rate/--src-*/--dst-*/--sport/--dport: only used by --mode txonly; drop them or add --mode txonly");
 	if (o->imix && (seen_tx_opts & 1))

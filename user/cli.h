@@ -39,7 +39,7 @@ enum ntad_frags_mode { NTAD_FRAGS_AUTO, NTAD_FRAGS_ON, NTAD_FRAGS_OFF };
 
 struct ntad_opts {
 	char ifname[IF_NAMESIZE];
-	char out_ifname[IF_NAMESIZE];  /* fwd only */
+	char out_ifname[IF_NAMESIZE];  /* fwd and delay: -o */
 	enum ntad_mode mode;
 	uint32_t queue;                /* the first (or only) queue */
 	uint32_t queues[NTAD_MAX_QUEUES]; /* every queue, one socket and one thread each */
@@ -112,6 +112,12 @@ uint64_t ntad_umem_needed(const struct ntad_opts *o);
 
 void ntad_usage(FILE *f);
 const char *ntad_mode_name(enum ntad_mode m);
+
+/* fwd, and delay with -o: one socket on each interface, one shared UMEM. */
+static inline bool ntad_two_interfaces(const struct ntad_opts *o)
+{
+	return o->mode == NTAD_MODE_FWD || (o->mode == NTAD_MODE_DELAY && o->out_ifname[0]);
+}
 const char *ntad_pool_name(enum ntad_pool_kind p);
 
 #endif /* NTAD_CLI_H */

@@ -348,7 +348,7 @@ static int setup(struct ntad_ctx *x)
 {
 	const struct ntad_opts *o = &x->o;
 	const char *names[2] = { o->ifname, o->out_ifname };
-	unsigned int nifs = o->mode == NTAD_MODE_FWD ? 2 : 1;
+	unsigned int nifs = ntad_two_interfaces(o) ? 2 : 1;
 	bool rx = o->mode != NTAD_MODE_TXONLY;
 	char err[ERRLEN];
 	int ret;
@@ -626,7 +626,7 @@ int main(int argc, char **argv)
 	}
 	if (check_interface(&x->o, x->o.ifname))
 		return 1;
-	if (x->o.mode == NTAD_MODE_FWD && check_interface(&x->o, x->o.out_ifname))
+	if (ntad_two_interfaces(&x->o) && check_interface(&x->o, x->o.out_ifname))
 		return 1;
 	if (x->o.mode == NTAD_MODE_TXONLY && !(x->o.given & NTAD_GIVEN_SRC_MAC))
 		(void)get_mac(x->o.ifname, x->o.pkt.src_mac);
@@ -656,8 +656,8 @@ int main(int argc, char **argv)
 		else
 			snprintf(qs, sizeof(qs), "queue %u", x->o.queue);
 		fprintf(stderr, "ntad: %s%s%s %s, mode %s, pool %s, %s mode, XDP %s, chunk %u, umem %llu bytes\n",
-			x->o.ifname, x->o.mode == NTAD_MODE_FWD ? " <-> " : "",
-			x->o.mode == NTAD_MODE_FWD ? x->o.out_ifname : "", qs,
+			x->o.ifname, ntad_two_interfaces(&x->o) ? " <-> " : "",
+			ntad_two_interfaces(&x->o) ? x->o.out_ifname : "", qs,
 			ntad_mode_name(x->o.mode), x->pools.name,
 			x->q[0].socks[0].zerocopy ? "zero-copy" : "copy",
 			x->o.mode == NTAD_MODE_TXONLY ? "not used" :

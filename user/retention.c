@@ -23,7 +23,11 @@
  *
  * Delay: a packet leaves when now >= due (retain.c: arrival + delay + jitter,
  * never before an earlier one), on the socket it came in on with its MACs
- * swapped, like l2fwd, so a peer sees its own frames come back late. Arrival
+ * swapped, like l2fwd, so a peer sees its own frames come back late. With -o
+ * (two sockets, like fwd) it leaves on the other interface untouched, and
+ * each direction has its own FIFO (its own order, half the budget): a delay
+ * line between two segments delays the replies too, as netem on both ports
+ * of a bridge would; traffic the XDP program passes (--filter) is not held. Arrival
  * is when ntad took the packet from the RX ring; lateness is send time - due.
  * An idle engine sleeps until the head is due (ntad_retention_timeout).
  *
@@ -314,7 +318,7 @@ static bool hold(struct ntad_engine *e, struct ntad_retain *f, uint64_t base, ui
 			goto drop;
 		evict_one(e, f, now);
 	}
-	if (!rt->capture)
+	if (!rt->capture && e->nr_socks == 1)
 		swap_macs(area + addr);
 	if (e->pool->exact && len <= e->o->copy_break) {
 		unsigned int tries = 0;
@@ -388,11 +392,15 @@ static unsigned int receive(struct ntad_engine *e, unsigned int si, uint64_t now
 	return n;
 }
 
-/* Delay: send the packets of fifo fi that are due, in order, on their socket. */
+/*
+ * Delay: send the packets of fifo fi that are due, in order: on the socket
+ * they came in on, or with -o on the other one.
+ */
 static unsigned int release(struct ntad_engine *e, unsigned int fi, uint64_t now)
 {
 	struct ntad_retain *f = e->retention->fifo[fi];
-	struct ntad_sock *out = e->socks[fi];
+	unsigned int oi = e->nr_socks == 2 ? fi ^ 1 : fi;
+	struct ntad_sock *out = e->socks[oi];
 	const struct ntad_held *h = ntad_retain_head(f);
 	uint32_t n = 0, room, idx;
 
@@ -418,7 +426,7 @@ static unsigned int release(struct ntad_engine *e, unsigned int fi, uint64_t now
 	if (!n)
 		return 0;
 	xsk_ring_prod__submit(&out->tx, n);
-	e->outstanding[fi] += n;
+	e->outstanding[oi] += n;
 	e->c.tx_submitted += n;
 	ntad_sock_kick_tx(out);
 	return n;
