@@ -715,7 +715,7 @@ static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, 
 	/* Held packets: copy every one into an exact block unless told otherwise. */
 	if (!(o->given & NTAD_GIVEN_COPY_BREAK))
 		o->copy_break = max_frame;
-	reserve = ntad_retention_reserve(o, 1);
+	reserve = ntad_retention_reserve(o, ntad_two_interfaces(o) ? 2 : 1);
 	if (o->umem_size < reserve + 65536)
 		return fail(e, l, "--umem-size %" PRIu64 ": leaves no room to hold packets in --mode %s (the rings%s take %" PRIu64
 			    " bytes); use --umem-size %" PRIu64 "M or smaller rings", o->umem_size, ntad_mode_name(o->mode),

@@ -116,6 +116,10 @@ static void test_all_options(void)
 
 	CHECK(parse("-i", "a", "-o", "b", "-m", "fwd", NULL) == 0, "%s", err);
 	CHECK(!strcmp(o.out_ifname, "b") && o.mode == NTAD_MODE_FWD, "fwd");
+	CHECK(parse("-i", "a", "-o", "b", "-m", "delay", "--delay", "10", NULL) == 0, "%s", err);
+	CHECK(!strcmp(o.out_ifname, "b") && o.mode == NTAD_MODE_DELAY && ntad_two_interfaces(&o), "delay -o");
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "10", NULL) == 0 && !ntad_two_interfaces(&o),
+	      "delay without -o: %s", err);
 	CHECK(parse("-i", "a", "--verify", "--filter", "all", NULL) == 0 && o.verify && !o.nr_rules, "%s", err);
 	CHECK(parse("-i", "a", "-m", "txonly", "--size", "1500", NULL) == 0 && o.size == 1500, "%s", err);
 	CHECK(parse("-i", "a", "--hugepages", "--umem-size", "13M", NULL) == 0 && o.hugepages &&
@@ -202,6 +206,8 @@ static void test_conflicts(void)
 	REFUSED("needs a second interface", "-i", "a", "-m", "fwd");
 	REFUSED("only used by --mode fwd", "-i", "a", "-o", "b");
 	REFUSED("same as -i", "-i", "a", "-o", "a", "-m", "fwd");
+	REFUSED("same as -i", "-i", "a", "-o", "a", "-m", "delay", "--delay", "10");
+	REFUSED("only used by --mode fwd and --mode delay", "-i", "a", "-o", "b", "-m", "capture");
 	REFUSED("only used by --mode txonly", "-i", "a", "--imix");
 	REFUSED("only used by --mode txonly", "-i", "a", "-m", "l2fwd", "--rate", "10");
 	REFUSED("--imix and --size conflict", "-i", "a", "-m", "txonly", "--imix", "--size", "100");
@@ -226,6 +232,13 @@ static void test_conflicts(void)
 	CHECK(parse("-i", "a", "--umem-size", "12M", NULL) == 0, "12M fits: %s", err);
 	/* fwd has two sockets: twice that. */
 	REFUSED("too small for the rings", "-i", "a", "-o", "b", "-m", "fwd", "--umem-size", "16M");
+	REFUSED("leaves no room to hold packets", "-i", "a", "-o", "b", "-m", "delay", "--delay", "1",
+		"--umem-size", "16M");
+	/* delay -o: the held packets' room is the UMEM less both sockets' fill and TX rings. */
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "1", "--umem-size", "20M", "--pool", "fixed",
+		    NULL) == 0, "%s", err);
+	REFUSED("leaves no room to hold packets", "-i", "a", "-o", "b", "-m", "delay", "--delay", "1",
+		"--umem-size", "16M", "--rx-size", "1024", "--pool", "fixed");
 	/* txonly has no fill or RX ring to pin. */
 	CHECK(parse("-i", "a", "-m", "txonly", "--umem-size", "4M", NULL) == 0, "%s", err);
 }
