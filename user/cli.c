@@ -917,8 +917,8 @@ static int validate(struct ntad_opts *o, unsigned int seen_tx_opts, char *e, siz
 void ntad_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: ntad -i IFACE [-m rxdrop|l2fwd|txonly] [options]\n"
-		"       ntad -i IFACE -o IFACE -m fwd [options]\n"
+		"Usage: ntad -i IFACE [-m rxdrop|l2fwd|txonly|delay|capture] [options]\n"
+		"       ntad -i IFACE -o IFACE -m fwd|delay [options]\n"
 		"AF_XDP packet engine whose UMEM is managed by the Network Tree Allocator.\n\n");
 	for (unsigned int i = 0; i < NR_ROWS; i++) {
 		char lhs[48];
