@@ -54,7 +54,7 @@ wait_attached() {
 umem_bytes=$(numfmt --from=iec "$UMEM")
 declare -A RESULT
 status=0
-printf '%-6s %-9s %10s %12s %12s %12s %9s %8s\n' mix pool held_pkts held_bytes held_umem held_limit evicted ratio
+printf '%-6s %-9s %10s %12s %12s %12s %9s %9s %8s\n' mix pool held_pkts held_bytes held_umem held_limit evicted alloc_ev ratio
 for size in ${SIZES//,/ }; do
 	case "$size" in
 	64) args=(--size 64); avg=64 ;;
@@ -84,8 +84,8 @@ for size in ${SIZES//,/ }; do
 		ratio=$(awk -v a="${RESULT[$size/$pool]}" -v b="${RESULT[$size/fixed]:-0}" \
 			'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')
 		jq -r --arg m "$size" --arg p "$pool" --arg r "$ratio" \
-			'"\($m) \($p) \(.held_packets) \(.held_bytes) \(.held_umem) \(.held_limit) \(.evicted) \($r)"' \
-			<<<"$s" | xargs printf '%-6s %-9s %10s %12s %12s %12s %9s %8s\n'
+			'"\($m) \($p) \(.held_packets) \(.held_bytes) \(.held_umem) \(.held_limit) \(.evicted) \(.alloc_evictions) \($r)"' \
+			<<<"$s" | xargs printf '%-6s %-9s %10s %12s %12s %12s %9s %9s %8s\n'
 	done
 done
 exit $status

@@ -58,10 +58,16 @@
 #define ALLOC_RETRIES 64           /* evictions tried for one nta allocation */
 #define BLOCK 32u                  /* nta's block: what a copied packet costs per 32 bytes */
 /*
- * Chunk-sized regions the nta pool may park where no held packet can use
- * them: nta's front cache (256 regions by default) and the queue's nta_mt
- * magazine (2 x 64). Counted out of the budget so that nta has a block for
- * every packet the budget admits.
+ * Chunk-sized regions counted out of the budget with nta, so that nta has a
+ * block for nearly every packet the budget admits: the queue's nta_mt
+ * magazine (2 x 64), which no held packet can use, and 256 for nta's front
+ * cache. The cache itself gives its regions back when an nta_alloc finds no
+ * free block (lib/nta/nta.c flushes and retries), so those 256 are slack for
+ * what else is out of reach: pool_nta.c's LIFO of small blocks (up to 64 KiB)
+ * and fill regions waiting in the RX ring, which the budget does not count
+ * (the fill ring is refilled while they wait). Measured, 64 MiB capture flood
+ * (docs/BENCHMARKS.md, "Retention"): without the 256, 64-byte frames hold
+ * 0.7% more but nta fails 3 times as many admitted allocations.
  */
 #define NTA_PARKED_REGIONS (256u + 128u)
 
