@@ -39,6 +39,11 @@
  * turn). Only max frames pass ntad_pkt_verify; all others fail it. The frames
  * are derived from their index, so a run is reproducible.
  *
+ * --sports A,B,.. gives frame i (relative number) UDP source port
+ * sports[i % n] instead of the one --sport: with a steering program that maps
+ * source ports to queues (tests/net/test_multiqueue.sh), one sender spreads its
+ * frames over several queues round-robin, and echo checks them all.
+ *
  * echo keeps at most --window frames in flight (default 64) so that the veth
  * rings between the peer and ntad never overflow: a loss then means ntad lost
  * the frame, not that this tool outran it.
@@ -68,6 +73,7 @@
 #define BATCH 32
 #define RX_BUF 16384       /* above the largest frame we build: truncation shows up */
 #define MAX_SIZES 64
+#define MAX_SPORTS 64
 #define MAX_SEQ_SPAN (1u << 26) /* recv without -n tracks this many numbers at most */
 #define MAX_REPORTS 10     /* invalid frames described on stderr */
 
@@ -86,6 +92,9 @@ struct opts {
 	bool have_count;
 	uint32_t sizes[MAX_SIZES];
 	unsigned nr_sizes;
+	uint16_t sports[MAX_SPORTS]; /* --sports, round-robin by frame number */
+	unsigned nr_sports;
+	bool have_sport;
 	bool imix;
 	bool have_dst_mac, have_src_mac;
 	struct ntad_pkt_params pp;
@@ -134,7 +143,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ntad-peer send -i IF -n COUNT [--size N | --imix | --sizes A,B,..]\n"
 		"                 [--src-mac M] [--dst-mac M] [--src-ip A] [--dst-ip A]\n"
-		"                 [--sport P] [--dport P] [--rate PPS] [--start-seq S]\n"
+		"                 [--sport P | --sports P,Q,..] [--dport P] [--rate PPS]\n"
+		"                 [--start-seq S]\n"
 		"       ntad-peer recv -i IF [-n COUNT] [--timeout MS] [--start-seq S]\n"
 		"       ntad-peer echo -i IF -n COUNT [sizes and addresses as send]\n"
 		"                 [--expect-swapped-macs] [--timeout MS] [--window N]\n"
@@ -190,7 +200,7 @@ static bool parse_size(const char *s, uint32_t *out)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_SIZE = 256, O_IMIX, O_SIZES, O_SRC_MAC, O_DST_MAC, O_SRC_IP, O_DST_IP,
-	       O_SPORT, O_DPORT, O_RATE, O_START, O_TIMEOUT, O_SWAPPED, O_WINDOW, O_KIND };
+	       O_SPORT, O_SPORTS, O_DPORT, O_RATE, O_START, O_TIMEOUT, O_SWAPPED, O_WINDOW, O_KIND };
 	static const struct option lopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
@@ -202,6 +212,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "src-ip", required_argument, NULL, O_SRC_IP },
 		{ "dst-ip", required_argument, NULL, O_DST_IP },
 		{ "sport", required_argument, NULL, O_SPORT },
+		{ "sports", required_argument, NULL, O_SPORTS },
 		{ "dport", required_argument, NULL, O_DPORT },
 		{ "rate", required_argument, NULL, O_RATE },
 		{ "start-seq", required_argument, NULL, O_START },
@@ -313,11 +324,32 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_DPORT:
 			if (!parse_u64(optarg, 65535, &v))
 				return bad_usage("port '%s': give 0..65535", optarg);
-			if (c == O_SPORT)
+			if (c == O_SPORT) {
 				o->pp.sport = (uint16_t)v;
-			else
+				o->have_sport = true;
+			} else {
 				o->pp.dport = (uint16_t)v;
+			}
 			break;
+		case O_SPORTS: {
+			char *copy = strdup(optarg), *save = NULL, *tok;
+
+			if (!copy)
+				return 2;
+			o->nr_sports = 0;
+			for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				if (o->nr_sports == MAX_SPORTS || !parse_u64(tok, 65535, &v)) {
+					free(copy);
+					return bad_usage("--sports '%s': give up to 64 comma-separated "
+							 "ports of 0..65535", optarg);
+				}
+				o->sports[o->nr_sports++] = (uint16_t)v;
+			}
+			free(copy);
+			if (!o->nr_sports)
+				return bad_usage("--sports '%s': no port given", optarg);
+			break;
+		}
 		case O_RATE:
 			if (!parse_u64(optarg, 100000000, &o->rate) || !o->rate)
 				return bad_usage("--rate '%s': give packets per second, 1..100000000", optarg);
@@ -377,6 +409,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return bad_usage("%s", "raw needs --kind, and --kind is for raw");
 	if (o->mode == MODE_RAW && (size_opts || o->start_seq))
 		return bad_usage("%s", "raw chooses its own sizes and sequence numbers");
+	if (o->nr_sports && (o->have_sport || o->mode == MODE_RECV || o->mode == MODE_RAW))
+		return bad_usage("%s", "--sports is for send and echo, instead of --sport");
 	return 0;
 }
 
@@ -723,8 +757,12 @@ static uint64_t send_frames(struct peer *p, uint64_t first, uint64_t n, uint64_t
 			if (p->o.mode == MODE_RAW) {
 				len = raw_frame(p, rel, p->txbuf[j]);
 			} else {
+				struct ntad_pkt_params pp = p->o.pp;
+
+				if (p->o.nr_sports)
+					pp.sport = p->o.sports[rel % p->o.nr_sports];
 				len = frame_len(&p->o, rel);
-				ntad_pkt_build(p->txbuf[j], len, &p->o.pp, (uint32_t)(p->o.start_seq + rel));
+				ntad_pkt_build(p->txbuf[j], len, &pp, (uint32_t)(p->o.start_seq + rel));
 			}
 			iov[j] = (struct iovec){ p->txbuf[j], len };
 			msgs[j] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[j], .msg_iovlen = 1 } };
