@@ -859,6 +859,11 @@ static int validate(struct ntad_opts *o, unsigned int seen_tx_opts, char *e, siz
 		return fail(e, l, "interface: none given; use -i IFACE (see --help)");
 	if (resolve_queues(o, e, l))
 		return -EINVAL;
+	/* retention.c keeps one FIFO in one arrival order for one engine; refuse
+	 * here, by name, what the engine would otherwise fail to set up later. */
+	if (o->nr_queues > 1 && (o->mode == NTAD_MODE_DELAY || o->mode == NTAD_MODE_CAPTURE))
+		return fail(e, l, "--queues: --mode %s holds packets for one queue only (%u given); use one queue (--queue N) or rxdrop/l2fwd/fwd/txonly for several",
+			    ntad_mode_name(o->mode), o->nr_queues);
 	if (o->mode == NTAD_MODE_FWD && !o->out_ifname[0])
 		return fail(e, l, "--mode fwd: needs a second interface; add -o IFACE");
 	if (o->mode != NTAD_MODE_FWD && o->mode != NTAD_MODE_DELAY && o->out_ifname[0])
