@@ -212,3 +212,22 @@ at_exit() {
 xdp_prog_on() {
 	ip -n "$1" -j link show dev "$2" 2>/dev/null | jq -e '.[0].xdp != null' >/dev/null
 }
+
+# wait_attached PID [SECONDS [DEV...]]: until ntad (PID) has its XDP program on
+# every DEV in NS_A (default: $DEV); ntad attaches last, once its sockets are
+# up. False when PID exits first or after SECONDS (default 5).
+wait_attached() {
+	local pid=$1 secs=${2:-5} i d all
+	shift $(($# < 2 ? $# : 2))
+	[ $# -gt 0 ] || set -- "$DEV"
+	for ((i = 0; i < secs * 20; i++)); do
+		all=1
+		for d in "$@"; do
+			xdp_prog_on "$NS_A" "$d" || { all=0; break; }
+		done
+		[ $all -eq 1 ] && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}

@@ -19,15 +19,6 @@ command -v tcpdump >/dev/null || skip "tcpdump missing; run scripts/install-deps
 CHECK_TOOL=$NTAD_BUILD/tests/tools/ntad-pcap-check
 PCAP=$TEST_TMP/cap.pcap
 
-wait_attached() {
-	for _ in $(seq 100); do
-		xdp_prog_on "$NS_A" "$DEV" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 # wait_rx N: until ntad's interval lines report N packets received.
 wait_rx() {
 	for _ in $(seq 200); do

@@ -24,15 +24,6 @@ PEER2_MAC=$(ip -n "$NS_B" -j link show dev "$PEER2" | jq -r '.[0].address')
 N=2000
 DELAY=100
 
-wait_attached() {
-	for _ in $(seq 100); do
-		xdp_prog_on "$NS_A" "$DEV" && xdp_prog_on "$NS_A" "$DEV2" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 # one_way FROM FROM_MAC TO DST_MAC: the peer sends on FROM to DST_MAC (ntad's
 # interface), receives on TO; tcpdump on TO must see FROM_MAC > DST_MAC.
 one_way() {
@@ -58,7 +49,7 @@ for pool in nta fixed; do
 	log "pool $pool: $DELAY ms, $DEV <-> $DEV2"
 	bg_a NT "$NTAD" -i "$DEV" -o "$DEV2" --mode delay --delay "$DELAY" --pool "$pool" -d 60 \
 		--json -I 0 --filter proto=udp
-	wait_attached "$NT" || fail "ntad did not attach to both: $(cat "$TEST_TMP/NT.log")"
+	wait_attached "$NT" 5 "$DEV" "$DEV2" || fail "ntad did not attach to both: $(cat "$TEST_TMP/NT.log")"
 	one_way "$PEER" "$PEER_MAC" "$PEER2" "$DEV_MAC"
 	one_way "$PEER2" "$PEER2_MAC" "$PEER" "$DEV2_MAC"
 	kill -TERM "$NT"

@@ -22,15 +22,6 @@
 net_init
 net_veth
 
-wait_attached() {
-	for _ in $(seq 100); do
-		xdp_prog_on "$NS_A" "$DEV" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 start_ntad() {
 	bg_a NT "$NTAD" -i "$DEV" -d 60 --json -I 0 "$@"
 	wait_attached "$NT" || fail "ntad did not attach: $(cat "$TEST_TMP/NT.log")"

@@ -26,15 +26,6 @@ setup_pair() {
 		fail "cannot attach the queue-steering tc program"
 }
 
-wait_attached() {
-	for _ in $(seq 200); do
-		xdp_prog_on "$NS_A" "$DEV" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 no_sanitizer_report() {
 	! grep -q 'ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer\|WARNING: ThreadSanitizer' \
 		"$TEST_TMP/NT.log" || fail "$1: sanitizer report: $(grep -v '^{' "$TEST_TMP/NT.log" | head -n 60)"
@@ -78,7 +69,7 @@ sigterm_busy() {
 		name="sigterm_busy ($args)"
 		# shellcheck disable=SC2086
 		bg_a NT "$NTAD" -i "$DEV" --queues $Q -d 60 --json -I 0 $args
-		wait_attached "$NT" || fail "$name: ntad did not attach: $(cat "$TEST_TMP/NT.log")"
+		wait_attached "$NT" 10 || fail "$name: ntad did not attach: $(cat "$TEST_TMP/NT.log")"
 		flood_all
 		sleep 1.5
 		kill -TERM "$NT"
@@ -97,7 +88,7 @@ sigterm_busy() {
 dev_gone() {
 	local rc=0
 	bg_a NT "$NTAD" -i "$DEV" --queues $Q --mode l2fwd -d 60 --json -I 0
-	wait_attached "$NT" || fail "dev_gone: ntad did not attach: $(cat "$TEST_TMP/NT.log")"
+	wait_attached "$NT" 10 || fail "dev_gone: ntad did not attach: $(cat "$TEST_TMP/NT.log")"
 	flood_all
 	sleep 1
 	ip -n "$NS_A" link del dev "$DEV"
@@ -113,7 +104,7 @@ dev_gone() {
 sigkill() {
 	local rc=0 out n=1000
 	bg_a NT "$NTAD" -i "$DEV" --queues $Q --mode l2fwd -d 60 --json -I 0
-	wait_attached "$NT" || fail "sigkill: ntad did not attach: $(cat "$TEST_TMP/NT.log")"
+	wait_attached "$NT" 10 || fail "sigkill: ntad did not attach: $(cat "$TEST_TMP/NT.log")"
 	flood_all
 	sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.3f", 0.3 + r / 32768 }')"
 	kill -KILL "$NT"
@@ -127,7 +118,7 @@ sigkill() {
 	done
 	! xdp_prog_on "$NS_A" "$DEV" || fail "sigkill: XDP program left on $DEV"
 	bg_a NT "$NTAD" -i "$DEV" --queues $Q --mode l2fwd -d 60 --json -I 0
-	wait_attached "$NT" || fail "sigkill: the next ntad did not attach: $(cat "$TEST_TMP/NT.log")"
+	wait_attached "$NT" 10 || fail "sigkill: the next ntad did not attach: $(cat "$TEST_TMP/NT.log")"
 	out=$(in_b "$PEER_TOOL" echo -i "$PEER" -n $n --imix --expect-swapped-macs --timeout 5000 \
 		--src-mac "$PEER_MAC" --dst-mac "$DEV_MAC" 2>&1) || fail "sigkill: echo after restart: $out"
 	grep -q "received=$n valid=$n invalid=0 dup=0 .*lost=0" <<<"$out" || fail "sigkill: echo: $out"

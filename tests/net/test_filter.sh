@@ -10,15 +10,6 @@ net_veth
 
 N=3000 M=500
 
-wait_attached() {
-	for _ in $(seq 100); do
-		xdp_prog_on "$NS_A" "$DEV" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 bg_a NT "$NTAD" -i "$DEV" --mode rxdrop --verify --filter proto=udp,dport=9 -n "$N" -d 60 --json -I 0
 wait_attached "$NT" || fail "ntad did not attach: $(cat "$TEST_TMP/NT.log")"
 

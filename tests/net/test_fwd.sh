@@ -21,15 +21,6 @@ DEV2_MAC=$(ip -n "$NS_A" -j link show dev "$DEV2" | jq -r '.[0].address')
 
 N=6000
 
-wait_attached() {
-	for _ in $(seq 100); do
-		xdp_prog_on "$NS_A" "$DEV" && xdp_prog_on "$NS_A" "$DEV2" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 # one_way FROM TO: the peer sends on FROM, receives on TO.
 one_way() {
 	local from=$1 to=$2 dst=$3 rc=0
@@ -50,7 +41,7 @@ $(in_b ip -s link show dev "$to"; in_a ip -s link show dev "$DEV"; in_a ip -s li
 for pool in nta fixed; do
 	log "pool $pool"
 	bg_a NT "$NTAD" -i "$DEV" -o "$DEV2" --mode fwd --pool "$pool" -d 60 --json -I 0
-	wait_attached "$NT" || fail "ntad did not attach to both: $(cat "$TEST_TMP/NT.log")"
+	wait_attached "$NT" 5 "$DEV" "$DEV2" || fail "ntad did not attach to both: $(cat "$TEST_TMP/NT.log")"
 	one_way "$PEER" "$PEER2" "$DEV_MAC"
 	one_way "$PEER2" "$PEER" "$DEV2_MAC"
 	kill -TERM "$NT"

@@ -15,15 +15,6 @@
 net_init
 net_veth --mtu 9000
 
-wait_attached() {
-	for _ in $(seq 100); do
-		xdp_prog_on "$NS_A" "$DEV" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 # summary_checks NAME SUMMARY CHECK...: the accounting every run must pass, plus CHECKs.
 summary_checks() {
 	local name=$1 s=$2 check

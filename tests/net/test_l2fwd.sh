@@ -11,15 +11,6 @@ net_veth
 
 N=6000
 
-wait_attached() {
-	for _ in $(seq 100); do
-		xdp_prog_on "$NS_A" "$DEV" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 run() {
 	local name=$1 out
 	shift

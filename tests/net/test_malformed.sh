@@ -16,15 +16,6 @@ PER_KIND=400         # raw --kind mixed cycles through 8 kinds
 RAW=$((8 * PER_KIND))
 GOOD=1000
 
-wait_attached() {
-	for _ in $(seq 100); do
-		xdp_prog_on "$NS_A" "$DEV" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 peer() {
 	in_b "$PEER_TOOL" "$@" --src-mac "$PEER_MAC" --dst-mac "$DEV_MAC"
 }

@@ -26,15 +26,6 @@ in_b tc qdisc add dev "$PEER" clsact
 in_b tc filter add dev "$PEER" egress bpf da obj "$NTAD_BUILD/bpf/txq_by_sport.bpf.o" sec tc ||
 	fail "cannot attach the queue-steering tc program"
 
-wait_attached() {
-	for _ in $(seq 100); do
-		xdp_prog_on "$NS_A" "$DEV" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 run() {
 	local name=$1 q pids=() s
 	shift

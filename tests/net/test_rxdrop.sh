@@ -10,16 +10,6 @@ net_veth
 
 N=10000
 
-# wait_attached PID: until ntad's program is on DEV (it attaches last).
-wait_attached() {
-	for _ in $(seq 100); do
-		xdp_prog_on "$NS_A" "$DEV" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 for pool in nta fixed; do
 	log "pool $pool"
 	bg_a NT "$NTAD" -i "$DEV" --mode rxdrop --verify -n "$N" -d 60 --json -I 0 --pool "$pool"

@@ -8,15 +8,6 @@
 net_init
 net_veth
 
-wait_attached() {
-	for _ in $(seq 100); do
-		xdp_prog_on "$NS_A" "$DEV" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 # stop_within NAME SIGNAL: signal ntad ($NT), require exit 0 within 1 s.
 stop_within() {
 	local name=$1 sig=$2 t0 t1 rc=0

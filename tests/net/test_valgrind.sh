@@ -18,16 +18,6 @@ VG=(valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,in
 	--errors-for-leak-kinds=definite,indirect --track-fds=no
 	--suppressions="$NTAD_TOP/tests/net/valgrind.supp")
 
-wait_attached() {
-	# Valgrind starts ntad some 20 times slower: allow 20 s.
-	for _ in $(seq 200); do
-		xdp_prog_on "$NS_A" "$DEV" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 # finish NAME CHECK...: TERM, exit 0 (99 is a valgrind error), checks.
 finish() {
 	local name=$1 rc=0 s check
@@ -45,14 +35,15 @@ finish() {
 }
 
 bg_a NT "${VG[@]}" "$NTAD" -i "$DEV" --mode l2fwd -d 60 --json -I 0.5
-wait_attached "$NT" || fail "ntad did not attach under valgrind: $(cat "$TEST_TMP/NT.log")"
+# Valgrind starts ntad some 20 times slower: allow 20 s.
+wait_attached "$NT" 20 || fail "ntad did not attach under valgrind: $(cat "$TEST_TMP/NT.log")"
 out=$(in_b "$PEER_TOOL" echo -i "$PEER" -n "$N" --imix --expect-swapped-macs --timeout 5000 \
 	--src-mac "$PEER_MAC" --dst-mac "$DEV_MAC" 2>&1) || fail "l2fwd echo: $out"
 grep -q "received=$N valid=$N invalid=0 dup=0 .*lost=0" <<<"$out" || fail "l2fwd echo: $out"
 finish "l2fwd nta" ".rx_packets == $N" ".copy_breaks > 0" ".trims > 0"
 
 bg_a NT "${VG[@]}" "$NTAD" -i "$DEV" --mode rxdrop --verify --pool fixed -d 60 --json -I 0
-wait_attached "$NT" || fail "ntad did not attach under valgrind: $(cat "$TEST_TMP/NT.log")"
+wait_attached "$NT" 20 || fail "ntad did not attach under valgrind: $(cat "$TEST_TMP/NT.log")"
 in_b "$PEER_TOOL" send -i "$PEER" -n "$N" --imix --rate 20000 --src-mac "$PEER_MAC" --dst-mac "$DEV_MAC" >/dev/null
 sleep 1
 finish "rxdrop fixed" ".xdp_redirected == $N" ".verify_invalid == 0" ".verify_valid == .rx_packets" \
