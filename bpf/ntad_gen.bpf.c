@@ -45,12 +45,17 @@
  * with migration disabled, so no two invocations ever overlap.
  *
  * ntad_gen_count is attached (bpf_link) to a receiving end, drops everything
- * and counts per CPU: all frames and bytes, the ones carrying the pkt.h magic,
- * and how many of those followed their predecessor's seq exactly. It is the
- * project's own `xdp-bench drop`: the XDP_DROP ceiling of a veth end, and the
- * counter for what ntad sends (txonly) or returns (l2fwd) to the peer. Counters
- * are a .bss array indexed by CPU, one cache line each, so the tool reads them
- * through the skeleton's mmap without a map lookup per CPU.
+ * and counts per CPU: all frames and bytes, and the ones carrying the pkt.h
+ * magic. It is the project's own `xdp-bench drop`: the XDP_DROP ceiling of a
+ * veth end, and the counter for what ntad sends (txonly) or returns (l2fwd) to
+ * the peer. Counters are a .bss array indexed by CPU, one cache line each, so
+ * the tool reads them through the skeleton's mmap without a map lookup per CPU.
+ *
+ * How many frames followed their predecessor's seq exactly is tracked per rx
+ * queue, not per CPU: a queue's NAPI poll runs on one CPU at a time, but not
+ * always the same one (on veth it runs where it was last scheduled, which can
+ * be either CPU within one run), so a per-CPU "previous seq" would count every
+ * move of the poll as a frame out of order.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -67,6 +72,7 @@
 #define GEN_MAX_LEN 3072
 #define MAX_WORDS ((GEN_MAX_LEN - OFF_PATTERN) / 4)
 #define GEN_MAX_CPUS 64
+#define GEN_MAX_QUEUES 64
 
 #define IMIX_STEPS 12
 
@@ -82,13 +88,18 @@ struct gen_count {
 	__u64 packets;
 	__u64 bytes;
 	__u64 ours;      /* frames with the pkt.h magic */
+	__u64 pad[5];    /* one cache line per CPU */
+};
+
+struct gen_seq {
 	__u64 in_order;  /* ours whose seq was the previous one's + 1 */
 	__u32 next_seq;  /* expected seq; the tool sets the first */
 	__u32 pad0;
-	__u64 pad[3];    /* one cache line per CPU */
+	__u64 pad[6];    /* one cache line per queue */
 };
 
 struct gen_count counts[GEN_MAX_CPUS];
+struct gen_seq seqs[GEN_MAX_QUEUES];
 
 static __always_inline __u16 fold(__u64 sum)
 {
@@ -232,12 +243,13 @@ int ntad_gen_count(struct xdp_md *ctx)
 	    data[OFF_IP + 9] != 17 || *(__u32 *)(data + OFF_PAYLOAD) != bpf_htonl(PKT_MAGIC))
 		return XDP_DROP;
 	c->ours++;
-	{
+	if (ctx->rx_queue_index < GEN_MAX_QUEUES) {
+		struct gen_seq *q = &seqs[ctx->rx_queue_index];
 		__u32 seq = bpf_ntohl(*(__u32 *)(data + OFF_PAYLOAD + 4));
 
-		if (seq == c->next_seq)
-			c->in_order++;
-		c->next_seq = seq + 1;
+		if (seq == q->next_seq)
+			q->in_order++;
+		q->next_seq = seq + 1;
 	}
 	return XDP_DROP;
 }

@@ -54,7 +54,7 @@ run() {
 	*) failed=$((failed + 1)); failures+=("$name")
 	   [ $rc -eq 124 ] && echo "run.sh: timed out after $limit s" >>"$log"
 	   printf 'FAIL  %-40s %6ss  (exit %d, log %s)\n' "$name" "$secs" "$rc" "$log"
-	   tail -n 30 "$log" | sed 's/^/      | /' ;;
+	   tail -n 30 "$log" | cut -c1-300 | sed 's/^/      | /' ;;
 	esac
 }
 

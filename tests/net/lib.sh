@@ -47,7 +47,8 @@ log() {
 }
 
 fail() {
-	echo "FAIL: $_net_test: $*" >&2
+	_net_fail_msg="FAIL: $_net_test: $*"
+	echo "$_net_fail_msg" >&2
 	exit 1
 }
 
@@ -111,8 +112,9 @@ _net_cleanup() {
 	done
 	_net_teardown >&2
 	[ -n "${TEST_TMP:-}" ] && rm -rf "$TEST_TMP"
-	# The runner shows the last line of a skipped test: keep it the reason.
+	# The runner shows the last lines of a test: keep the reason there, after the logs.
 	[ $rc -eq 77 ] && [ -n "${_net_skip_msg:-}" ] && echo "$_net_skip_msg"
+	[ -n "${_net_fail_msg:-}" ] && echo "$_net_fail_msg" >&2
 	exit $rc
 }
 

@@ -69,10 +69,23 @@ struct gen_count {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t ours;
+	uint64_t pad[5];
+};
+
+/* Mirrors struct gen_seq. */
+struct gen_seq {
 	uint64_t in_order;
 	uint32_t next_seq;
 	uint32_t pad0;
-	uint64_t pad[3];
+	uint64_t pad[6];
+};
+
+/* What cmd_count reports: the per-CPU counts and the per-queue in_order summed. */
+struct gen_totals {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t ours;
+	uint64_t in_order;
 };
 
 /* The generated skeleton casts its embedded ELF bytes from const. */
@@ -83,11 +96,13 @@ struct gen_count {
 
 #define GEN_MAX_LEN 3072 /* GEN_MAX_LEN of the program */
 #define GEN_MAX_CPUS 64
+#define GEN_MAX_QUEUES 64
 #define OFF_PATTERN (NTAD_PKT_HDR_LEN + 16)
 #define IMIX_STEPS 12
 #define MAX_SLICE (1u << 22) /* frames per test run at full speed: about 1 s */
 
 _Static_assert(sizeof(struct gen_count) == 64, "one cache line per CPU, as in the program");
+_Static_assert(sizeof(struct gen_seq) == 64, "one cache line per queue, as in the program");
 
 enum cmd { CMD_SEND, CMD_COUNT, CMD_SELFTEST };
 
@@ -604,7 +619,7 @@ static int cmd_send(struct gen_ctx *g)
 	return err ? 1 : 0;
 }
 
-static void sum_counts(const struct gen_ctx *g, struct gen_count *s)
+static void sum_counts(const struct gen_ctx *g, struct gen_totals *s)
 {
 	memset(s, 0, sizeof(*s));
 	for (int i = 0; i < GEN_MAX_CPUS; i++) {
@@ -613,20 +628,21 @@ static void sum_counts(const struct gen_ctx *g, struct gen_count *s)
 		s->packets += c->packets;
 		s->bytes += c->bytes;
 		s->ours += c->ours;
-		s->in_order += c->in_order;
 	}
+	for (int i = 0; i < GEN_MAX_QUEUES; i++)
+		s->in_order += g->skel->bss->seqs[i].in_order;
 }
 
 static int cmd_count(struct gen_ctx *g)
 {
 	const struct gen_opts *o = &g->o;
-	struct gen_count s, last = { 0 };
+	struct gen_totals s, last = { 0 };
 	double t0, now, next_report, deadline;
 
 	if (open_skel(g))
 		return 1;
-	for (int i = 0; i < GEN_MAX_CPUS; i++)
-		g->skel->bss->counts[i].next_seq = o->start_seq;
+	for (int i = 0; i < GEN_MAX_QUEUES; i++)
+		g->skel->bss->seqs[i].next_seq = o->start_seq;
 	g->link = bpf_program__attach_xdp(g->skel->progs.ntad_gen_count, g->ifindex);
 	if (!g->link) {
 		fprintf(stderr, "ntad-gen: attaching the counter to %s: %s%s\n", o->ifname, strerror(errno),
