@@ -26,6 +26,19 @@
 #   xdp_prog_on NS DEV         true if an XDP program is attached to DEV in NS
 #   at_exit CMD...             run CMD at exit (after bg_* processes are gone,
 #                              before the pair is torn down), newest first
+#   check_summary NAME JSON CHECK...
+#                              JSON (ntad's summary line, kept in S) passes the
+#                              exit accounting every run owes (no UMEM byte in
+#                              use, nta_check ok, no ledger violation, no pool
+#                              error) and every jq CHECK
+#   no_sanitizer_report NAME   $TEST_TMP/NT.log holds no ASan/UBSan/LSan/TSan report
+#   summary_ok NAME CHECK...   no_sanitizer_report, then check_summary for the
+#                              summary in $TEST_TMP/NT.log
+#   wait_ntad NAME SECONDS CHECK...
+#                              ntad ($NT) exits 0 within SECONDS (else it is
+#                              stopped and its summary shown), summary_ok NAME
+#                              CHECK..., no XDP program left on DEV
+#   stop_ntad NAME CHECK...    SIGTERM to $NT, then wait_ntad NAME 10 CHECK...
 #   fail MSG / skip MSG / log MSG
 #   TEST_TMP, NTAD, PEER_TOOL  scratch dir (removed at exit), the binaries
 #
@@ -232,4 +245,47 @@ wait_attached() {
 		sleep 0.05
 	done
 	return 1
+}
+
+check_summary() {
+	local name=$1 check
+	S=$2
+	shift 2
+	for check in ".umem_in_use_at_exit == 0" '.nta_check == "ok"' ".ledger_violations == 0" \
+		".pool_errors == 0" "$@"; do
+		jq -e "$check" <<<"$S" >/dev/null || fail "$name: summary fails $check: $S"
+	done
+}
+
+no_sanitizer_report() {
+	! grep -q 'ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer\|WARNING: ThreadSanitizer' \
+		"$TEST_TMP/NT.log" || fail "$1: sanitizer report: $(grep -v '^{' "$TEST_TMP/NT.log" | head -n 60)"
+}
+
+summary_ok() {
+	local name=$1 log=$TEST_TMP/NT.log s
+	shift
+	no_sanitizer_report "$name"
+	s=$(grep '"type":"summary"' "$log") || fail "$name: no summary: $(tail -n 5 "$log")"
+	log "$name: $s"
+	check_summary "$name" "$s" "$@"
+}
+
+wait_ntad() {
+	local name=$1 secs=$2 rc=0
+	shift 2
+	wait_pid "$NT" "$secs" || rc=$?
+	if [ $rc -eq 124 ]; then
+		kill -TERM "$NT"
+		wait_pid "$NT" 5 || true
+		fail "$name: ntad still running after $secs s: $(grep summary "$TEST_TMP/NT.log")"
+	fi
+	[ $rc -eq 0 ] || fail "$name: ntad exited with $rc: $(grep -v '^{' "$TEST_TMP/NT.log" | tail -n 20)"
+	summary_ok "$name" "$@"
+	! xdp_prog_on "$NS_A" "$DEV" || fail "$name: XDP program left on $DEV"
+}
+
+stop_ntad() {
+	kill -TERM "$NT"
+	wait_ntad "$1" 10 "${@:2}"
 }

@@ -77,17 +77,7 @@ check_pcap() {
 }
 
 stop() {
-	local rc=0 check
-	kill -TERM "$NT"
-	wait_pid "$NT" 10 || rc=$?
-	[ $rc -eq 0 ] || fail "ntad exited with $rc"
-	S=$(grep '"type":"summary"' "$TEST_TMP/NT.log") || fail "no summary"
-	log "$S"
-	for check in ".umem_in_use_at_exit == 0" '.nta_check == "ok"' ".ledger_violations == 0" \
-		".pool_errors == 0" ".pcap_errors == 0" "$@"; do
-		jq -e "$check" <<<"$S" >/dev/null || fail "summary fails $check"
-	done
-	! xdp_prog_on "$NS_A" "$DEV" || fail "XDP program left on $DEV"
+	stop_ntad "$pool" ".pcap_errors == 0" "$@"
 }
 
 N=3000

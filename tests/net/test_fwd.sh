@@ -44,18 +44,8 @@ for pool in nta fixed; do
 	wait_attached "$NT" 5 "$DEV" "$DEV2" || fail "ntad did not attach to both: $(cat "$TEST_TMP/NT.log")"
 	one_way "$PEER" "$PEER2" "$DEV_MAC"
 	one_way "$PEER2" "$PEER" "$DEV2_MAC"
-	kill -TERM "$NT"
-	rc=0
-	wait_pid "$NT" 5 || rc=$?
-	[ $rc -eq 0 ] || fail "$pool: ntad exited with $rc"
-	s=$(grep '"type":"summary"' "$TEST_TMP/NT.log") || fail "$pool: no summary"
-	log "$s"
-	for check in ".rx_packets == $((2 * N))" ".tx_packets == $((2 * N))" \
-		".umem_in_use_at_exit == 0" '.nta_check == "ok"' ".ledger_violations == 0" \
-		".pool_errors == 0" ".xdp_redirected == $((2 * N))"; do
-		jq -e "$check" <<<"$s" >/dev/null || fail "$pool: summary fails $check"
-	done
-	! xdp_prog_on "$NS_A" "$DEV" || fail "$pool: XDP program left on $DEV"
+	stop_ntad "$pool" ".rx_packets == $((2 * N))" ".tx_packets == $((2 * N))" \
+		".xdp_redirected == $((2 * N))"
 	! xdp_prog_on "$NS_A" "$DEV2" || fail "$pool: XDP program left on $DEV2"
 done
 log "ok"

@@ -15,16 +15,6 @@
 net_init
 net_veth --mtu 9000
 
-# summary_checks NAME SUMMARY CHECK...: the accounting every run must pass, plus CHECKs.
-summary_checks() {
-	local name=$1 s=$2 check
-	shift 2
-	for check in ".umem_in_use_at_exit == 0" '.nta_check == "ok"' ".ledger_violations == 0" \
-		".pool_errors == 0" ".tx_lost_at_exit == 0" "$@"; do
-		jq -e "$check" <<<"$s" >/dev/null || fail "$name: summary fails $check: $s"
-	done
-}
-
 # multi SIZES CHUNK: how many of the sizes need more than one buffer.
 multi() {
 	local n=0 len
@@ -46,23 +36,11 @@ rxdrop() {
 	wait_attached "$NT" || fail "rxdrop $name: ntad did not attach: $(cat "$TEST_TMP/NT.log")"
 	in_b "$PEER_TOOL" send -i "$PEER" -n "$n" --sizes "$sizes" --rate 10000 \
 		--src-mac "$PEER_MAC" --dst-mac "$DEV_MAC" | tail -n 1
-	rc=0
-	wait_pid "$NT" 20 || rc=$?
-	if [ $rc -eq 124 ]; then
-		# Not all frames arrived: stop ntad and show where they went.
-		kill -TERM "$NT"
-		wait_pid "$NT" 5 || true
-		fail "rxdrop $name: ntad did not count $n frames: $(grep summary "$TEST_TMP/NT.log")"
-	fi
-	[ $rc -eq 0 ] || fail "rxdrop $name: ntad exited with $rc"
-	s=$(grep '"type":"summary"' "$TEST_TMP/NT.log") || fail "rxdrop $name: no summary"
-	log "$s"
 	local k
 	k=$(tr ',' '\n' <<<"$sizes" | grep -c .)
 	m=$(($(multi "$sizes" "$chunk") * n / k))
-	summary_checks "rxdrop $name" "$s" ".rx_packets == $n" ".verify_valid == $n" \
+	wait_ntad "rxdrop $name" 20 ".rx_packets == $n" ".verify_valid == $n" ".tx_lost_at_exit == 0" \
 		".verify_invalid == 0" ".rx_multibuf == $m" '.stop == "count"' "${CHECKS[@]}"
-	! xdp_prog_on "$NS_A" "$DEV" || fail "rxdrop $name: XDP program left on $DEV"
 }
 
 SIZES=64,1501,3000,4000,7777,9000,9014
@@ -85,17 +63,10 @@ l2fwd() {
 	log "peer: $(tail -n 1 <<<"$out")"
 	grep -q "received=$n valid=$n invalid=0 dup=0 .*lost=0" <<<"$out" ||
 		fail "l2fwd $name: peer saw: $out"
-	kill -TERM "$NT"
-	rc=0
-	wait_pid "$NT" 5 || rc=$?
-	[ $rc -eq 0 ] || fail "l2fwd $name: ntad exited with $rc"
-	s=$(grep '"type":"summary"' "$TEST_TMP/NT.log") || fail "l2fwd $name: no summary"
-	log "$s"
 	k=$(tr ',' '\n' <<<"$sizes" | grep -c .)
 	m=$(($(multi "$sizes" 2048) * n / k))
-	summary_checks "l2fwd $name" "$s" ".rx_packets == $n" ".tx_packets == $n" \
+	stop_ntad "l2fwd $name" ".rx_packets == $n" ".tx_packets == $n" ".tx_lost_at_exit == 0" \
 		".rx_multibuf == $m" ".tx_multibuf == $m"
-	! xdp_prog_on "$NS_A" "$DEV" || fail "l2fwd $name: XDP program left on $DEV"
 }
 
 l2fwd "nta, jumbo and small" 64,1501,4000,9000,9014,1500 3000 --pool nta
@@ -113,7 +84,7 @@ txonly() {
 	s=$(grep '"type":"summary"' <<<"$out") || fail "txonly $name: no summary: $out"
 	log "$s"
 	per=$(((size + chunk - 1) / chunk))
-	summary_checks "txonly $name" "$s" ".tx_packets == $n" ".tx_submitted == $n" \
+	check_summary "txonly $name" "$s" ".tx_packets == $n" ".tx_submitted == $n" ".tx_lost_at_exit == 0" \
 		".tx_bytes == $((n * size))" ".tx_multibuf == $((per > 1 ? n : 0))" '.stop == "count"'
 	rc=0
 	wait_pid "$RX" 15 || rc=$?

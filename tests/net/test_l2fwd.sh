@@ -21,18 +21,7 @@ run() {
 		--src-mac "$PEER_MAC" --dst-mac "$DEV_MAC" 2>&1) || fail "$name: peer: $out"
 	log "peer: $(tail -n 1 <<<"$out")"
 	grep -q "received=$N valid=$N invalid=0 dup=0 .*lost=0" <<<"$out" || fail "$name: peer saw: $out"
-	kill -TERM "$NT"
-	rc=0
-	wait_pid "$NT" 5 || rc=$?
-	[ $rc -eq 0 ] || fail "$name: ntad exited with $rc"
-	s=$(grep '"type":"summary"' "$TEST_TMP/NT.log") || fail "$name: no summary"
-	log "$s"
-	for check in ".rx_packets == $N" ".tx_packets == $N" ".umem_in_use_at_exit == 0" \
-		'.nta_check == "ok"' ".ledger_violations == 0" ".pool_errors == 0" \
-		".tx_lost_at_exit == 0" "${CHECKS[@]}"; do
-		jq -e "$check" <<<"$s" >/dev/null || fail "$name: summary fails $check"
-	done
-	! xdp_prog_on "$NS_A" "$DEV" || fail "$name: XDP program left on $DEV"
+	stop_ntad "$name" ".rx_packets == $N" ".tx_packets == $N" ".tx_lost_at_exit == 0" "${CHECKS[@]}"
 }
 
 # A third of the frames are 64 bytes: copied; the rest are trimmed.

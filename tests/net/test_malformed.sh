@@ -20,24 +20,9 @@ peer() {
 	in_b "$PEER_TOOL" "$@" --src-mac "$PEER_MAC" --dst-mac "$DEV_MAC"
 }
 
-# finish NAME TIMEOUT CHECK...: wait for ntad ($NT) to stop by itself (or
-# TERM it when TIMEOUT is "term"), require exit 0 and every jq CHECK.
+# finish NAME SECONDS CHECK...: wait_ntad with nothing lost in TX at exit.
 finish() {
-	local name=$1 how=$2 rc=0 s check
-	shift 2
-	if [ "$how" = term ]; then
-		kill -TERM "$NT"
-		how=5
-	fi
-	wait_pid "$NT" "$how" || rc=$?
-	[ $rc -eq 0 ] || fail "$name: ntad exited with $rc: $(tail -n 5 "$TEST_TMP/NT.log")"
-	s=$(grep '"type":"summary"' "$TEST_TMP/NT.log") || fail "$name: no summary"
-	log "$name: $s"
-	for check in ".umem_in_use_at_exit == 0" '.nta_check == "ok"' ".ledger_violations == 0" \
-		".pool_errors == 0" ".tx_lost_at_exit == 0" "$@"; do
-		jq -e "$check" <<<"$s" >/dev/null || fail "$name: summary fails $check"
-	done
-	! xdp_prog_on "$NS_A" "$DEV" || fail "$name: XDP program left on $DEV"
+	wait_ntad "$1" "$2" ".tx_lost_at_exit == 0" "${@:3}"
 }
 
 # 1. rxdrop --verify, both pools: every frame counted, only max-size ones valid.
@@ -61,7 +46,8 @@ sleep 0.3
 kill -0 "$NT" 2>/dev/null || fail "l2fwd: ntad died on malformed frames: $(cat "$TEST_TMP/NT.log")"
 out=$(peer echo -i "$PEER" -n "$GOOD" --sizes 64,576,1514 --expect-swapped-macs 2>&1) || fail "l2fwd echo: $out"
 grep -q "received=$GOOD valid=$GOOD invalid=0 dup=0 .*lost=0" <<<"$out" || fail "l2fwd echo: $out"
-finish "l2fwd" term ".rx_packets == $((RAW + GOOD))" ".tx_packets == $((RAW + GOOD))"
+kill -TERM "$NT"
+finish "l2fwd" 5 ".rx_packets == $((RAW + GOOD))" ".tx_packets == $((RAW + GOOD))"
 
 # 3. Filter on IPv4 behind up to two tags: runt/trunc/bad-ip-len/vlan/qinq/max
 # match (6 kinds), ARP and IPv6 go to the kernel stack.
@@ -83,5 +69,6 @@ bg_a NT "$NTAD" -i "$DEV" --mode l2fwd --chunk-size 4096 -d 30 --json -I 0
 wait_attached "$NT" || fail "ntad did not attach: $(cat "$TEST_TMP/NT.log")"
 out=$(peer echo -i "$PEER" -n "$GOOD" --size 3514 --expect-swapped-macs 2>&1) || fail "max l2fwd echo: $out"
 grep -q "received=$GOOD valid=$GOOD invalid=0 dup=0 .*lost=0" <<<"$out" || fail "max l2fwd echo: $out"
-finish "max frames l2fwd" term ".rx_packets == $GOOD" ".tx_bytes == $((GOOD * 3514))"
+kill -TERM "$NT"
+finish "max frames l2fwd" 5 ".rx_packets == $GOOD" ".tx_bytes == $((GOOD * 3514))"
 log "ok"

@@ -27,7 +27,7 @@ in_b tc filter add dev "$PEER" egress bpf da obj "$NTAD_BUILD/bpf/txq_by_sport.b
 	fail "cannot attach the queue-steering tc program"
 
 run() {
-	local name=$1 q pids=() s
+	local name=$1 q pids=() checks
 	shift
 	log "$name"
 	bg_a NT "$NTAD" -i "$DEV" --queues $Q --mode rxdrop --verify -n $((Q * N)) -d 60 --json -I 0 "$@"
@@ -40,29 +40,18 @@ run() {
 	for p in "${pids[@]}"; do
 		wait_pid "$p" 30 || fail "$name: a sender failed"
 	done
-	rc=0
-	wait_pid "$NT" 30 || rc=$?
-	[ $rc -eq 0 ] || fail "$name: ntad exited with $rc"
-	s=$(grep '"type":"summary"' "$TEST_TMP/NT.log") || fail "$name: no summary"
-	log "$s"
-	for check in ".rx_packets == $((Q * N))" ".verify_valid == $((Q * N))" ".verify_invalid == 0" \
-		".umem_in_use_at_exit == 0" '.nta_check == "ok"' ".ledger_violations == 0" \
-		".pool_errors == 0" '.stop == "count"' "(.queues | length) == $Q"; do
-		jq -e "$check" <<<"$s" >/dev/null || fail "$name: summary fails $check"
-	done
+	checks=(".rx_packets == $((Q * N))" ".verify_valid == $((Q * N))" ".verify_invalid == 0" \
+		'.stop == "count"' "(.queues | length) == $Q")
 	for ((q = 0; q < Q; q++)); do
-		for check in ".queue == $q" ".rx_packets == $N" ".verify_valid == $N" \
-			".seq_first == $((q * 1000000))" ".seq_last == $((q * 1000000 + N - 1))" \
-			".seq_unordered == 0"; do
-			jq -e ".queues[$q] | $check" <<<"$s" >/dev/null ||
-				fail "$name: queue $q fails $check: $(jq -c ".queues[$q]" <<<"$s")"
-		done
+		checks+=(".queues[$q].queue == $q" ".queues[$q].rx_packets == $N"
+			".queues[$q].verify_valid == $N" ".queues[$q].seq_first == $((q * 1000000))"
+			".queues[$q].seq_last == $((q * 1000000 + N - 1))" ".queues[$q].seq_unordered == 0")
 	done
-	! xdp_prog_on "$NS_A" "$DEV" || fail "$name: XDP program left on $DEV"
+	wait_ntad "$name" 30 "${checks[@]}"
 }
 
 l2fwd2() {
-	local name=$1 out s q n=6000
+	local name=$1 out q n=6000 checks=()
 	shift
 	log "l2fwd, 2 queues: $name"
 	bg_a NT "$NTAD" -i "$DEV" --queues 2 --mode l2fwd -d 60 --json -I 0 "$@"
@@ -72,24 +61,12 @@ l2fwd2() {
 		fail "l2fwd $name: peer: $out"
 	log "peer: $(tail -n 1 <<<"$out")"
 	grep -q "received=$n valid=$n invalid=0 dup=0 .*lost=0" <<<"$out" || fail "l2fwd $name: peer saw: $out"
-	kill -TERM "$NT"
-	rc=0
-	wait_pid "$NT" 5 || rc=$?
-	[ $rc -eq 0 ] || fail "l2fwd $name: ntad exited with $rc"
-	s=$(grep '"type":"summary"' "$TEST_TMP/NT.log") || fail "l2fwd $name: no summary"
-	log "$s"
-	for check in ".rx_packets == $n" ".tx_packets == $n" ".umem_in_use_at_exit == 0" \
-		'.nta_check == "ok"' ".ledger_violations == 0" ".pool_errors == 0" \
-		".tx_lost_at_exit == 0" "(.queues | length) == 2"; do
-		jq -e "$check" <<<"$s" >/dev/null || fail "l2fwd $name: summary fails $check"
-	done
 	for ((q = 0; q < 2; q++)); do
-		for check in ".queue == $q" ".rx_packets == $((n / 2))" ".tx_packets == $((n / 2))"; do
-			jq -e ".queues[$q] | $check" <<<"$s" >/dev/null ||
-				fail "l2fwd $name: queue $q fails $check: $(jq -c ".queues[$q]" <<<"$s")"
-		done
+		checks+=(".queues[$q].queue == $q" ".queues[$q].rx_packets == $((n / 2))"
+			".queues[$q].tx_packets == $((n / 2))")
 	done
-	! xdp_prog_on "$NS_A" "$DEV" || fail "l2fwd $name: XDP program left on $DEV"
+	stop_ntad "l2fwd $name" ".rx_packets == $n" ".tx_packets == $n" ".tx_lost_at_exit == 0" \
+		"(.queues | length) == 2" "${checks[@]}"
 }
 
 run "nta pool" --pool nta

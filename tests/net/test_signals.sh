@@ -22,22 +22,12 @@ stop_within() {
 	! xdp_prog_on "$NS_A" "$DEV" || fail "$name: XDP program left on $DEV"
 }
 
-check_summary() {
-	local name=$1 s
-	s=$(grep '"type":"summary"' "$TEST_TMP/NT.log") || fail "$name: no summary: $(cat "$TEST_TMP/NT.log")"
-	log "$s"
-	for check in '.stop == "signal"' ".umem_in_use_at_exit == 0" '.nta_check == "ok"' \
-		".ledger_violations == 0" ".pool_errors == 0"; do
-		jq -e "$check" <<<"$s" >/dev/null || fail "$name: summary fails $check"
-	done
-}
-
 # 1. SIGTERM, idle, JSON.
 bg_a NT "$NTAD" -i "$DEV" --mode rxdrop -d 60 --json -I 0.2
 wait_attached "$NT" || fail "ntad did not attach: $(cat "$TEST_TMP/NT.log")"
 sleep 0.5
 stop_within "idle SIGTERM" TERM
-check_summary "idle SIGTERM"
+summary_ok "idle SIGTERM" '.stop == "signal"'
 grep -q '"type":"interval"' "$TEST_TMP/NT.log" || fail "no interval line in 0.5 s with -I 0.2"
 
 # 2. SIGINT, text output, after traffic.
@@ -57,9 +47,8 @@ for pool in nta fixed; do
 	bg_b TX "$PEER_TOOL" send -i "$PEER" -n 2000000 --imix --src-mac "$PEER_MAC" --dst-mac "$DEV_MAC"
 	sleep 0.5
 	stop_within "flood SIGTERM ($pool)" TERM
-	check_summary "flood SIGTERM ($pool)"
-	jq -e '.rx_packets > 1000' <(grep '"type":"summary"' "$TEST_TMP/NT.log") >/dev/null ||
-		fail "flood ($pool): ntad saw almost no traffic"
+	# More than a trickle of traffic reached ntad before the signal.
+	summary_ok "flood SIGTERM ($pool)" '.stop == "signal"' '.rx_packets > 1000'
 	kill -TERM "$TX" 2>/dev/null || true
 	wait_pid "$TX" 5 || true
 done
