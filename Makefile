@@ -71,7 +71,7 @@ TOOL_BINS := $(patsubst %.c,$(B)/%,$(wildcard tests/tools/*.c))
 BENCH_BINS := $(patsubst %.c,$(B)/%,$(wildcard tests/bench/*.c))
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
-HDRS := $(wildcard include/*.h lib/nta/*.h user/*.h)
+HDRS := $(wildcard include/*.h lib/nta/*.h user/*.h tests/unit/*.h)
 
 DEPS_STAMP := $(B)/.deps-installed
 FUZZ_SECONDS ?= 20

@@ -36,19 +36,8 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wcast-qual"
 #include "bpf/ntad.skel.h"
+#include "check.h"
 #pragma GCC diagnostic pop
-
-static int failures;
-
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			failures++;                                             \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                           \
-			fputc('\n', stderr);                                    \
-		}                                                               \
-	} while (0)
 
 /* ---- frame crafting ---------------------------------------------------- */
 
@@ -503,10 +492,5 @@ int main(void)
 	case_dport(&c);
 	case_many_rules(&c);
 	case_redirect(&c); /* last: it moves the process into a new netns */
-	if (failures) {
-		printf("test_bpf_prog: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test_bpf_prog: all checks passed\n");
-	return 0;
+	return check_done("test_bpf_prog");
 }

@@ -13,18 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			failures++;                                            \
-			fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-		}                                                              \
-	} while (0)
+#include "check.h"
 
 static struct ntad_opts o;
 static char err[512];
@@ -303,10 +292,5 @@ int main(void)
 	test_usage();
 	/* Many parses in one process: the last must still see fresh defaults. */
 	CHECK(parse("-i", "z", NULL) == 0 && o.nr_rules == 0 && o.mode == NTAD_MODE_RXDROP, "reparse");
-	if (failures) {
-		printf("test_cli: %d failures\n", failures);
-		return 1;
-	}
-	printf("test_cli: ok\n");
-	return 0;
+	return check_done("test_cli");
 }

@@ -15,16 +15,7 @@
 #include <string.h>
 
 #include "internal.h"
-
-static int failures;
-
-#define CHECK(cond)                                                             \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			printf("%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-			failures++;                                             \
-		}                                                               \
-	} while (0)
+#include "check.h"
 
 #define MIB (1024 * 1024)
 static uint8_t area[4 * MIB] __attribute__((aligned(4096)));
@@ -409,10 +400,5 @@ int main(void)
 	test_tree_lookup_mode();
 	test_check_catches();
 	test_stats_and_budget();
-	if (failures) {
-		printf("%d checks failed\n", failures);
-		return 1;
-	}
-	printf("ok\n");
-	return 0;
+	return check_done("test_nta_alloc");
 }

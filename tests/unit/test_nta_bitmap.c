@@ -9,17 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
-
-static int failures;
-
-#define CHECK(cond)                                                             \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			printf("%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-			failures++;                                             \
-			return;                                                 \
-		}                                                               \
-	} while (0)
+#include "check.h"
 
 static uint64_t rnd64(void)
 {
@@ -102,10 +92,5 @@ int main(void)
 	}
 	for (int r = 0; r < 3; r++)
 		one(512, r - 1);
-	if (failures) {
-		printf("%d checks failed\n", failures);
-		return 1;
-	}
-	printf("ok\n");
-	return 0;
+	return check_done("test_nta_bitmap");
 }

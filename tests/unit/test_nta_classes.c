@@ -12,16 +12,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
-
-static int failures;
-
-#define CHECK(cond)                                                             \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			printf("%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-			failures++;                                             \
-		}                                                               \
-	} while (0)
+#include "check.h"
 
 static void zone_make(struct nta_zone *z, uint32_t bpp, uint32_t npages)
 {
@@ -130,10 +121,5 @@ int main(void)
 	test_lists(512);
 	test_lists(4096);
 	test_tables();
-	if (failures) {
-		printf("%d checks failed\n", failures);
-		return 1;
-	}
-	printf("ok\n");
-	return 0;
+	return check_done("test_nta_classes");
 }

@@ -12,16 +12,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
-
-static int failures;
-
-#define CHECK(cond)                                                             \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			printf("%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-			failures++;                                             \
-		}                                                               \
-	} while (0)
+#include "check.h"
 
 static int height(const struct nta_tree *t, uint32_t n)
 {
@@ -95,10 +86,5 @@ int main(void)
 	run(1000, 37, 0, 1);
 	run(200000, 5000, 1, 0);
 	run(200000, 5000, 0, 0);
-	if (failures) {
-		printf("%d checks failed\n", failures);
-		return 1;
-	}
-	printf("ok\n");
-	return 0;
+	return check_done("test_nta_tree");
 }

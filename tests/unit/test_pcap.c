@@ -15,18 +15,7 @@
 
 #include "pcap.h"
 #include "pkt.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			failures++;                                            \
-			fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-		}                                                              \
-	} while (0)
+#include "check.h"
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -158,10 +147,5 @@ int main(void)
 
 	unlink(path);
 	rmdir(dir);
-	if (failures) {
-		fprintf(stderr, "test_pcap: %d failures\n", failures);
-		return 1;
-	}
-	printf("test_pcap: ok\n");
-	return 0;
+	return check_done("test_pcap");
 }

@@ -15,18 +15,7 @@
 #include <string.h>
 
 #include "pkt.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			failures++;                                             \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                           \
-			fputc('\n', stderr);                                    \
-		}                                                               \
-	} while (0)
+#include "check.h"
 
 static uint8_t buf[NTAD_PKT_MAX_LEN + 64];
 static uint8_t buf2[NTAD_PKT_MAX_LEN + 64];
@@ -346,10 +335,5 @@ int main(void)
 	test_imix();
 	test_mac();
 	test_defaults();
-	if (failures) {
-		printf("test_pkt: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test_pkt: all checks passed\n");
-	return 0;
+	return check_done("test_pkt");
 }

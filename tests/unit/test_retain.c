@@ -11,18 +11,7 @@
 #include <string.h>
 
 #include "retain.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			failures++;                                            \
-			fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-		}                                                              \
-	} while (0)
+#include "check.h"
 
 static struct ntad_retain *make(uint64_t limit, uint64_t delay, uint64_t jitter, double loss,
 				uint64_t seed)
@@ -229,10 +218,5 @@ int main(void)
 	test_due_order();
 	test_loss();
 	test_hist();
-	if (failures) {
-		fprintf(stderr, "test_retain: %d failures\n", failures);
-		return 1;
-	}
-	printf("test_retain: ok\n");
-	return 0;
+	return check_done("test_retain");
 }
