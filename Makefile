@@ -91,7 +91,7 @@ help:
 	@echo '  fuzz        each fuzz target for 10 minutes'
 	@echo '  bench       packet benchmarks over veth (root); bench-nta: allocator only'
 	@echo '  demo        ntad on a veth pair it creates and removes (root)'
-	@echo '  soak        l2fwd for 10 min or 10^8 packets, all accounted (root; SOAK_ARGS=--duration 60)'
+	@echo '  soak        l2fwd until 10^8 frames forwarded or 10 min, all accounted (root; SOAK_ARGS=--duration 60)'
 	@echo '  install     PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)'
 	@echo '  clean'
 
