@@ -42,76 +42,51 @@ while [ $# -gt 0 ]; do
 done
 [[ "$secs" =~ ^[0-9]+$ ]] && [ "$secs" -ge 3 ] || { echo "bench-mq.sh: --seconds: use 3 or more" >&2; exit 2; }
 [[ "$rounds" =~ ^[0-9]+$ ]] && [ "$rounds" -ge 1 ] || { echo "bench-mq.sh: --rounds: use 1 or more" >&2; exit 2; }
-build=$(cd "$build" && pwd)
-ntad=$build/ntad
-gen=$build/tests/tools/ntad-gen
-[ "$(id -u)" -eq 0 ] || { echo "bench-mq.sh: needs root (namespaces, XDP)" >&2; exit 1; }
-[ -x "$ntad" ] && [ -x "$gen" ] || { echo "bench-mq.sh: $ntad or $gen missing; run make" >&2; exit 1; }
-command -v jq >/dev/null || { echo "bench-mq.sh: jq missing; run scripts/install-deps.sh" >&2; exit 1; }
-[ "$(nproc)" -ge 2 ] || { echo "bench-mq.sh: needs 2 CPUs (one generator per queue)" >&2; exit 1; }
-
-id=$(printf '%x%04x' $$ $((RANDOM)))
-ns_a=ntad-ma-$id ns_b=ntad-mb-$id dev=m$id peer=m${id}p
-tmp=$(mktemp -d /tmp/ntad-bench-mq.XXXXXX)
-pids=()
-names=(--dev "$dev" --dev-netns "$ns_a" --peer "$peer" --netns "$ns_b")
-cleanup() {
-	local p
-	trap '' TERM INT
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	"$top/scripts/setup-veth.sh" teardown "${names[@]}" >/dev/null 2>&1 || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-
-"$top/scripts/setup-veth.sh" setup "${names[@]}" --build "$build" --queues 2 >/dev/null
-dev_mac=$(ip -n "$ns_a" -j link show dev "$dev" | jq -r '.[0].address')
-peer_mac=$(ip -n "$ns_b" -j link show dev "$peer" | jq -r '.[0].address')
+# The pair, its namespaces, the scratch directory and the cleanup at exit
+# (also on Ctrl-C) are the network tests' (tests/net/lib.sh).
+NTAD_BUILD=$(cd "$build" 2>/dev/null && pwd) ||
+	{ echo "bench-mq.sh: no build tree '$build'; run make" >&2; exit 2; }
+NTAD_TOP=$top
+. "$top/tests/net/lib.sh"
+net_init
+GEN=$NTAD_BUILD/tests/tools/ntad-gen
+[ -x "$NTAD" ] && [ -x "$GEN" ] || fail "$NTAD or $GEN missing; run make"
+[ "$(nproc)" -ge 2 ] || fail "needs 2 CPUs (one generator per queue)"
+net_veth --queues 2 >/dev/null
 
 median() {
 	sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f\n", v[int((NR + 1) / 2)] }'
 }
 
-# run Q ROUND: one receiver with Q queues and Q generators; prints
-# "rx_pps offered_pps q0_pps q1_pps".
+# run Q ROUND: one receiver with Q queues and Q generators; prints the round's
+# row and appends rx_pps and the offered pps to all-Q and off-Q.
 run() {
-	local q=$1 r=$2 log=$tmp/rx-$1-$2.log rx c gpids=() cpus offered=0 s
+	local q=$1 r=$2 iv=$TEST_TMP/iv-$1-$2 c v gens=() cpus offered=0 pps p0 p1
 	cpus=$([ "$q" -eq 1 ] && echo 1 || echo 1,0)
-	ip netns exec "$ns_a" "$ntad" -i "$dev" --queues "$q" --cpus "$cpus" --mode rxdrop --pool "$pool" \
-		-d $((secs + 2)) -I 1 --json >"$log" 2>&1 &
-	rx=$!
-	pids+=("$rx")
-	for _ in $(seq 100); do
-		ip -n "$ns_a" -j link show dev "$dev" | jq -e '.[0].xdp != null' >/dev/null && break
-		sleep 0.05
+	bg_a NT "$NTAD" -i "$DEV" --queues "$q" --cpus "$cpus" --mode rxdrop --pool "$pool" \
+		-d $((secs + 2)) -I 1 --json
+	wait_attached "$NT" || fail "the receiver did not attach: $(tail -n 2 "$TEST_TMP/NT.log")"
+	for ((c = 0; c < q; c++)); do
+		bg_b "G$c" "$GEN" send -i "$PEER" -c "$c" -d "$secs" --size "$size" --payload seq \
+			${rate:+--rate "$rate"} --src-mac "$PEER_MAC" --dst-mac "$DEV_MAC"
+		v=G$c
+		gens+=("${!v}")
 	done
 	for ((c = 0; c < q; c++)); do
-		ip netns exec "$ns_b" "$gen" send -i "$peer" -c "$c" -d "$secs" --size "$size" --payload seq \
-			${rate:+--rate "$rate"} --src-mac "$peer_mac" --dst-mac "$dev_mac" \
-			>"$tmp/gen-$q-$r-$c.log" 2>&1 &
-		gpids+=("$!")
-		pids+=("$!")
+		wait_pid "${gens[c]}" $((secs + 10)) ||
+			fail "generator $c failed: $(tail -n 2 "$TEST_TMP/G$c.log")"
+		offered=$((offered + $(tail -n 1 "$TEST_TMP/G$c.log" | sed -n 's/.* pps=\([0-9]*\).*/\1/p')))
 	done
-	for ((c = 0; c < q; c++)); do
-		wait "${gpids[c]}" ||
-			{ echo "bench-mq.sh: generator failed: $(tail -n 2 "$tmp/gen-$q-$r-$c.log")" >&2; exit 1; }
-		offered=$((offered + $(tail -n 1 "$tmp/gen-$q-$r-$c.log" | sed -n 's/.* pps=\([0-9]*\).*/\1/p')))
-	done
-	wait "$rx" || { echo "bench-mq.sh: receiver failed: $(tail -n 2 "$log")" >&2; exit 1; }
-	pids=()
-	s=$(grep '"type":"summary"' "$log") || { echo "bench-mq.sh: no summary: $(tail -n 2 "$log")" >&2; exit 1; }
-	jq -e ".umem_in_use_at_exit == 0 and .nta_check == \"ok\" and .pool_errors == 0 and (.queues | length) == $q" \
-		<<<"$s" >/dev/null || { echo "bench-mq.sh: receiver accounting failed: $s" >&2; exit 1; }
+	wait_ntad "receiver with $q queues" 10 "(.queues | length) == $q" >/dev/null
 	# Interval lines while traffic flowed, without the first and the last.
 	jq -r 'select(.type == "interval" and .rx_pps > 0) |
-		"\(.rx_pps) \(.queues[0].rx_pps) \(.queues[1].rx_pps // 0)"' "$log" | sed '1d;$d' >"$tmp/iv-$q-$r"
-	[ -s "$tmp/iv-$q-$r" ] || { echo "bench-mq.sh: no traffic measured with $q queues" >&2; exit 1; }
+		"\(.rx_pps) \(.queues[0].rx_pps) \(.queues[1].rx_pps // 0)"' "$TEST_TMP/NT.log" | sed '1d;$d' >"$iv"
+	[ -s "$iv" ] || fail "no traffic measured with $q queues"
 	# The interval whose total is the median, with its per-queue split.
-	sort -n "$tmp/iv-$q-$r" | awk -v o="$offered" '{ l[NR] = $0 } END {
-		split(l[int((NR + 1) / 2)], f, " "); printf "%.0f %d %.0f %.0f\n", f[1], o, f[2], f[3] }'
+	read -r pps p0 p1 < <(sort -n "$iv" | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }')
+	echo "$pps" >>"$TEST_TMP/all-$q"
+	echo "$offered" >>"$TEST_TMP/off-$q"
+	printf '%-6s %-7s %12.0f %12s %12.0f %12.0f\n' "$r" "$q" "$pps" "$offered" "$p0" "$p1"
 }
 
 echo "# ntad rxdrop --pool $pool, $size-byte frames, veth with 2 queues, copy mode; generators: ntad-gen" \
@@ -121,14 +96,11 @@ for r in $(seq "$rounds"); do
 	for q in 1 2; do
 		# Alternate which configuration runs first in a round.
 		[ $((r % 2)) -eq 0 ] && q=$((3 - q))
-		read -r pps off p0 p1 < <(run "$q" "$r")
-		echo "$pps" >>"$tmp/all-$q"
-		echo "$off" >>"$tmp/off-$q"
-		printf '%-6s %-7s %12s %12s %12s %12s\n' "$r" "$q" "$pps" "$off" "$p0" "$p1"
+		run "$q" "$r"
 	done
 done
-m1=$(median <"$tmp/all-1") m2=$(median <"$tmp/all-2")
-o1=$(median <"$tmp/off-1") o2=$(median <"$tmp/off-2")
+m1=$(median <"$TEST_TMP/all-1") m2=$(median <"$TEST_TMP/all-2")
+o1=$(median <"$TEST_TMP/off-1") o2=$(median <"$TEST_TMP/off-2")
 awk -v m1="$m1" -v m2="$m2" -v o1="$o1" -v o2="$o2" 'BEGIN {
 	printf "median rx_pps: 1 queue %.0f (offered %.0f), 2 queues %.0f (offered %.0f)\n", m1, o1, m2, o2
 	printf "2 queues / 1 queue: x%.2f\n", m2 / m1 }'

@@ -41,15 +41,6 @@ net_init
 set +e
 net_veth
 
-wait_attached() {
-	for _ in $(seq 100); do
-		xdp_prog_on "$NS_A" "$DEV" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 # Frames to send: about twice what nta can hold of the mix in $UMEM.
 umem_bytes=$(numfmt --from=iec "$UMEM")
 declare -A RESULT
