@@ -238,7 +238,6 @@ else
 	fi
 	sleep 0.5 # the probe's program detaches asynchronously
 fi
-[ "$xdpbench" = none ] || [ -z "$xdpbench_note" ] || true
 echo "bench.sh: $DEV ($NS_A) <-> $PEER ($NS_B); generator ntad-gen on CPU $gen_cpu (with the receiving veth's softirq), ntad on CPU $ntad_cpu; $runs run(s) x ${duration}s per case; generator payload $payload"
 [ -n "$xdpbench_note" ] && echo "bench.sh: outside baseline skipped: $xdpbench_note"
 [ "$ncpu" -gt 2 ] || [ "$gen_cpu" != "$ntad_cpu" ] ||
