@@ -727,7 +727,7 @@ static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, 
 static const struct opt_row rows[] = {
 	{ "interface", 'i', "IFACE", p_interface, "interface to receive on (and send on, but in fwd)" },
 	{ "out-interface", 'o', "IFACE", p_out, "fwd, delay: the second interface, sharing the UMEM" },
-	{ "mode", 'm', "MODE", p_mode, "rxdrop (default), l2fwd, txonly or fwd" },
+	{ "mode", 'm', "MODE", p_mode, "rxdrop (default), l2fwd, txonly, fwd, delay or capture" },
 	{ "queue", 'q', "N", p_queue, "rx/tx queue to bind (default 0)" },
 	{ "queues", 0, "N|LIST", p_queues, "N queues from --queue on, or a list (0,2,4-5): one socket and thread each, one shared UMEM" },
 	{ "cpus", 0, "LIST", p_cpus, "pin the queue threads, one CPU per queue in --queues order" },
