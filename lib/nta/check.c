@@ -11,8 +11,9 @@
  *   - every maximal free run of every page is listed (counted: runs == entries);
  *   - non-empty bits, the summary word and the per-class counts match the lists;
  *   - region tables: a page has one exactly when it has a run in slot > 0;
- *   - the front cache holds distinct, aligned, allocated regions marked in
- *     cache_bits, and allocated blocks = caller blocks + cached blocks.
+ *   - the front cache holds distinct, aligned, allocated regions, marked in
+ *     cache_bits but for the magazine's top (which is not), and the blocks
+ *     set in the bitmaps are set_blocks (caller blocks + cached blocks).
  * It reports the first inconsistency through the print callback. It is a full
  * walk (O(area)), meant for tests and debug builds, not for the data path.
  */
@@ -201,21 +202,23 @@ static int check_cache(const struct nta *nta)
 
 	if (!nta->cache_bits)
 		return nta->mag_n ? -EUCLEAN : 0;
-	marked = nta_bm_count(nta->cache_bits,
-			      (uint32_t)(((z->size >> nta->cache_shift) + 63) / 64));
-	if (marked != nta->mag_n || nta->mag_n > nta->mag_cap)
+	marked = nta_bm_count(nta->cache_bits, nta->cache_words);
+	/* every held region but the top is marked (nta_cache_held) */
+	if (marked != (nta->mag_n ? nta->mag_n - 1 : 0) || nta->mag_n > nta->mag_cap)
 		FAIL("cache: %u regions held, %llu marked", nta->mag_n,
 		     (unsigned long long)marked);
-	/* bound: mag_n; distinct because each is marked and marks == count */
+	/* bound: mag_n; distinct because each but the top is marked, marks ==
+	 * their count, and the top is not marked */
 	for (uint32_t i = 0; i < nta->mag_n; i++) {
 		uint64_t off = nta->mag[i], c = off >> nta->cache_shift;
 		uint32_t p = (uint32_t)(off >> z->page_shift);
 		uint32_t b = (uint32_t)((off & ((1ULL << z->page_shift) - 1)) >> nta->block_shift);
 
 		if ((off & (nta->cache_len - 1)) || off >= z->size ||
-		    !((nta->cache_bits[c >> 6] >> (c & 63)) & 1) ||
+		    !(*nta_cache_word(nta, c) & nta_cache_bit(c)) != (i == nta->mag_n - 1) ||
 		    !nta_bm_all_set(z->bits + (size_t)p * z->words, b, nta->cache_blocks))
-			FAIL("cache: region %u at 0x%llx is unaligned, unmarked or not allocated",
+			FAIL("cache: region %u at 0x%llx is unaligned, not allocated, or marked "
+			     "though the top or unmarked though below it",
 			     i, (unsigned long long)off);
 	}
 out:
@@ -234,9 +237,9 @@ int nta_check(const struct nta *nta)
 		err = check_zone(&nta->zone[zi], zi, &set_blocks);
 	if (!err)
 		err = check_cache(nta);
-	if (!err && set_blocks != nta->used_blocks + (uint64_t)nta->mag_n * nta->cache_blocks) {
-		nta_report("%llu blocks allocated in the bitmaps, %llu in use + %u cached regions",
-			   (unsigned long long)set_blocks, (unsigned long long)nta->used_blocks,
+	if (!err && set_blocks != nta->set_blocks) {
+		nta_report("%llu blocks allocated in the bitmaps, %llu counted (in use + %u cached regions)",
+			   (unsigned long long)set_blocks, (unsigned long long)nta->set_blocks,
 			   nta->mag_n);
 		err = -EUCLEAN;
 	}

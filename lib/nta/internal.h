@@ -84,35 +84,97 @@ struct nta_zone {
 };
 
 struct nta {
+	/* The front cache's fast paths (nta_alloc, nta_free) read this first cache
+	 * line, the magazine and, for frees, one word of zone 0's bitmap; they
+	 * write mag_n, the magazine and, for allocs, the allocs counter (see "Front
+	 * cache" in docs/NTA.md). */
+	uint64_t *mag;          /* offsets, LIFO */
+	uint64_t *cache_bits;   /* bit per cache_len chunk of zone 0: held by the
+	                         * cache below the top of the magazine (the top,
+	                         * mag[mag_n - 1], is the one held region not
+	                         * marked: see nta_cache_held) */
+	uint64_t *bits0;        /* zone[0].bits: zone 0 starts at offset 0 and its
+	                         * pages' bitmaps are contiguous, so block g of the
+	                         * zone is bit g & 63 of word g >> 6 */
+	uint64_t cache_chunks;  /* frees of chunks below it may take the fast path
+	                         * to the cache: zone 0's chunks, 0 without a cache
+	                         * or with NTA_F_TREE_LOOKUP (which must look every
+	                         * page up) or when a chunk spans more than one
+	                         * bitmap word */
+	uint64_t allocs;        /* successful allocations, all paths */
+	uint32_t mag_n, mag_cap;
+	uint32_t cache_min;     /* cache_len - block_size + 1: the lengths that
+	                         * round to cache_blocks are [cache_min, cache_min
+	                         * + block_size) */
+	uint32_t block_size;
+	uint8_t cache_shift, block_shift;
+	uint8_t cache_lshift;   /* 64 - cache_blocks: shifting a word left by it
+	                         * keeps a chunk's bits (cache_chunks != 0) */
+
 	uint64_t size;          /* managed bytes, both zones */
-	uint32_t block_size, block_shift, flags, max_alloc;
+	uint32_t flags, max_alloc;
+	uint32_t cache_len, cache_blocks;
+	uint32_t cache_words;   /* of cache_bits */
 	unsigned int nzones;
 	struct nta_zone zone[2];
 	struct nta_tree tree;
-	/* LIFO front cache of cache_len regions (nta.c) */
-	uint32_t cache_len, cache_blocks, cache_shift;
-	uint64_t cache_limit;   /* frees below it may take the fast path to the
-	                         * cache: zone 0's size, 0 without a cache or with
-	                         * NTA_F_TREE_LOOKUP (which must look every page up)
-	                         * or when a chunk spans more than one bitmap word */
-	uint64_t cache_word;    /* the low cache_blocks bits (all for >= 64) */
-	uint64_t *cache_bits;   /* bit per cache_len chunk of zone 0: held by the cache */
-	uint64_t *mag;          /* offsets, LIFO */
-	uint32_t mag_n, mag_cap;
-	/* accounting. The order matters: no two counters one call updates are
-	 * adjacent, or gcc merges the two updates into one 16-byte load and store,
-	 * and the next call's 8-byte store to half of it cannot be forwarded to that
-	 * load (a ~15-cycle stall per call, measured: 2048-byte free+alloc went
-	 * from ~17 to ~5 ns with this order). */
-	uint64_t allocs;
+	/* Accounting beyond allocs. The fast paths keep none of it: blocks the cache
+	 * holds stay set in the bitmaps, so set_blocks does not change when a region
+	 * enters or leaves the cache, and every free that parks a region (a push) is
+	 * still in the magazine, was popped by an alloc that did not come from the
+	 * lists, or was flushed, so
+	 *   frees = released + flushed + mag_n + allocs - list_allocs
+	 * (nta_stats_frees) and bytes in use = set_blocks - mag_n * cache_blocks.
+	 * No two counters one call updates are adjacent, or gcc merges the two
+	 * updates into one 16-byte load and store, and the next call's 8-byte store
+	 * to half of it cannot be forwarded to that load (a ~15-cycle stall). */
+	uint64_t set_blocks;    /* set in the bitmaps: in use or cached */
 	uint64_t failures;
-	uint64_t used_blocks;   /* allocated to callers (not the cache) */
+	uint64_t list_allocs;   /* allocations that came from the class lists */
 	uint64_t meta_fixed;
-	uint64_t frees;
+	uint64_t released;      /* frees and trims that did not park a region */
+	uint64_t flushed;       /* regions given back to the lists by cache_flush */
 };
+
+_Static_assert(offsetof(struct nta, size) == 64, "the fast paths' fields fill one line");
 
 #include "bitmap.h"
 #include "classes.h"
+
+/* The cache bit of chunk c (offset c * cache_len of zone 0). */
+static inline uint64_t *nta_cache_word(const struct nta *nta, uint64_t c)
+{
+	return &nta->cache_bits[c >> 6];
+}
+
+static inline uint64_t nta_cache_bit(uint64_t c)
+{
+	return 1ULL << (c & 63);
+}
+
+/*
+ * Does the cache hold any of the chunks [c0, c1] (at most page_size / cache_len
+ * chunks)? The regions below the top of the magazine are marked in cache_bits,
+ * the top is compared: keeping the top unmarked is what lets the fill ring's
+ * free-then-alloc of one frame (the magazine going 0 -> 1 -> 0) push and pop
+ * without touching cache_bits at all.
+ */
+static inline bool nta_cache_held(const struct nta *nta, uint64_t c0, uint64_t c1)
+{
+	if (nta->mag_n) {
+		uint64_t top = nta->mag[nta->mag_n - 1] >> nta->cache_shift;
+
+		if (top >= c0 && top <= c1)
+			return true;
+	}
+	/* at most page_size / cache_len bits, within one page's chunks */
+	return nta_bm_any_set(nta->cache_bits, (uint32_t)c0, (uint32_t)(c1 - c0 + 1));
+}
+
+static inline uint64_t nta_stats_frees(const struct nta *nta)
+{
+	return nta->released + nta->flushed + nta->mag_n + nta->allocs - nta->list_allocs;
+}
 
 /* tree.c */
 int nta_tree_init(struct nta_tree *t, uint32_t cap, uint32_t split, uint32_t shift0,

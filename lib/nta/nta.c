@@ -17,7 +17,8 @@
  *
  * The front cache is a LIFO magazine of cache_len regions at cache_len-aligned
  * offsets, the fill ring's hot size: a free of such a region parks it (its bits
- * stay set, a bit in cache_bits marks it as the cache's) and the next alloc of
+ * stay set; a bit in cache_bits marks it as the cache's once another region is
+ * pushed on top of it, the top being known by comparison) and the next alloc of
  * that size takes it back, which is what makes fixed-size frame recycling cost
  * about as much as a frame stack. Frees that touch a cached region are rejected
  * like any free of unallocated space. When the lists cannot satisfy a request,
@@ -124,12 +125,14 @@ struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts)
 	npages1 = (uint32_t)(jumbo >> log2u(jpage));
 
 	err = -ENOMEM;
-	nta = calloc(1, sizeof(*nta));
+	/* on a line of its own: the fast paths' fields are its first line */
+	nta = aligned_alloc(64, (sizeof(*nta) + 63) & ~(size_t)63);
 	if (!nta)
 		goto fail;
+	memset(nta, 0, sizeof(*nta));
 	nta->size = size;
 	nta->block_size = block;
-	nta->block_shift = log2u(block);
+	nta->block_shift = (uint8_t)log2u(block);
 	nta->flags = flags;
 	nta->max_alloc = jumbo ? jpage : page;
 	nta->nzones = jumbo ? 2 : 1;
@@ -152,15 +155,18 @@ struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts)
 		if (err)
 			goto fail_tree;
 	}
+	nta->bits0 = nta->zone[0].bits;
 	if (!(flags & NTA_F_NO_CACHE)) {
 		nta->cache_len = cache_len;
 		nta->cache_blocks = cache_len >> nta->block_shift;
-		nta->cache_shift = log2u(cache_len);
+		nta->cache_shift = (uint8_t)log2u(cache_len);
 		nta->mag_cap = cache_size;
-		nta->cache_word = nta_bm_mask(0, nta->cache_blocks < 64 ? nta->cache_blocks : 64);
-		nta->cache_limit = (flags & NTA_F_TREE_LOOKUP) || nta->cache_blocks > 64 ?
-				   0 : nta->zone[0].size;
-		nta->cache_bits = calloc(((normal >> nta->cache_shift) + 63) / 64, 8);
+		nta->cache_lshift = nta->cache_blocks < 64 ? (uint8_t)(64 - nta->cache_blocks) : 0;
+		nta->cache_min = cache_len - block + 1;
+		nta->cache_chunks = (flags & NTA_F_TREE_LOOKUP) || nta->cache_blocks > 64 ?
+				    0 : nta->zone[0].size >> nta->cache_shift;
+		nta->cache_words = (uint32_t)(((normal >> nta->cache_shift) + 63) / 64);
+		nta->cache_bits = calloc(nta->cache_words, 8);
 		nta->mag = malloc(sizeof(*nta->mag) * cache_size);
 		if (!nta->cache_bits || !nta->mag)
 			goto fail_cache;
@@ -292,6 +298,34 @@ static inline int zone_release(struct nta_zone *z, uint32_t p, uint32_t b, uint3
 	return 0;
 }
 
+/* Push off, a region of the cache's size and alignment not held by the cache,
+ * with room in the magazine: the old top gets its mark (nta_cache_held). */
+static inline void cache_push(struct nta *nta, uint64_t off)
+{
+	uint32_t n = nta->mag_n;
+
+	if (n) {
+		uint64_t c = nta->mag[n - 1] >> nta->cache_shift;
+
+		*nta_cache_word(nta, c) |= nta_cache_bit(c);
+	}
+	nta->mag[n] = off;
+	nta->mag_n = n + 1;
+}
+
+static inline uint64_t cache_pop(struct nta *nta)
+{
+	uint64_t off = nta->mag[--nta->mag_n];
+
+	/* the new top is not marked (nta_cache_held) */
+	if (nta->mag_n) {
+		uint64_t c = nta->mag[nta->mag_n - 1] >> nta->cache_shift;
+
+		*nta_cache_word(nta, c) &= ~nta_cache_bit(c);
+	}
+	return off;
+}
+
 /* Give every cached region back to the lists. Bound: mag_cap. */
 static void cache_flush(struct nta *nta)
 {
@@ -304,9 +338,9 @@ static void cache_flush(struct nta *nta)
 
 		if (zone_release(z, p, b, nta->cache_blocks))
 			return; /* out of metadata: keep the rest cached */
-		nta->mag_n--;
-		nta->cache_bits[off >> nta->cache_shift >> 6] &=
-			~(1ULL << ((off >> nta->cache_shift) & 63));
+		cache_pop(nta);
+		nta->set_blocks -= nta->cache_blocks;
+		nta->flushed++;
 	}
 }
 
@@ -323,14 +357,6 @@ static inline struct nta_zone *zone_for(struct nta *nta, uint32_t nb)
 	return nb <= nta->zone[0].bpp ? &nta->zone[0] : &nta->zone[1];
 }
 
-static inline uint64_t cache_pop(struct nta *nta)
-{
-	uint64_t off = nta->mag[--nta->mag_n];
-
-	nta->cache_bits[off >> nta->cache_shift >> 6] &= ~(1ULL << ((off >> nta->cache_shift) & 63));
-	return off;
-}
-
 /* Everything but the cache pop; out of line so that the fast path in nta_alloc
  * stays a leaf that saves no registers. */
 static __attribute__((noinline)) int alloc_slow(struct nta *nta, uint32_t len, uint64_t *off)
@@ -343,21 +369,23 @@ static __attribute__((noinline)) int alloc_slow(struct nta *nta, uint32_t len, u
 		return -EINVAL;
 	if (nb == nta->cache_blocks && nta->mag_n) {
 		*off = cache_pop(nta);
-	} else {
-		z = zone_for(nta, nb);
-		if (!zone_take(z, nb, 1, off, nta->block_shift, &err)) {
-			if (err == -ENOMEM && nta->mag_n) {
-				cache_flush(nta);
-				if (zone_take(z, nb, 1, off, nta->block_shift, &err))
-					goto done;
-			}
-			if (err == -ENOMEM)
-				nta->failures++;
-			return err;
-		}
+		goto done;
 	}
+	z = zone_for(nta, nb);
+	if (!zone_take(z, nb, 1, off, nta->block_shift, &err)) {
+		if (err == -ENOMEM && nta->mag_n) {
+			cache_flush(nta);
+			if (zone_take(z, nb, 1, off, nta->block_shift, &err))
+				goto taken;
+		}
+		if (err == -ENOMEM)
+			nta->failures++;
+		return err;
+	}
+taken:
+	nta->set_blocks += nb;
+	nta->list_allocs++;
 done:
-	nta->used_blocks += nb;
 	nta->allocs++;
 	return 0;
 }
@@ -366,11 +394,15 @@ int nta_alloc(struct nta *nta, uint32_t len, uint64_t *off)
 {
 	if (!nta || !off)
 		return -EINVAL;
-	/* the fill ring's refill: a pop, no block arithmetic beyond one compare
-	 * (a len in (cache_len - block_size, cache_len] rounds to cache_blocks) */
-	if (len <= nta->cache_len && len + nta->block_size > nta->cache_len && nta->mag_n) {
-		*off = cache_pop(nta);
-		nta->used_blocks += nta->cache_blocks;
+	/* the fill ring's recycling: a frame freed, then one allocated, so the
+	 * magazine goes 0 -> 1 -> 0. Popping its only region is two stores and a
+	 * load from fixed places: no new top to unmark, no index to chase (a len
+	 * in [cache_min, cache_min + block_size) rounds to cache_blocks; without
+	 * a cache mag_n is 0). Deeper pops (after a burst of frees) go through
+	 * alloc_slow, which pops and unmarks the new top. */
+	if (len - nta->cache_min < nta->block_size && nta->mag_n == 1) {
+		*off = nta->mag[0];
+		nta->mag_n = 0;
 		nta->allocs++;
 		return 0;
 	}
@@ -380,7 +412,7 @@ int nta_alloc(struct nta *nta, uint32_t len, uint64_t *off)
 int nta_alloc_bulk(struct nta *nta, uint32_t len, uint64_t *offs, unsigned int n)
 {
 	struct nta_zone *z;
-	unsigned int got = 0;
+	unsigned int got = 0, popped;
 	uint32_t nb;
 	bool flushed = false;
 	int err;
@@ -394,6 +426,7 @@ int nta_alloc_bulk(struct nta *nta, uint32_t len, uint64_t *offs, unsigned int n
 	if (nb == nta->cache_blocks)
 		while (got < n && nta->mag_n)
 			offs[got++] = cache_pop(nta);
+	popped = got;
 	while (got < n) {
 		uint32_t k = zone_take(z, nb, n - got, offs + got, nta->block_shift, &err);
 
@@ -409,7 +442,8 @@ int nta_alloc_bulk(struct nta *nta, uint32_t len, uint64_t *offs, unsigned int n
 		}
 		got += k;
 	}
-	nta->used_blocks += (uint64_t)got * nb;
+	nta->set_blocks += (uint64_t)(got - popped) * nb;
+	nta->list_allocs += got - popped;
 	nta->allocs += got;
 	return (int)got;
 }
@@ -444,6 +478,17 @@ static inline int locate(const struct nta *nta, uint64_t off, uint32_t nb,
 	return 0;
 }
 
+/* nta_free's push onto a non-empty magazine, out of line so that the fast path
+ * saves no registers: off, of chunk c, is allocated; it must not be held by the
+ * cache, i.e. neither the top nor marked (nta_cache_held). */
+static __attribute__((noinline)) int free_to_cache(struct nta *nta, uint64_t off, uint64_t c)
+{
+	if (nta->mag[nta->mag_n - 1] == off || (*nta_cache_word(nta, c) & nta_cache_bit(c)))
+		return -EINVAL;
+	cache_push(nta, off);
+	return 0;
+}
+
 /* Everything but the fast path to the cache (see nta_free), out of line. */
 static __attribute__((noinline)) int free_slow(struct nta *nta, uint64_t off, uint32_t len)
 {
@@ -451,6 +496,8 @@ static __attribute__((noinline)) int free_slow(struct nta *nta, uint64_t off, ui
 	uint32_t p, b, nb;
 	int err;
 
+	if (!len)
+		return -EINVAL;
 	nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
 	err = locate(nta, off, nb, &z, &p, &b);
 	if (err)
@@ -461,50 +508,54 @@ static __attribute__((noinline)) int free_slow(struct nta *nta, uint64_t off, ui
 		uint64_t c0 = off >> nta->cache_shift;
 		uint64_t c1 = (off + ((uint64_t)nb << nta->block_shift) - 1) >> nta->cache_shift;
 
-		/* at most page_size / cache_len bits, within one page's chunks */
-		if (nta_bm_any_set(nta->cache_bits, (uint32_t)c0, (uint32_t)(c1 - c0 + 1)))
+		if (nta_cache_held(nta, c0, c1))
 			return -EINVAL;
 		if (nb == nta->cache_blocks && !(off & (nta->cache_len - 1)) &&
 		    nta->mag_n < nta->mag_cap) {
-			nta->cache_bits[c0 >> 6] |= 1ULL << (c0 & 63);
-			nta->mag[nta->mag_n++] = off;
-			goto done;
+			/* counted by mag_n (nta_stats_frees) */
+			cache_push(nta, off);
+			return 0;
 		}
 	}
 	err = zone_release(z, p, b, nb);
 	if (err)
 		return err;
-done:
-	nta->used_blocks -= nb;
-	nta->frees++;
+	nta->set_blocks -= nb;
+	nta->released++;
 	return 0;
 }
 
 int nta_free(struct nta *nta, uint64_t off, uint32_t len)
 {
-	if (!nta || !len)
+	uint64_t c;
+
+	if (!nta)
 		return -EINVAL;
 	/* fast path to the cache: an aligned cache_len region of zone 0 with room in
 	 * the magazine; the same checks as free_slow (allocated in the bitmap, not
-	 * already the cache's), with the page found by shifting */
-	if (off < nta->cache_limit && !(off & (nta->cache_len - 1)) &&
-	    len <= nta->cache_len && len + nta->block_size > nta->cache_len &&
+	 * already the cache's), with the page found by shifting. Rotating off by
+	 * cache_shift moves its bits below cache_len to the top, so one compare
+	 * with cache_chunks (< 2^(64 - cache_shift)) tests both alignment and
+	 * range and leaves the chunk index. len 0 fails the length test. */
+	c = off >> nta->cache_shift | off << (-nta->cache_shift & 63);
+	if (c < nta->cache_chunks && len - nta->cache_min < nta->block_size &&
 	    nta->mag_n < nta->mag_cap) {
-		const struct nta_zone *z = &nta->zone[0];
-		uint64_t c = off >> nta->cache_shift;
-		uint64_t *cw = &nta->cache_bits[c >> 6];
-		uint32_t p = (uint32_t)(off >> z->page_shift);
-		uint32_t b = (uint32_t)((off & ((1ULL << z->page_shift) - 1)) >> nta->block_shift);
-		/* cache_limit != 0 implies cache_blocks <= 64: the aligned chunk's bits
+		uint32_t n = nta->mag_n;
+		uint64_t g = off >> nta->block_shift;
+		/* cache_chunks != 0 implies cache_blocks <= 64: the aligned chunk's bits
 		 * are cache_blocks bits of one word, no loop */
-		uint64_t bm = z->bits[(size_t)p * z->words + (b >> 6)] >> (b & 63);
+		uint64_t hole = (~nta->bits0[g >> 6] >> (g & 63)) << nta->cache_lshift;
 
-		if (((*cw >> (c & 63)) & 1) || (~bm & nta->cache_word) != 0)
+		if (hole)
 			return -EINVAL;
-		*cw |= 1ULL << (c & 63);
-		nta->mag[nta->mag_n++] = off;
-		nta->used_blocks -= nta->cache_blocks;
-		nta->frees++;
+		/* an empty magazine holds nothing, so the fill ring's free, the first
+		 * after its alloc emptied the magazine, looks at no mark; nothing but
+		 * the magazine changes: the blocks stay set (set_blocks) and the free
+		 * is counted by mag_n (nta_stats_frees) */
+		if (n)
+			return free_to_cache(nta, off, c);
+		nta->mag[0] = off;
+		nta->mag_n = 1;
 		return 0;
 	}
 	return free_slow(nta, off, len);
@@ -532,8 +583,7 @@ int nta_trim(struct nta *nta, uint64_t off, uint32_t len, uint64_t keep_off, uin
 		uint64_t c0 = off >> nta->cache_shift;
 		uint64_t c1 = (off + ((uint64_t)nb << nta->block_shift) - 1) >> nta->cache_shift;
 
-		/* at most page_size / cache_len bits, within one page's chunks */
-		if (nta_bm_any_set(nta->cache_bits, (uint32_t)c0, (uint32_t)(c1 - c0 + 1)))
+		if (nta_cache_held(nta, c0, c1))
 			return -EINVAL;
 	}
 	/*
@@ -553,8 +603,8 @@ int nta_trim(struct nta *nta, uint64_t off, uint32_t len, uint64_t keep_off, uin
 		if (err)
 			return err;
 	}
-	nta->used_blocks -= nb - (ke - kb);
-	nta->frees++;
+	nta->set_blocks -= nb - (ke - kb);
+	nta->released++;
 	return 0;
 }
 

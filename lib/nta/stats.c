@@ -20,7 +20,7 @@ uint64_t nta_meta_bytes(const struct nta *nta)
 	for (unsigned int i = 0; i < nta->nzones; i++)
 		n += nta_zone_meta_bytes(&nta->zone[i]);
 	if (nta->cache_bits)
-		n += ((nta->zone[0].size >> nta->cache_shift) + 63) / 64 * 8 +
+		n += (uint64_t)nta->cache_words * sizeof(*nta->cache_bits) +
 		     (uint64_t)nta->mag_cap * sizeof(*nta->mag);
 	return n;
 }
@@ -35,13 +35,13 @@ int nta_get_stats(const struct nta *nta, struct nta_stats *st)
 	sz = st->sz < sizeof(s) ? st->sz : sizeof(s);
 	memset(&s, 0, sizeof(s));
 	s.area_size = nta->size;
-	s.bytes_in_use = nta->used_blocks << nta->block_shift;
 	s.bytes_cached = (uint64_t)nta->mag_n * nta->cache_len;
+	s.bytes_in_use = (nta->set_blocks << nta->block_shift) - s.bytes_cached;
 	s.bytes_free = nta->size - s.bytes_in_use - s.bytes_cached;
 	s.metadata_bytes = nta_meta_bytes(nta);
 	s.metadata_fixed = nta->meta_fixed;
 	s.allocs = nta->allocs;
-	s.frees = nta->frees;
+	s.frees = nta_stats_frees(nta);
 	s.alloc_failures = nta->failures;
 	/* bound: zones x classes */
 	for (unsigned int i = 0; i < nta->nzones; i++) {
