@@ -11,7 +11,10 @@
  * magazine runs empty (refill of `batch` regions with one nta_alloc_bulk), when
  * it overflows (the oldest `batch` regions go back), when the pending list is
  * full (flushed in one go), and for allocations of other sizes (straight to
- * nta under the lock, after flushing the pending frees).
+ * nta under the lock, after flushing the pending frees). Trims wait in a
+ * per-cache table until the free of their kept blocks cancels them (a received
+ * frame trimmed, sent, completed: its region goes back whole) or they are sent
+ * on to nta (nta_mt_trim).
  *
  * Ownership: nta_mt does not own the nta (nor the area): the caller creates the
  * nta, wraps it, and destroys it after nta_mt_destroy(). While an nta_mt wraps
@@ -20,7 +23,7 @@
  * e.g. pthread_join); a free may name a region another thread allocated, since
  * nta's state is global once under the lock.
  *
- * Accounting: regions in magazines and pending frees stay allocated in nta's
+ * Accounting: regions in magazines, pending frees and deferred trims stay allocated in nta's
  * bitmaps (nta_check() sees them as in use); nta_mt_get_stats() reports them
  * as parked, apart from what callers hold. nta_mt_cache_drain() returns a
  * cache's parked regions to nta; after every cache is drained (or destroyed),
@@ -54,6 +57,8 @@ struct nta_mt_opts {
 	                     * 2 * batch; 0: 64 */
 	uint32_t pending;   /* other frees queued before a flush; 0: 32;
 	                     * 1: every such free takes the lock at once */
+	uint32_t trims;     /* slots of the deferred-trim table, a power of two;
+	                     * 0: 512; 1: no table, trims are queued as frees */
 };
 
 #define NTA_MT_OPTS(NAME, ...)                                                 \
@@ -77,6 +82,20 @@ int nta_mt_alloc(struct nta_mt_cache *c, uint32_t len, uint64_t *off);
 int nta_mt_alloc_bulk(struct nta_mt_cache *c, uint32_t len, uint64_t *offs, unsigned int n);
 int nta_mt_free(struct nta_mt_cache *c, uint64_t off, uint32_t len);
 
+/*
+ * As nta_trim: of the allocated [off, off + len), keep [keep_off, keep_off +
+ * keep_len) and free the rest; off and keep_off block-aligned. The trim is
+ * deferred in the cache's table (its free blocks count as parked): when the
+ * kept blocks are freed through this cache while it waits there, the whole
+ * region is freed instead, in one step, and a region of the hot size goes to
+ * the magazine. Otherwise it reaches nta as the frees of head and tail: when
+ * a later trim takes its slot, when an allocation of this cache would fail
+ * without it, and on drain. -EINVAL for a bad range; like any queued free, a
+ * region nta does not hold shows up as a free error at that point.
+ */
+int nta_mt_trim(struct nta_mt_cache *c, uint64_t off, uint32_t len, uint64_t keep_off,
+		uint32_t keep_len);
+
 /* Give every parked region of the cache back to nta. Returns 0, or -EINVAL
  * when a free queued since the last drain was refused by nta. */
 int nta_mt_cache_drain(struct nta_mt_cache *c);
@@ -91,7 +110,10 @@ struct nta_mt_cache_stats {
 	uint64_t fast_frees;          /* kept in the magazine or pending, no lock */
 	uint64_t locks;               /* times this cache took the lock */
 	uint64_t free_errors;         /* queued frees nta refused */
-	uint64_t parked_bytes;        /* magazine + pending, now */
+	uint64_t parked_bytes;        /* magazine + pending + deferred trims, now */
+	uint64_t trims;               /* nta_mt_trim calls */
+	uint64_t trims_undone;        /* trims cancelled by the free of their kept
+	                               * blocks before reaching nta */
 };
 
 /* The owner's counters; from another thread, a recent value of each. */

@@ -19,6 +19,17 @@
  * to nta under the lock: a per-size cache for every size would park memory
  * that another queue may need, and UMEM is shared precisely to avoid that.
  *
+ * Trims (nta_mt_trim) wait in a small direct-mapped table keyed by the kept
+ * blocks. A forwarded frame is trimmed on receive and its kept blocks come
+ * back a moment later, at TX completion; when that free finds its trim still
+ * in the table, the two cancel out and the whole region goes back as one free,
+ * a chunk straight into the magazine. Done through nta, the same frame costs
+ * three coalescing frees (head, tail, then the kept blocks, which merge with
+ * both) and a split when the region is allocated again. A trim that meets
+ * another in its slot sends that one on as two queued frees (its head and
+ * tail); a failed allocation releases every trim the cache holds and retries,
+ * so the table never makes an allocation of this thread fail.
+ *
  * Everything a cache writes that another thread reads (stats counters) is
  * written with relaxed atomic stores by its single owner, and each cache and
  * its arrays start on their own cache lines, so threads never share a line on
@@ -38,16 +49,28 @@
 #define DEF_PENDING 32
 #define MAX_BATCH 4096
 #define MAX_PENDING 4096
+#define DEF_TRIMS 512
+#define MAX_TRIMS 65536
 
 struct pending_free {
 	uint64_t off;
 	uint32_t len;
 };
 
+/* A deferred trim of the region [keep - head, keep + keep_n + tail) blocks:
+ * keep_n blocks from keep (an offset) are the caller's, the others are free.
+ * keep_n == 0: an empty slot. */
+struct pending_trim {
+	uint64_t keep;
+	uint16_t head, keep_n, tail;
+};
+
 struct nta_mt {
 	pthread_mutex_t lock;
 	struct nta *nta;
 	uint32_t hot_len, batch, pending_max;
+	uint32_t trim_shift;           /* 64 - log2(trim slots); 64: no table */
+	uint32_t block, block_shift, max_len;
 	struct nta_mt_cache *caches;   /* attached caches, under lock */
 	uint64_t nr_caches;            /* under lock */
 	uint64_t retired_locks;        /* locks of destroyed caches, under lock */
@@ -61,6 +84,9 @@ struct nta_mt_cache {
 	struct pending_free *pend;
 	uint32_t npend;
 	uint64_t pend_bytes;
+	struct pending_trim *trim;        /* 1 << (64 - trim_shift) slots */
+	uint32_t ntrim;
+	uint64_t trim_bytes;              /* the free blocks of those trims */
 	uint64_t errors_reported;         /* free_errors at the last drain */
 	/* Written only by the owner (atomic stores), read by anyone. */
 	struct nta_mt_cache_stats st;
@@ -98,7 +124,7 @@ static void *alloc_lines(size_t bytes)
 
 static void update_parked(struct nta_mt_cache *c)
 {
-	set(&c->st.parked_bytes, (uint64_t)c->nmag * c->mt->hot_len + c->pend_bytes);
+	set(&c->st.parked_bytes, (uint64_t)c->nmag * c->mt->hot_len + c->pend_bytes + c->trim_bytes);
 }
 
 static void lock(struct nta_mt_cache *c)
@@ -132,10 +158,54 @@ static void release_oldest_locked(struct nta_mt_cache *c, uint32_t n)
 	c->nmag -= n;
 }
 
+static inline uint32_t trim_slots(const struct nta_mt *mt)
+{
+	return mt->trim_shift < 64 ? 1u << (64 - mt->trim_shift) : 0;
+}
+
+static inline void trim_clear(struct nta_mt_cache *c, struct pending_trim *t)
+{
+	c->trim_bytes -= (uint64_t)(t->head + t->tail) << c->mt->block_shift;
+	c->ntrim--;
+	t->keep_n = 0;
+}
+
+/* The free parts of a deferred trim: its head and its tail (length 0: none). */
+static inline void trim_parts(const struct nta_mt *mt, const struct pending_trim *t,
+			      uint64_t off[2], uint32_t len[2])
+{
+	off[0] = t->keep - ((uint64_t)t->head << mt->block_shift);
+	len[0] = (uint32_t)t->head << mt->block_shift;
+	off[1] = t->keep + ((uint64_t)t->keep_n << mt->block_shift);
+	len[1] = (uint32_t)t->tail << mt->block_shift;
+}
+
+/* Under the lock: every deferred trim to nta, as the frees of its head and
+ * tail (nta_trim would need the kept blocks still allocated, and the caller
+ * may have freed them through another cache). */
+static void release_trims_locked(struct nta_mt_cache *c)
+{
+	struct nta_mt *mt = c->mt;
+	uint64_t off[2];
+	uint32_t len[2];
+
+	for (uint32_t i = 0; c->ntrim && i < trim_slots(mt); i++) {
+		struct pending_trim *t = &c->trim[i];
+
+		if (!t->keep_n)
+			continue;
+		trim_parts(mt, t, off, len);
+		for (int k = 0; k < 2; k++)
+			if (len[k] && nta_free(mt->nta, off[k], len[k]))
+				bump(&c->st.free_errors, 1);
+		trim_clear(c, t);
+	}
+}
+
 struct nta_mt *nta_mt_create(struct nta *nta, const struct nta_mt_opts *opts)
 {
 	struct nta_mt *mt;
-	uint32_t hot = DEF_HOT, batch = DEF_BATCH, pending = DEF_PENDING;
+	uint32_t hot = DEF_HOT, batch = DEF_BATCH, pending = DEF_PENDING, trims = DEF_TRIMS;
 
 	if (!nta || (opts && opts->sz < sizeof(size_t))) {
 		errno = EINVAL;
@@ -149,8 +219,11 @@ struct nta_mt *nta_mt_create(struct nta *nta, const struct nta_mt_opts *opts)
 		if (opts->pending)
 			pending = opts->pending;
 	}
+	if (opts && opts->sz >= offsetof(struct nta_mt_opts, trims) + sizeof(opts->trims) &&
+	    opts->trims)
+		trims = opts->trims;
 	if (hot > nta_max_alloc(nta) || hot % nta_block_size(nta) || batch > MAX_BATCH ||
-	    pending > MAX_PENDING) {
+	    pending > MAX_PENDING || trims > MAX_TRIMS || (trims & (trims - 1))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -166,6 +239,11 @@ struct nta_mt *nta_mt_create(struct nta *nta, const struct nta_mt_opts *opts)
 	mt->hot_len = hot;
 	mt->batch = batch;
 	mt->pending_max = pending;
+	/* pending = 1 promises every free at once: trims too */
+	mt->trim_shift = trims > 1 && pending > 1 ? 64 - (uint32_t)__builtin_ctz(trims) : 64;
+	mt->block = nta_block_size(nta);
+	mt->block_shift = (uint32_t)__builtin_ctz(mt->block);
+	mt->max_len = nta_max_alloc(nta);
 	return mt;
 }
 
@@ -198,6 +276,9 @@ struct nta_mt_cache *nta_mt_cache_create(struct nta_mt *mt)
 	c->pend = alloc_lines((size_t)mt->pending_max * sizeof(*c->pend));
 	if (!c->pend)
 		goto err_mag;
+	c->trim = alloc_lines((size_t)trim_slots(mt) * sizeof(*c->trim));
+	if (!c->trim)
+		goto err_pend;
 	pthread_mutex_lock(&mt->lock);
 	c->next = mt->caches;
 	if (c->next)
@@ -207,6 +288,8 @@ struct nta_mt_cache *nta_mt_cache_create(struct nta_mt *mt)
 	pthread_mutex_unlock(&mt->lock);
 	return c;
 
+err_pend:
+	free(c->pend);
 err_mag:
 	free(c->mag);
 err_cache:
@@ -220,8 +303,9 @@ int nta_mt_cache_drain(struct nta_mt_cache *c)
 {
 	uint64_t errors;
 
-	if (c->nmag || c->npend) {
+	if (c->nmag || c->npend || c->ntrim) {
 		lock(c);
+		release_trims_locked(c);
 		flush_pending_locked(c);
 		release_oldest_locked(c, c->nmag);
 		unlock(c);
@@ -253,9 +337,25 @@ void nta_mt_cache_destroy(struct nta_mt_cache *c)
 	mt->nr_caches--;
 	mt->retired_locks += get(&c->st.locks);
 	pthread_mutex_unlock(&mt->lock);
+	free(c->trim);
 	free(c->pend);
 	free(c->mag);
 	free(c);
+}
+
+/* Under the lock: nta_alloc_bulk after the queued frees, and once more after
+ * releasing this cache's deferred trims when that leaves the request short. */
+static int alloc_bulk_locked(struct nta_mt_cache *c, uint32_t len, uint64_t *offs, unsigned int n)
+{
+	int got, more;
+
+	flush_pending_locked(c);
+	got = nta_alloc_bulk(c->mt->nta, len, offs, n);
+	if (got < 0 || (unsigned int)got == n || !c->ntrim)
+		return got;
+	release_trims_locked(c);
+	more = nta_alloc_bulk(c->mt->nta, len, offs + got, n - (unsigned int)got);
+	return more > 0 ? got + more : got;
 }
 
 /* The magazine is empty: take up to `batch` regions in one bulk call. */
@@ -264,8 +364,7 @@ static int refill(struct nta_mt_cache *c)
 	int got;
 
 	lock(c);
-	flush_pending_locked(c);
-	got = nta_alloc_bulk(c->mt->nta, c->mt->hot_len, c->mag, c->mt->batch);
+	got = alloc_bulk_locked(c, c->mt->hot_len, c->mag, c->mt->batch);
 	unlock(c);
 	if (got <= 0)
 		return got < 0 ? got : -ENOMEM;
@@ -291,11 +390,10 @@ int nta_mt_alloc(struct nta_mt_cache *c, uint32_t len, uint64_t *off)
 		return 0;
 	}
 	lock(c);
-	flush_pending_locked(c);
-	ret = nta_alloc(c->mt->nta, len, off);
+	ret = alloc_bulk_locked(c, len, off, 1);
 	unlock(c);
 	update_parked(c);
-	return ret;
+	return ret == 1 ? 0 : ret < 0 ? ret : -ENOMEM;
 }
 
 int nta_mt_alloc_bulk(struct nta_mt_cache *c, uint32_t len, uint64_t *offs, unsigned int n)
@@ -306,8 +404,7 @@ int nta_mt_alloc_bulk(struct nta_mt_cache *c, uint32_t len, uint64_t *offs, unsi
 	if (len != c->mt->hot_len) {
 		bump(&c->st.allocs, n);
 		lock(c);
-		flush_pending_locked(c);
-		ret = nta_alloc_bulk(c->mt->nta, len, offs, n);
+		ret = alloc_bulk_locked(c, len, offs, n);
 		unlock(c);
 		update_parked(c);
 		return ret;
@@ -339,34 +436,26 @@ static bool in_magazine(const struct nta_mt_cache *c, uint64_t off)
 }
 #endif
 
-int nta_mt_free(struct nta_mt_cache *c, uint64_t off, uint32_t len)
+/* A region of the hot size into the magazine; a full one first gives its
+ * oldest batch back to nta. */
+static void mag_put(struct nta_mt_cache *c, uint64_t off)
+{
+	if (c->nmag == c->cap) {
+		lock(c);
+		flush_pending_locked(c);
+		release_oldest_locked(c, c->mt->batch);
+		unlock(c);
+	}
+	c->mag[c->nmag++] = off;
+}
+
+/* Any other free: queued (flushed when the queue is full), or with pending = 1
+ * straight to nta, its error returned. */
+static int pend_put(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 {
 	struct nta_mt *mt = c->mt;
 	int ret;
 
-	bump(&c->st.frees, 1);
-	if (len == mt->hot_len) {
-#if defined(NTA_DEBUG) && NTA_DEBUG
-		if (in_magazine(c, off)) {
-			bump(&c->st.free_errors, 1);
-			c->errors_reported++; /* reported now, not again at drain */
-			return -EINVAL;
-		}
-#endif
-		if (c->nmag == c->cap) {
-			lock(c);
-			flush_pending_locked(c);
-			release_oldest_locked(c, mt->batch);
-			unlock(c);
-		} else {
-			bump(&c->st.fast_frees, 1);
-		}
-		c->mag[c->nmag++] = off;
-		update_parked(c);
-		return 0;
-	}
-	if (!len)
-		return -EINVAL;
 	if (mt->pending_max == 1) {
 		lock(c);
 		ret = nta_free(mt->nta, off, len);
@@ -379,9 +468,111 @@ int nta_mt_free(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 		lock(c);
 		flush_pending_locked(c);
 		unlock(c);
-	} else {
-		bump(&c->st.fast_frees, 1);
 	}
+	return 0;
+}
+
+static inline struct pending_trim *trim_slot(const struct nta_mt_cache *c, uint64_t keep)
+{
+	uint64_t h = (keep >> c->mt->block_shift) * 0x9e3779b97f4a7c15ull;
+
+	return &c->trim[h >> c->mt->trim_shift];
+}
+
+/* Send a deferred trim on to nta as the queued frees of its head and tail. */
+static void trim_send(struct nta_mt_cache *c, struct pending_trim *t)
+{
+	uint64_t off[2];
+	uint32_t len[2];
+
+	trim_parts(c->mt, t, off, len);
+	for (int k = 0; k < 2; k++)
+		if (len[k])
+			(void)pend_put(c, off[k], len[k]); /* pending > 1: cannot fail */
+	trim_clear(c, t);
+}
+
+/* Does [off, off + len) name the kept blocks of a deferred trim? Then the two
+ * cancel out: the whole region is freed, and nta never sees the trim. */
+static bool untrim(struct nta_mt_cache *c, uint64_t off, uint32_t len)
+{
+	struct pending_trim *t = trim_slot(c, off);
+	uint32_t shift = c->mt->block_shift;
+	uint64_t start;
+	uint32_t whole;
+
+	if (t->keep != off || !t->keep_n || t->keep_n != ((uint64_t)len + c->mt->block - 1) >> shift)
+		return false;
+	start = off - ((uint64_t)t->head << shift);
+	whole = (uint32_t)(t->head + t->keep_n + t->tail) << shift;
+	trim_clear(c, t);
+	bump(&c->st.trims_undone, 1);
+	if (whole == c->mt->hot_len)
+		mag_put(c, start);
+	else
+		(void)pend_put(c, start, whole); /* trims are deferred only with pending > 1 */
+	return true;
+}
+
+int nta_mt_free(struct nta_mt_cache *c, uint64_t off, uint32_t len)
+{
+	uint64_t locks = c->st.locks;
+	int ret = 0;
+
+	if (!len)
+		return -EINVAL;
+	bump(&c->st.frees, 1);
+	if (len == c->mt->hot_len) {
+#if defined(NTA_DEBUG) && NTA_DEBUG
+		if (in_magazine(c, off)) {
+			bump(&c->st.free_errors, 1);
+			c->errors_reported++; /* reported now, not again at drain */
+			return -EINVAL;
+		}
+#endif
+		mag_put(c, off);
+	} else if (!c->ntrim || !untrim(c, off, len)) {
+		ret = pend_put(c, off, len);
+	}
+	if (c->st.locks == locks)
+		bump(&c->st.fast_frees, 1);
+	update_parked(c);
+	return ret;
+}
+
+int nta_mt_trim(struct nta_mt_cache *c, uint64_t off, uint32_t len, uint64_t keep_off,
+		uint32_t keep_len)
+{
+	struct nta_mt *mt = c->mt;
+	uint64_t mask = mt->block - 1, end, kend;
+	struct pending_trim *t;
+	int ret = 0;
+
+	if (!len || !keep_len || ((off | keep_off) & mask) || keep_off < off ||
+	    keep_off + keep_len > off + (uint64_t)len || len > mt->max_len)
+		return -EINVAL;
+	bump(&c->st.trims, 1);
+	end = (off + len + mask) & ~mask;
+	kend = (keep_off + keep_len + mask) & ~mask;
+	if (keep_off == off && kend == end)
+		return 0;
+	if (mt->trim_shift == 64) {
+		if (keep_off > off)
+			ret = pend_put(c, off, (uint32_t)(keep_off - off));
+		if (!ret && kend < end)
+			ret = pend_put(c, kend, (uint32_t)(end - kend));
+		update_parked(c);
+		return ret;
+	}
+	t = trim_slot(c, keep_off);
+	if (t->keep_n)
+		trim_send(c, t);
+	t->keep = keep_off;
+	t->head = (uint16_t)((keep_off - off) >> mt->block_shift);
+	t->keep_n = (uint16_t)((kend - keep_off) >> mt->block_shift);
+	t->tail = (uint16_t)((end - kend) >> mt->block_shift);
+	c->ntrim++;
+	c->trim_bytes += (end - off) - (kend - keep_off);
 	update_parked(c);
 	return 0;
 }
@@ -395,6 +586,8 @@ void nta_mt_cache_get_stats(const struct nta_mt_cache *c, struct nta_mt_cache_st
 	st->locks = get(&c->st.locks);
 	st->free_errors = get(&c->st.free_errors);
 	st->parked_bytes = get(&c->st.parked_bytes);
+	st->trims = get(&c->st.trims);
+	st->trims_undone = get(&c->st.trims_undone);
 }
 
 /* Under the lock: parked bytes of every cache, lock count. */

@@ -134,7 +134,8 @@ static void do_free(struct worker *w, struct rec *r)
 	int ret;
 
 	release(r, r->off, r->len);
-	ret = nta_mt_free(w->cache, r->off, round_len(r->len));
+	/* nta rounds a length up to blocks: free with either */
+	ret = nta_mt_free(w->cache, r->off, (r->id & 2) ? r->len : round_len(r->len));
 	if (ret)
 		FAIL("free %llu/%u: %d", (unsigned long long)r->off, r->len, ret);
 	w->frees++;
@@ -187,24 +188,34 @@ static void op_bulk(struct worker *w, uint64_t x)
 		add_live(w, offs[i], HOT);
 }
 
-/* Keep [off + head, off + head + keep) of a hot region, free the rest now. */
+/* Keep [off + head, off + head + keep) of a hot region, free the rest now:
+ * with nta_mt_trim (deferred, maybe cancelled by the kept part's free, which
+ * may come on another thread) or with two frees. */
 static void op_trim(struct worker *w, uint64_t x)
 {
 	struct rec *r;
 	uint32_t head, keep;
+	int ret;
 
 	for (unsigned int i = 0; i < w->nr_live; i++) {
 		r = &w->live[(i + x) % w->nr_live];
 		if (r->len != HOT)
 			continue;
 		head = (uint32_t)(x >> 8) % 16 * BLOCK;
-		keep = ((uint32_t)(x >> 16) % 40 + 1) * BLOCK;
+		keep = ((uint32_t)(x >> 16) % 40 + 1) * BLOCK - (uint32_t)(x >> 24) % BLOCK;
 		if (head)
 			release(r, r->off, head);
-		release(r, r->off + head + keep, HOT - head - keep);
-		if ((head && nta_mt_free(w->cache, r->off, head)) ||
-		    nta_mt_free(w->cache, r->off + head + keep, HOT - head - keep))
-			FAIL("trim of %llu", (unsigned long long)r->off);
+		release(r, r->off + head + round_len(keep), HOT - head - round_len(keep));
+		if ((x >> 32) & 1) {
+			ret = nta_mt_trim(w->cache, r->off, HOT, r->off + head, keep);
+		} else {
+			ret = head ? nta_mt_free(w->cache, r->off, head) : 0;
+			if (!ret)
+				ret = nta_mt_free(w->cache, r->off + head + round_len(keep),
+						  HOT - head - round_len(keep));
+		}
+		if (ret)
+			FAIL("trim of %llu: %d", (unsigned long long)r->off, ret);
 		r->off += head;
 		r->len = keep;
 		w->trims++;
@@ -372,13 +383,133 @@ static void test_api(void)
 	mt = NULL;
 }
 
+static uint64_t in_use(void)
+{
+	struct nta_mt_stats st = { .sz = sizeof(st) };
+
+	if (nta_mt_get_stats(mt, &st))
+		FAIL("get_stats");
+	return st.bytes_in_use;
+}
+
+/* Deferred trims: cancelled by the kept blocks' free, sent on when their slot
+ * is taken, released for an allocation that would fail, drained. */
+static void test_trims(void)
+{
+	struct nta *nta = make_nta();
+	struct nta_mt_stats st = { .sz = sizeof(st) };
+	struct nta_mt_cache_stats cs, cs2;
+	struct nta_mt_cache *c, *c2;
+	uint64_t off, off2, offs[600];
+	NTA_MT_OPTS(bad, .trims = 3);
+	NTA_MT_OPTS(big, .trims = 4096);
+	NTA_MT_OPTS(none, .trims = 1);
+
+	if (nta_mt_create(nta, &bad) || errno != EINVAL)
+		FAIL("trims not a power of two accepted");
+	mt = nta_mt_create(nta, NULL);
+	c = mt ? nta_mt_cache_create(mt) : NULL;
+	c2 = mt ? nta_mt_cache_create(mt) : NULL;
+	if (!c || !c2)
+		FAIL("create: %s", strerror(errno));
+	if (nta_mt_alloc(c, HOT, &off))
+		FAIL("alloc");
+	/* Bad ranges. */
+	if (nta_mt_trim(c, off, HOT, off + 256, 0) != -EINVAL ||
+	    nta_mt_trim(c, off, HOT, off + 16, 64) != -EINVAL ||
+	    nta_mt_trim(c, off, HOT, off + 2016, 64) != -EINVAL ||
+	    nta_mt_trim(c, off + 32, HOT, off, 64) != -EINVAL || nta_mt_trim(c, off, 0, off, 1) != -EINVAL)
+		FAIL("bad trim accepted");
+	/* A received frame: head 256, 1500 kept, the rest parked at once. */
+	if (nta_mt_trim(c, off, HOT, off + 256, 1500) || in_use() != 1504)
+		FAIL("trim: in use %llu", (unsigned long long)in_use());
+	/* Its completion cancels the trim: the region is whole in the magazine,
+	 * without the lock, and the next alloc takes it back. */
+	nta_mt_cache_get_stats(c, &cs);
+	if (nta_mt_free(c, off + 256, 1500) || in_use())
+		FAIL("untrim");
+	nta_mt_cache_get_stats(c, &cs2);
+	if (cs2.locks != cs.locks || cs2.trims_undone != cs.trims_undone + 1)
+		FAIL("untrim took the lock or was not counted");
+	if (nta_mt_alloc(c, HOT, &off2) || off2 != off)
+		FAIL("untrimmed region not back in the magazine");
+	/* Kept part freed through another cache: no cancel, both halves reach nta. */
+	if (nta_mt_trim(c, off, HOT, off + 256, 1500) || nta_mt_free(c2, off + 256, 1500))
+		FAIL("cross free");
+	/* The head and tail are still allocated in nta, parked in c's table. */
+	nta_mt_cache_get_stats(c, &cs);
+	if (nta_mt_cache_drain(c2) || nta_mt_get_stats(mt, &st) || st.bytes_in_use ||
+	    st.nta.bytes_in_use != st.bytes_parked || cs.parked_bytes % HOT != 2048 - 1504)
+		FAIL("after the other cache's drain: nta %llu parked %llu",
+		     (unsigned long long)st.nta.bytes_in_use, (unsigned long long)st.bytes_parked);
+	if (nta_mt_cache_drain(c) || in_use() || nta_mt_check(mt))
+		FAIL("after drain: %llu", (unsigned long long)in_use());
+	/* Many trims in flight: slots collide and send trims on; all comes back. */
+	if (nta_mt_alloc_bulk(c, HOT, offs, 600) != 600)
+		FAIL("bulk 600");
+	for (int i = 0; i < 600; i++)
+		if (nta_mt_trim(c, offs[i], HOT, offs[i] + 64 * (i % 3), 60 + i))
+			FAIL("trim %d", i);
+	for (int i = 0; i < 600; i++)
+		if (nta_mt_free(c, offs[i] + 64 * (i % 3), 60 + i))
+			FAIL("free %d", i);
+	nta_mt_cache_get_stats(c, &cs);
+	if (cs.trims_undone == 0 || cs.trims_undone == 600)
+		FAIL("600 trims in 512 slots: %llu undone", (unsigned long long)cs.trims_undone);
+	if (nta_mt_cache_drain(c) || in_use() || nta_mt_check(mt))
+		FAIL("many trims: %llu in use", (unsigned long long)in_use());
+	nta_mt_destroy(mt);
+
+	/* Full area: parked tails are released for the allocation that needs them. */
+	nta_destroy(nta);
+	{
+		NTA_OPTS(o, .cache_len = HOT);
+
+		nta = nta_create(area, 16 * HOT, &o);
+		mt = nta ? nta_mt_create(nta, &big) : NULL;
+		c = mt ? nta_mt_cache_create(mt) : NULL;
+		if (!c)
+			FAIL("create small area");
+		for (int i = 0; i < 16; i++)
+			if (nta_mt_alloc(c, HOT, &offs[i]) || nta_mt_trim(c, offs[i], HOT, offs[i], 64))
+				FAIL("fill %d", i);
+		if (nta_mt_get_stats(mt, &st) || st.nta.bytes_free || st.nta.bytes_cached)
+			FAIL("the small area is not all parked");
+		if (nta_mt_alloc(c, 1024, &off))
+			FAIL("alloc against parked trims failed");
+		if (nta_mt_free(c, off, 1024))
+			FAIL("free");
+		for (int i = 0; i < 16; i++)
+			if (nta_mt_free(c, offs[i], 64))
+				FAIL("kept %d", i);
+		if (nta_mt_cache_drain(c) || in_use() || nta_mt_check(mt))
+			FAIL("small area not empty");
+		nta_mt_destroy(mt);
+	}
+
+	/* trims = 1: no table, head and tail are queued frees at once. */
+	mt = nta_mt_create(nta, &none);
+	c = mt ? nta_mt_cache_create(mt) : NULL;
+	if (!c || nta_mt_alloc(c, HOT, &off) || nta_mt_trim(c, off, HOT, off + 256, 1500) ||
+	    nta_mt_cache_drain(c) || in_use() != 1504 || nta_mt_free(c, off + 256, 1500))
+		FAIL("trims = 1");
+	nta_mt_cache_get_stats(c, &cs);
+	if (cs.trims != 1 || cs.trims_undone)
+		FAIL("trims = 1 cancelled a trim");
+	nta_mt_destroy(mt);
+	if (nta_check(nta))
+		FAIL("nta_check");
+	nta_destroy(nta);
+	mt = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int nthreads = argc > 1 ? (unsigned int)strtoul(argv[1], NULL, 0) : 4;
 	uint64_t ops = argc > 2 ? strtoull(argv[2], NULL, 0) : DEF_OPS;
 	uint64_t seed = argc > 3 ? strtoull(argv[3], NULL, 0) : 0x9e3779b97f4a7c15ull;
 	struct nta_mt_stats st = { .sz = sizeof(st) };
-	uint64_t allocs = 0, trims = 0, frees = 0, enomem = 0;
+	uint64_t allocs = 0, trims = 0, frees = 0, enomem = 0, undone = 0;
 	struct worker *w;
 	struct nta *nta;
 
@@ -392,6 +523,7 @@ int main(int argc, char **argv)
 	nta_set_print(NULL);
 
 	test_api();
+	test_trims();
 	printf("api: ok\n");
 
 	nta = make_nta();
@@ -421,8 +553,12 @@ int main(int argc, char **argv)
 	if (nta_mt_check(mt))
 		FAIL("nta_mt_check with parked regions");
 	for (unsigned int i = 0; i < nthreads; i++) {
+		struct nta_mt_cache_stats cs;
+
 		if (nta_mt_cache_drain(w[i].cache))
 			FAIL("thread %u: a queued free was refused", i);
+		nta_mt_cache_get_stats(w[i].cache, &cs);
+		undone += cs.trims_undone;
 		allocs += w[i].allocs;
 		trims += w[i].trims;
 		frees += w[i].frees;
@@ -438,12 +574,12 @@ int main(int argc, char **argv)
 			FAIL("block %llu still owned by %u", (unsigned long long)b, owner[b]);
 	if (nta_mt_check(mt))
 		FAIL("nta_mt_check at the end");
-	if (!cross_frees || !trims)
-		FAIL("the run did no cross-thread frees (%llu) or no trims (%llu)",
-		     (unsigned long long)cross_frees, (unsigned long long)trims);
-	printf("stress: %u threads x %llu ops: %llu allocs, %llu trims, %llu frees (%llu on another thread), %llu ENOMEM, %llu lock acquisitions; 0 bytes in use, check ok\n",
+	if (!cross_frees || !trims || !undone)
+		FAIL("the run did no cross-thread frees (%llu), no trims (%llu) or cancelled none (%llu)",
+		     (unsigned long long)cross_frees, (unsigned long long)trims, (unsigned long long)undone);
+	printf("stress: %u threads x %llu ops: %llu allocs, %llu trims (%llu cancelled by their kept part's free), %llu frees (%llu on another thread), %llu ENOMEM, %llu lock acquisitions; 0 bytes in use, check ok\n",
 	       nthreads, (unsigned long long)ops, (unsigned long long)allocs, (unsigned long long)trims,
-	       (unsigned long long)frees, (unsigned long long)cross_frees, (unsigned long long)enomem,
+	       (unsigned long long)undone, (unsigned long long)frees, (unsigned long long)cross_frees, (unsigned long long)enomem,
 	       (unsigned long long)st.locks);
 	nta_mt_destroy(mt);
 	if (nta_check(nta))
