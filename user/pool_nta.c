@@ -80,16 +80,7 @@ static unsigned int nta_fill_alloc(struct ntad_pool *p, uint64_t *addrs, unsigne
 
 static int nta_rx_trim(struct ntad_pool *p, uint64_t base, uint64_t addr, uint32_t len)
 {
-	struct pool_nta *pn = to_nta(p);
-	uint64_t end = base + p->chunk_size;
-	uint64_t tail = (addr + len + pn->block - 1) & ~(uint64_t)(pn->block - 1);
-	int err = 0;
-
-	if (addr > base)
-		err = nta_mt_free(pn->cache, base, (uint32_t)(addr - base));
-	if (!err && tail < end)
-		err = nta_mt_free(pn->cache, tail, (uint32_t)(end - tail));
-	return err;
+	return nta_mt_trim(to_nta(p)->cache, base, p->chunk_size, addr, len);
 }
 
 static inline uint32_t round_len(const struct pool_nta *pn, uint32_t len)
