@@ -20,8 +20,9 @@
 #   xsk-drop/-tx   xdp-bench xsk-drop / xsk-tx on DEV, only where a working
 #                  xdp-bench with those commands is installed
 # POOL is nta and fixed. Runs alternate: every repetition runs every case once,
-# in the same order, so slow drift on the machine (other jobs, thermal) touches
-# both pools alike instead of favouring whichever ran first.
+# so slow drift on the machine (other jobs, thermal) touches both pools alike,
+# and the two pools swap places every repetition (nta first in odd runs, fixed
+# first in even ones), so neither always runs first (ABBA order).
 #
 # A run's figure is what the receiving side counted over the time traffic was
 # offered: packets counted during the run / the generator's elapsed time (for
@@ -358,10 +359,12 @@ start=$(date +%s)
 for size in "${size_list[@]}"; do
 	for ((run = 1; run <= runs; run++)); do
 		echo "size $size, run $run/$runs:"
+		pools=(nta fixed)
+		((run % 2)) || pools=(fixed nta)
 		want_case xdp-drop && case_xdp_drop "$size" "$run"
 		for mode in rxdrop l2fwd txonly; do
 			want_case "$mode" || continue
-			for pool in nta fixed; do
+			for pool in "${pools[@]}"; do
 				ntad_case "$mode" "$pool" "$size" "$run"
 			done
 		done
