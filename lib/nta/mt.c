@@ -390,10 +390,15 @@ int nta_mt_alloc(struct nta_mt_cache *c, uint32_t len, uint64_t *off)
 		return 0;
 	}
 	lock(c);
-	ret = alloc_bulk_locked(c, len, off, 1);
+	flush_pending_locked(c);
+	ret = nta_alloc(c->mt->nta, len, off);
+	if (ret == -ENOMEM && c->ntrim) {
+		release_trims_locked(c);
+		ret = nta_alloc(c->mt->nta, len, off);
+	}
 	unlock(c);
 	update_parked(c);
-	return ret == 1 ? 0 : ret < 0 ? ret : -ENOMEM;
+	return ret;
 }
 
 int nta_mt_alloc_bulk(struct nta_mt_cache *c, uint32_t len, uint64_t *offs, unsigned int n)
