@@ -31,7 +31,9 @@
 # real throughput and real stalls alike; the mean over the run counts both.
 # Interval lines (0.5 s) stay in the logs to see stalls. A case's figure is the median of its runs,
 # with min, max and the spread (max - min) / median. The headline is nta/fixed
-# per mode and size. CPUs: the generator on --gen-cpu (and with it the receiving
+# per mode and size: the ratio of the two medians, and the median (with min and
+# max) of each repetition's own nta/fixed, whose two runs were back to back and
+# so saw nearly the same machine. CPUs: the generator on --gen-cpu (and with it the receiving
 # veth's XDP and the AF_XDP copy, which run in softirq on the sender's CPU,
 # docs/PLATFORM.md), ntad on --ntad-cpu.
 #
@@ -397,8 +399,21 @@ echo "CPUs: generator + receiving softirq on $gen_cpu, ntad on $ntad_cpu; $(npro
 printf '%-14s %-6s %9s %9s %9s %7s %5s\n' case size median min max spread runs
 awk -F'\t' '{ printf "%-14s %-6s %9.3f %9.3f %9.3f %6.1f%% %5d\n", $1, $2, $4 / 1e6, $5 / 1e6, $6 / 1e6, $7, $3 }' "$summary"
 echo
-echo "nta/fixed (the headline; goal: within 5%, i.e. >= 0.95):"
-printf '%-8s %-6s %9s %9s %7s\n' mode size nta fixed ratio
+# paired MODE SIZE: nta/fixed of each repetition (the two ran back to back),
+# "median min max count" of those ratios.
+paired() {
+	awk -F'\t' -v m="$1" -v s="$2" '$2 == s && $4 > 0 { if ($1 == m "/nta") a[$3] = $4; if ($1 == m "/fixed") b[$3] = $4 }
+	END {
+		for (r in a) if (r in b) v[++n] = a[r] / b[r]
+		if (!n) { print "0 0 0 0"; exit }
+		for (i = 2; i <= n; i++) { x = v[i]; for (j = i - 1; j > 0 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+		printf "%.3f %.3f %.3f %d\n", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, v[1], v[n], n
+	}' "$results"
+}
+
+echo "nta/fixed (the headline; goal: within 5%, i.e. >= 0.95): ratio of the medians, and"
+echo "the median (min..max) of each repetition's own ratio, nta and fixed having run back to back:"
+printf '%-8s %-6s %9s %9s %7s %21s\n' mode size nta fixed ratio "paired (min..max)"
 ratios=$outdir/ratios.tsv
 : >"$ratios"
 for size in "${size_list[@]}"; do
@@ -408,9 +423,10 @@ for size in "${size_list[@]}"; do
 		fix=$(awk -F'\t' -v k="$mode/fixed" -v s="$size" '$1 == k && $2 == s { print $4 }' "$summary")
 		if [ -n "$nta" ] && [ -n "$fix" ] && [ "$fix" != 0 ]; then
 			r=$(awk -v a="$nta" -v b="$fix" 'BEGIN { printf "%.3f", a / b }')
-			printf '%-8s %-6s %9.3f %9.3f %7s\n' "$mode" "$size" "$(awk -v a="$nta" 'BEGIN { print a / 1e6 }')" \
-				"$(awk -v a="$fix" 'BEGIN { print a / 1e6 }')" "$r"
-			printf '%s\t%s\t%s\n' "$mode" "$size" "$r" >>"$ratios"
+			read -r pm pmin pmax pn < <(paired "$mode" "$size")
+			printf '%-8s %-6s %9.3f %9.3f %7s %7s (%s..%s)\n' "$mode" "$size" "$(awk -v a="$nta" 'BEGIN { print a / 1e6 }')" \
+				"$(awk -v a="$fix" 'BEGIN { print a / 1e6 }')" "$r" "$pm" "$pmin" "$pmax"
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$size" "$r" "$pm" "$pmin" "$pmax" "$pn" >>"$ratios"
 		else
 			printf '%-8s %-6s %9s %9s %7s\n' "$mode" "$size" "${nta:-n/a}" "${fix:-n/a}" n/a
 		fi
@@ -442,7 +458,9 @@ jq -n --rawfile runs "$results" --rawfile summary "$summary" --rawfile ratios "$
 		runs: rows($runs) | map({ case: .[0], size: .[1], run: (.[2] | tonumber), pps: (.[3] | tonumber), note: .[4] }),
 		cases: rows($summary) | map({ case: .[0], size: .[1], runs: (.[2] | tonumber), median_pps: (.[3] | tonumber),
 			min_pps: (.[4] | tonumber), max_pps: (.[5] | tonumber), spread_pct: (.[6] | tonumber) }),
-		nta_over_fixed: rows($ratios) | map({ mode: .[0], size: .[1], ratio: (.[2] | tonumber) })
+		nta_over_fixed: rows($ratios) | map({ mode: .[0], size: .[1], ratio: (.[2] | tonumber),
+			paired: { median: (.[3] | tonumber), min: (.[4] | tonumber), max: (.[5] | tonumber),
+				pairs: (.[6] | tonumber) } })
 	}' >"$out" || echo "bench.sh: writing $out failed" >&2
 echo
 echo "JSON: $out (per-run logs in $logdir); took ${elapsed}s"
