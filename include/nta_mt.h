@@ -23,9 +23,9 @@
  * e.g. pthread_join); a free may name a region another thread allocated, since
  * nta's state is global once under the lock.
  *
- * Accounting: regions in magazines, pending frees and deferred trims stay allocated in nta's
- * bitmaps (nta_check() sees them as in use); nta_mt_get_stats() reports them
- * as parked, apart from what callers hold. nta_mt_cache_drain() returns a
+ * Accounting: regions in magazines, pending frees and deferred trims stay
+ * allocated in nta's bitmaps (nta_check() sees them as in use);
+ * nta_mt_get_stats() reports them as parked, apart from what callers hold. nta_mt_cache_drain() returns a
  * cache's parked regions to nta; after every cache is drained (or destroyed),
  * bytes in use by nta are exactly the bytes callers hold.
  *
@@ -126,6 +126,8 @@ struct nta_mt_stats {
 	uint64_t bytes_parked;        /* in caches (allocated in the bitmaps) */
 	uint64_t caches;              /* attached caches */
 	uint64_t locks;               /* lock acquisitions, all caches */
+	uint64_t trims, trims_undone; /* nta_mt_trim calls and those cancelled by
+	                               * their kept blocks' free, all caches */
 };
 
 int nta_mt_get_stats(struct nta_mt *mt, struct nta_mt_stats *st);

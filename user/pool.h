@@ -34,6 +34,7 @@ struct ntad_pool_stats {
 	uint64_t cached;        /* part of free parked in a front cache */
 	uint64_t largest_free;  /* largest block one alloc could return now */
 	uint64_t alloc_failures;
+	uint64_t trims_undone;  /* rx_trims cancelled by the kept part's free */
 };
 
 struct ntad_pool_ops {

@@ -114,6 +114,7 @@ static void fixed_stats(const struct ntad_pool *p, struct ntad_pool_stats *st)
 {
 	const struct pool_fixed *pf = to_cfixed(p);
 
+	*st = (struct ntad_pool_stats){ 0 };
 	st->size = pf->nr_frames * p->chunk_size;
 	st->free = pf->top * p->chunk_size;
 	st->cached = 0;

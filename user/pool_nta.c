@@ -171,6 +171,7 @@ static void nta_pool_stats(const struct ntad_pool *p, struct ntad_pool_stats *st
 	st->free = ms.nta.bytes_free + st->cached;
 	st->largest_free = ms.nta.largest_free;
 	st->alloc_failures = ms.nta.alloc_failures;
+	st->trims_undone = ms.trims_undone;
 }
 
 static int nta_pool_check(const struct ntad_pool *p)

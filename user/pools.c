@@ -76,6 +76,7 @@ void ntad_pools_stats(const struct ntad_pools *ps, struct ntad_pool_stats *st)
 		st->free += s.free;
 		st->cached += s.cached;
 		st->alloc_failures += s.alloc_failures;
+		st->trims_undone += s.trims_undone;
 		if (s.largest_free > st->largest_free)
 			st->largest_free = s.largest_free;
 	}

@@ -141,7 +141,7 @@ static void print_json(FILE *f, const struct ntad_report *r)
 		"\"tx_submitted\":%" PRIu64 ",\"copy_breaks\":%" PRIu64 ",\"trims\":%" PRIu64 ","
 		"\"fill_short\":%" PRIu64 ",\"tx_alloc_fail\":%" PRIu64 ",\"pool_errors\":%" PRIu64 ","
 		"\"umem_size\":%" PRIu64 ",\"umem_in_use\":%" PRIu64 ",\"umem_free\":%" PRIu64
-		",\"umem_largest_free\":%" PRIu64 ",\"umem_cached\":%" PRIu64,
+		",\"umem_largest_free\":%" PRIu64 ",\"umem_cached\":%" PRIu64 ",\"trims_undone\":%" PRIu64,
 		r->summary ? "summary" : "interval", r->mode, r->pool, r->elapsed,
 		c->rx_packets, c->rx_bytes, c->tx_packets, c->tx_bytes,
 		rate(c->rx_packets, p->rx_packets, r->dt), rate(c->tx_packets, p->tx_packets, r->dt),
@@ -153,7 +153,8 @@ static void print_json(FILE *f, const struct ntad_report *r)
 		(unsigned long long)r->xdp.dropped, (unsigned long long)r->xdp.matched,
 		c->verify_valid, c->verify_invalid, c->tx_submitted, c->copy_breaks, c->trims,
 		c->fill_short, c->tx_alloc_fail, c->pool_errors,
-		r->ps.size, r->ps.in_use, r->ps.free, r->ps.largest_free, r->ps.cached);
+		r->ps.size, r->ps.in_use, r->ps.free, r->ps.largest_free, r->ps.cached,
+		r->ps.trims_undone);
 	/* Multi-buffer (frags.c): zero unless frames larger than a chunk moved. */
 	fprintf(f, ",\"rx_multibuf\":%" PRIu64 ",\"tx_multibuf\":%" PRIu64 ",\"gathers\":%" PRIu64,
 		c->rx_multibuf, c->tx_multibuf, c->gathers);

@@ -74,6 +74,7 @@ struct nta_mt {
 	struct nta_mt_cache *caches;   /* attached caches, under lock */
 	uint64_t nr_caches;            /* under lock */
 	uint64_t retired_locks;        /* locks of destroyed caches, under lock */
+	uint64_t retired_trims[2];     /* trims, trims_undone of destroyed caches */
 } __attribute__((aligned(CACHE_LINE)));
 
 struct nta_mt_cache {
@@ -336,6 +337,8 @@ void nta_mt_cache_destroy(struct nta_mt_cache *c)
 		c->next->prev = c->prev;
 	mt->nr_caches--;
 	mt->retired_locks += get(&c->st.locks);
+	mt->retired_trims[0] += get(&c->st.trims);
+	mt->retired_trims[1] += get(&c->st.trims_undone);
 	pthread_mutex_unlock(&mt->lock);
 	free(c->trim);
 	free(c->pend);
@@ -595,14 +598,24 @@ void nta_mt_cache_get_stats(const struct nta_mt_cache *c, struct nta_mt_cache_st
 	st->trims_undone = get(&c->st.trims_undone);
 }
 
-/* Under the lock: parked bytes of every cache, lock count. */
-static void sum_caches_locked(const struct nta_mt *mt, uint64_t *parked, uint64_t *locks)
+/* Under the lock: parked bytes of every cache, lock count; trims and trims
+ * undone when trims is not NULL. */
+static void sum_caches_locked(const struct nta_mt *mt, uint64_t *parked, uint64_t *locks,
+			      uint64_t trims[2])
 {
 	*parked = 0;
 	*locks = mt->retired_locks;
+	if (trims) {
+		trims[0] = mt->retired_trims[0];
+		trims[1] = mt->retired_trims[1];
+	}
 	for (const struct nta_mt_cache *c = mt->caches; c; c = c->next) {
 		*parked += get(&c->st.parked_bytes);
 		*locks += get(&c->st.locks);
+		if (trims) {
+			trims[0] += get(&c->st.trims);
+			trims[1] += get(&c->st.trims_undone);
+		}
 	}
 }
 
@@ -616,7 +629,7 @@ int nta_mt_check(struct nta_mt *mt)
 	ret = nta_check(mt->nta);
 	if (!ret)
 		ret = nta_get_stats(mt->nta, &ns);
-	sum_caches_locked(mt, &parked, &locks);
+	sum_caches_locked(mt, &parked, &locks, NULL);
 	pthread_mutex_unlock(&mt->lock);
 	if (ret)
 		return ret;
@@ -626,7 +639,7 @@ int nta_mt_check(struct nta_mt *mt)
 
 int nta_mt_get_stats(struct nta_mt *mt, struct nta_mt_stats *st)
 {
-	uint64_t parked, locks;
+	uint64_t parked, locks, trims[2];
 	int ret;
 
 	if (!st || st->sz < sizeof(*st))
@@ -635,7 +648,7 @@ int nta_mt_get_stats(struct nta_mt *mt, struct nta_mt_stats *st)
 	st->nta.sz = sizeof(st->nta);
 	pthread_mutex_lock(&mt->lock);
 	ret = nta_get_stats(mt->nta, &st->nta);
-	sum_caches_locked(mt, &parked, &locks);
+	sum_caches_locked(mt, &parked, &locks, trims);
 	st->caches = mt->nr_caches;
 	pthread_mutex_unlock(&mt->lock);
 	if (ret)
@@ -644,5 +657,7 @@ int nta_mt_get_stats(struct nta_mt *mt, struct nta_mt_stats *st)
 	/* With workers running, parked is read a moment apart from nta's count. */
 	st->bytes_in_use = st->nta.bytes_in_use > parked ? st->nta.bytes_in_use - parked : 0;
 	st->locks = locks;
+	st->trims = trims[0];
+	st->trims_undone = trims[1];
 	return 0;
 }

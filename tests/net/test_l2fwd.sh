@@ -4,7 +4,7 @@
 # sequence-numbered frames of 64, 576 and 1500 bytes and checks that each one
 # comes back once, with swapped MACs and an intact payload. With nta, 64-byte
 # frames take the copy-break path and the others are trimmed, so both paths
-# carry traffic; then the fixed pool, and nta with copy-break off.
+# carry traffic; then nta with copy-break off, and the fixed pool.
 . "$(dirname "$0")/lib.sh"
 net_init
 net_veth
@@ -24,11 +24,13 @@ run() {
 	stop_ntad "$name" ".rx_packets == $N" ".tx_packets == $N" ".tx_lost_at_exit == 0" "${CHECKS[@]}"
 }
 
-# A third of the frames are 64 bytes: copied; the rest are trimmed.
-CHECKS=(".copy_breaks == $((N / 3))" ".trims == $((N - N / 3))")
+# A third of the frames are 64 bytes: copied; the rest are trimmed. A trimmed
+# frame comes back at TX completion while its trim still waits in nta_mt, so
+# (barring slot collisions) the trim is undone and the region returns whole.
+CHECKS=(".copy_breaks == $((N / 3))" ".trims == $((N - N / 3))" ".trims_undone > 0" ".trims_undone <= .trims")
 run "nta pool" --pool nta
-CHECKS=(".copy_breaks == 0" ".trims == $N")
+CHECKS=(".copy_breaks == 0" ".trims == $N" ".trims_undone > 0" ".trims_undone <= .trims")
 run "nta pool, copy-break off" --pool nta --copy-break 0
-CHECKS=('.pool == "fixed"' ".copy_breaks == 0")
+CHECKS=('.pool == "fixed"' ".copy_breaks == 0" ".trims_undone == 0")
 run "fixed pool" --pool fixed
 log "ok"

@@ -577,10 +577,12 @@ int main(int argc, char **argv)
 	if (!cross_frees || !trims || !undone)
 		FAIL("the run did no cross-thread frees (%llu), no trims (%llu) or cancelled none (%llu)",
 		     (unsigned long long)cross_frees, (unsigned long long)trims, (unsigned long long)undone);
-	printf("stress: %u threads x %llu ops: %llu allocs, %llu trims (%llu cancelled by their kept part's free), %llu frees (%llu on another thread), %llu ENOMEM, %llu lock acquisitions; 0 bytes in use, check ok\n",
+	printf("stress: %u threads x %llu ops: %llu allocs, %llu trims (%llu cancelled by their kept"
+	       " part's free), %llu frees (%llu on another thread), %llu ENOMEM, %llu lock"
+	       " acquisitions; 0 bytes in use, check ok\n",
 	       nthreads, (unsigned long long)ops, (unsigned long long)allocs, (unsigned long long)trims,
-	       (unsigned long long)undone, (unsigned long long)frees, (unsigned long long)cross_frees, (unsigned long long)enomem,
-	       (unsigned long long)st.locks);
+	       (unsigned long long)undone, (unsigned long long)frees, (unsigned long long)cross_frees,
+	       (unsigned long long)enomem, (unsigned long long)st.locks);
 	nta_mt_destroy(mt);
 	if (nta_check(nta))
 		FAIL("nta_check after destroy");
