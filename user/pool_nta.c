@@ -27,18 +27,29 @@
 #include "pool.h"
 
 /*
- * Small blocks: nta_mt's magazine keeps one size, the chunk. The other hot
- * size of a forwarding loop is the copy-break block (every packet of 64-byte
- * traffic is copied into a 64-byte block, sent, and freed on completion), and
- * each of those frees costs a bitmap update in nta under the lock. So each
- * handle keeps a LIFO of up to SMALL_CAP freed blocks of one rounded length
- * (the length of the first small block freed into an empty LIFO) and hands
- * them out again before asking nta. Like the magazine, a parked block stays
- * allocated in nta, is trusted unchecked, counts as free in the stats, and
- * goes back to nta on drain. Bounded: SMALL_CAP x SMALL_MAX = 64 KiB a queue.
+ * Blocks of other sizes: nta_mt's magazine keeps one size, the chunk. The other
+ * hot sizes are the blocks ntad allocates per packet: the copy-break block
+ * (every 64-byte frame of l2fwd is copied into a 64-byte block, sent, and freed
+ * on completion) and txonly's frames (one size, or IMIX's three). Through nta
+ * each costs a lock, a split and a coalescing free. So each handle keeps NLIFO
+ * LIFOs of freed blocks, one rounded length each, and hands them out again
+ * before asking nta. An allocation that finds no LIFO of its length gives its
+ * length to an empty one, and only frees of a length a LIFO has are kept: the
+ * kept part of a trimmed frame, a length nothing allocates, still goes to
+ * nta_mt, where it cancels its trim. Like the magazine, a parked block stays
+ * allocated in nta, is trusted unchecked, counts as free in the stats, and goes
+ * back to nta on drain and before an allocation of the handle would fail.
+ * Bounded: LIFO_BYTES (and LIFO_CAP blocks) a LIFO, 512 KiB a queue.
  */
-#define SMALL_CAP 128
-#define SMALL_MAX 512
+#define NLIFO 4
+#define LIFO_CAP 128
+#define LIFO_BYTES (128u << 10)
+
+struct lifo {
+	uint32_t len;            /* rounded length of its blocks; 0: none yet */
+	uint32_t n, cap;
+	uint64_t addr[LIFO_CAP];
+};
 
 struct pool_nta;
 
@@ -55,10 +66,8 @@ struct pool_nta {
 	struct nta_mt_cache *cache;
 	uint32_t block;
 	bool owns_shared;        /* made by ntad_pool_nta_create*: a pool of one */
-	uint32_t small_len;      /* rounded length of the blocks in small[] */
-	uint32_t nsmall;
-	uint64_t small_bytes;    /* nsmall * small_len, read by stats from any thread */
-	uint64_t small[SMALL_CAP];
+	uint64_t lifo_bytes;     /* parked in lifo[], read by stats from any thread */
+	struct lifo lifo[NLIFO];
 };
 
 static struct pool_nta *to_nta(struct ntad_pool *p)
@@ -71,10 +80,67 @@ static const struct pool_nta *to_cnta(const struct ntad_pool *p)
 	return (const struct pool_nta *)p;
 }
 
+static inline uint32_t round_len(const struct pool_nta *pn, uint32_t len)
+{
+	return (len + pn->block - 1) & ~(pn->block - 1);
+}
+
+/* Only this handle's thread writes lifo_bytes; stats read it from any thread. */
+static inline void parked_add(struct pool_nta *pn, int64_t d)
+{
+	__atomic_store_n(&pn->lifo_bytes, pn->lifo_bytes + (uint64_t)d, __ATOMIC_RELAXED);
+}
+
+/* The LIFO of blocks of rounded length r (> 0), or NULL. */
+static inline struct lifo *lifo_of(struct pool_nta *pn, uint32_t r)
+{
+	for (unsigned int i = 0; i < NLIFO; i++)
+		if (pn->lifo[i].len == r)
+			return &pn->lifo[i];
+	return NULL;
+}
+
+/* An allocation of rounded length r found no LIFO: give r an empty one. */
+static void lifo_claim(struct pool_nta *pn, uint32_t r)
+{
+	if (r >= pn->base.chunk_size) /* chunks go to nta_mt's magazine */
+		return;
+	for (unsigned int i = 0; i < NLIFO; i++) {
+		struct lifo *l = &pn->lifo[i];
+
+		if (!l->n) {
+			l->len = r;
+			l->cap = LIFO_BYTES / r < LIFO_CAP ? LIFO_BYTES / r : LIFO_CAP;
+			return;
+		}
+	}
+}
+
+/* Give every parked block back to nta (through the cache's queued frees). */
+static void lifo_drain(struct pool_nta *pn)
+{
+	for (unsigned int i = 0; i < NLIFO; i++) {
+		struct lifo *l = &pn->lifo[i];
+
+		for (uint32_t k = 0; k < l->n; k++)
+			(void)nta_mt_free(pn->cache, l->addr[k], l->len);
+		l->n = 0;
+	}
+	parked_add(pn, -(int64_t)pn->lifo_bytes);
+}
+
 static unsigned int nta_fill_alloc(struct ntad_pool *p, uint64_t *addrs, unsigned int n)
 {
-	int got = nta_mt_alloc_bulk(to_nta(p)->cache, p->chunk_size, addrs, n);
+	struct pool_nta *pn = to_nta(p);
+	int got = nta_mt_alloc_bulk(pn->cache, p->chunk_size, addrs, n);
 
+	if (got >= 0 && (unsigned int)got < n && pn->lifo_bytes) {
+		int more;
+
+		lifo_drain(pn);
+		more = nta_mt_alloc_bulk(pn->cache, p->chunk_size, addrs + got, n - (unsigned int)got);
+		got += more > 0 ? more : 0;
+	}
 	return got < 0 ? 0 : (unsigned int)got;
 }
 
@@ -83,43 +149,57 @@ static int nta_rx_trim(struct ntad_pool *p, uint64_t base, uint64_t addr, uint32
 	return nta_mt_trim(to_nta(p)->cache, base, p->chunk_size, addr, len);
 }
 
-static inline uint32_t round_len(const struct pool_nta *pn, uint32_t len)
-{
-	return (len + pn->block - 1) & ~(pn->block - 1);
-}
-
-static inline void small_set(struct pool_nta *pn, uint32_t n)
-{
-	pn->nsmall = n;
-	__atomic_store_n(&pn->small_bytes, (uint64_t)n * pn->small_len, __ATOMIC_RELAXED);
-}
-
 static int nta_pool_alloc(struct ntad_pool *p, uint32_t len, uint64_t *addr)
 {
 	struct pool_nta *pn = to_nta(p);
+	struct lifo *l;
+	int ret;
 
-	if (pn->nsmall && len && round_len(pn, len) == pn->small_len) {
-		*addr = pn->small[pn->nsmall - 1];
-		small_set(pn, pn->nsmall - 1);
+	if (!len)
+		return -EINVAL;
+	l = lifo_of(pn, round_len(pn, len));
+	if (l && l->n) {
+		*addr = l->addr[--l->n];
+		parked_add(pn, -(int64_t)l->len);
 		return 0;
 	}
-	return nta_mt_alloc(pn->cache, len, addr);
+	if (!l)
+		lifo_claim(pn, round_len(pn, len));
+	ret = nta_mt_alloc(pn->cache, len, addr);
+	if (ret == -ENOMEM && pn->lifo_bytes) {
+		lifo_drain(pn);
+		ret = nta_mt_alloc(pn->cache, len, addr);
+	}
+	return ret;
 }
 
 static unsigned int nta_pool_alloc_bulk(struct ntad_pool *p, uint32_t len, uint64_t *addrs, unsigned int n)
 {
 	struct pool_nta *pn = to_nta(p);
 	unsigned int i = 0;
+	struct lifo *l;
 	int got;
 
-	if (pn->nsmall && len && round_len(pn, len) == pn->small_len) {
-		for (; i < n && pn->nsmall; i++)
-			addrs[i] = pn->small[--pn->nsmall];
-		small_set(pn, pn->nsmall);
+	if (!len)
+		return 0;
+	l = lifo_of(pn, round_len(pn, len));
+	if (l) {
+		for (; i < n && l->n; i++)
+			addrs[i] = l->addr[--l->n];
+		parked_add(pn, -(int64_t)i * l->len);
 		if (i == n)
 			return n;
+	} else {
+		lifo_claim(pn, round_len(pn, len));
 	}
 	got = nta_mt_alloc_bulk(pn->cache, len, addrs + i, n - i);
+	if (got >= 0 && i + (unsigned int)got < n && pn->lifo_bytes) {
+		int more;
+
+		lifo_drain(pn);
+		more = nta_mt_alloc_bulk(pn->cache, len, addrs + i + got, n - i - (unsigned int)got);
+		got += more > 0 ? more : 0;
+	}
 	return i + (got < 0 ? 0 : (unsigned int)got);
 }
 
@@ -128,32 +208,22 @@ static int nta_pool_free(struct ntad_pool *p, uint64_t addr, uint32_t len)
 	struct pool_nta *pn = to_nta(p);
 
 	/* Aligned only: then the blocks nta would free are exactly [addr, addr + r). */
-	if (len && len <= SMALL_MAX && len != p->chunk_size && !(addr & (pn->block - 1))) {
-		uint32_t r = round_len(pn, len);
+	if (len && !(addr & (pn->block - 1))) {
+		struct lifo *l = lifo_of(pn, round_len(pn, len));
 
-		if (!pn->nsmall)
-			pn->small_len = r;
-		if (r == pn->small_len && pn->nsmall < SMALL_CAP) {
-			pn->small[pn->nsmall] = addr;
-			small_set(pn, pn->nsmall + 1);
+		if (l && l->n < l->cap) {
+			l->addr[l->n++] = addr;
+			parked_add(pn, l->len);
 			return 0;
 		}
 	}
 	return nta_mt_free(pn->cache, addr, len);
 }
 
-/* Give the small blocks back to nta (through the cache's queued frees). */
-static void small_drain(struct pool_nta *pn)
-{
-	for (uint32_t i = 0; i < pn->nsmall; i++)
-		(void)nta_mt_free(pn->cache, pn->small[i], pn->small_len);
-	small_set(pn, 0);
-}
-
 static void nta_pool_stats(const struct ntad_pool *p, struct ntad_pool_stats *st)
 {
 	struct nta_mt_stats ms = { .sz = sizeof(ms) };
-	uint64_t small = 0;
+	uint64_t lifo = 0;
 	const struct nta_shared *sh = to_cnta(p)->sh;
 
 	if (nta_mt_get_stats(sh->mt, &ms)) {
@@ -161,13 +231,13 @@ static void nta_pool_stats(const struct ntad_pool *p, struct ntad_pool_stats *st
 		return;
 	}
 	for (unsigned int i = 0; i < sh->nh; i++)
-		small += __atomic_load_n(&sh->h[i]->small_bytes, __ATOMIC_RELAXED);
+		lifo += __atomic_load_n(&sh->h[i]->lifo_bytes, __ATOMIC_RELAXED);
 	st->size = ms.nta.area_size;
-	/* Blocks parked in the handles' small LIFOs are allocated in nta. */
-	st->in_use = ms.bytes_in_use > small ? ms.bytes_in_use - small : 0;
+	/* Blocks parked in the handles' LIFOs are allocated in nta. */
+	st->in_use = ms.bytes_in_use > lifo ? ms.bytes_in_use - lifo : 0;
 	/* Regions parked in nta's front cache or in the queues' magazines are
 	 * free for every purpose of ours. */
-	st->cached = ms.nta.bytes_cached + ms.bytes_parked + small;
+	st->cached = ms.nta.bytes_cached + ms.bytes_parked + lifo;
 	st->free = ms.nta.bytes_free + st->cached;
 	st->largest_free = ms.nta.largest_free;
 	st->alloc_failures = ms.nta.alloc_failures;
@@ -184,7 +254,7 @@ static unsigned int nta_pool_drain(struct ntad_pool *p)
 	struct nta_mt_cache_stats before, after;
 
 	nta_mt_cache_get_stats(to_nta(p)->cache, &before);
-	small_drain(to_nta(p));
+	lifo_drain(to_nta(p));
 	(void)nta_mt_cache_drain(to_nta(p)->cache);
 	nta_mt_cache_get_stats(to_nta(p)->cache, &after);
 	return (unsigned int)(after.free_errors - before.free_errors);
@@ -203,7 +273,7 @@ static void nta_pool_destroy(struct ntad_pool *p)
 {
 	struct pool_nta *pn = to_nta(p);
 
-	small_drain(pn);
+	lifo_drain(pn);
 	nta_mt_cache_destroy(pn->cache);
 	if (pn->owns_shared)
 		shared_destroy(pn->sh);

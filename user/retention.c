@@ -63,11 +63,12 @@
  * magazine (2 x 64), which no held packet can use, and 256 for nta's front
  * cache. The cache itself gives its regions back when an nta_alloc finds no
  * free block (lib/nta/nta.c flushes and retries), so those 256 are slack for
- * what else is out of reach: pool_nta.c's LIFO of small blocks (up to 64 KiB)
- * and fill regions waiting in the RX ring, which the budget does not count
- * (the fill ring is refilled while they wait). Measured, 64 MiB capture flood
- * (docs/BENCHMARKS.md, "Retention"): without the 256, 64-byte frames hold
- * 0.7% more but nta fails 3 times as many admitted allocations.
+ * what else is out of reach: fill regions waiting in the RX ring, which the
+ * budget does not count (the fill ring is refilled while they wait).
+ * pool_nta.c's block LIFOs and nta_mt's deferred trims need no slack: they
+ * are given back before an allocation of their queue fails. Measured, 64 MiB
+ * capture flood (docs/BENCHMARKS.md, "Retention"): without the 256, 64-byte
+ * frames hold 0.7% more but nta fails 3 times as many admitted allocations.
  */
 #define NTA_PARKED_REGIONS (256u + 128u)
 
