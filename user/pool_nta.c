@@ -129,19 +129,23 @@ static void lifo_drain(struct pool_nta *pn)
 	parked_add(pn, -(int64_t)pn->lifo_bytes);
 }
 
+/* Up to n blocks from nta_mt, and the rest after giving the LIFOs back. */
+static unsigned int mt_alloc_bulk(struct pool_nta *pn, uint32_t len, uint64_t *addrs, unsigned int n)
+{
+	int got = nta_mt_alloc_bulk(pn->cache, len, addrs, n);
+	unsigned int i = got < 0 ? 0 : (unsigned int)got;
+
+	if (i < n && pn->lifo_bytes) {
+		lifo_drain(pn);
+		got = nta_mt_alloc_bulk(pn->cache, len, addrs + i, n - i);
+		i += got < 0 ? 0 : (unsigned int)got;
+	}
+	return i;
+}
+
 static unsigned int nta_fill_alloc(struct ntad_pool *p, uint64_t *addrs, unsigned int n)
 {
-	struct pool_nta *pn = to_nta(p);
-	int got = nta_mt_alloc_bulk(pn->cache, p->chunk_size, addrs, n);
-
-	if (got >= 0 && (unsigned int)got < n && pn->lifo_bytes) {
-		int more;
-
-		lifo_drain(pn);
-		more = nta_mt_alloc_bulk(pn->cache, p->chunk_size, addrs + got, n - (unsigned int)got);
-		got += more > 0 ? more : 0;
-	}
-	return got < 0 ? 0 : (unsigned int)got;
+	return mt_alloc_bulk(to_nta(p), p->chunk_size, addrs, n);
 }
 
 static int nta_rx_trim(struct ntad_pool *p, uint64_t base, uint64_t addr, uint32_t len)
@@ -178,7 +182,6 @@ static unsigned int nta_pool_alloc_bulk(struct ntad_pool *p, uint32_t len, uint6
 	struct pool_nta *pn = to_nta(p);
 	unsigned int i = 0;
 	struct lifo *l;
-	int got;
 
 	if (!len)
 		return 0;
@@ -192,15 +195,7 @@ static unsigned int nta_pool_alloc_bulk(struct ntad_pool *p, uint32_t len, uint6
 	} else {
 		lifo_claim(pn, round_len(pn, len));
 	}
-	got = nta_mt_alloc_bulk(pn->cache, len, addrs + i, n - i);
-	if (got >= 0 && i + (unsigned int)got < n && pn->lifo_bytes) {
-		int more;
-
-		lifo_drain(pn);
-		more = nta_mt_alloc_bulk(pn->cache, len, addrs + i + got, n - i - (unsigned int)got);
-		got += more > 0 ? more : 0;
-	}
-	return i + (got < 0 ? 0 : (unsigned int)got);
+	return i + mt_alloc_bulk(pn, len, addrs + i, n - i);
 }
 
 static int nta_pool_free(struct ntad_pool *p, uint64_t addr, uint32_t len)
