@@ -100,20 +100,23 @@ static inline struct lifo *lifo_of(struct pool_nta *pn, uint32_t r)
 	return NULL;
 }
 
-/* An allocation of rounded length r found no LIFO: give r an empty one. */
-static void lifo_claim(struct pool_nta *pn, uint32_t r)
+/* For an allocation of rounded length r: its LIFO, else an empty one given
+ * to r (chunks and larger go to nta_mt's magazine and nta), else NULL. */
+static struct lifo *lifo_for_alloc(struct pool_nta *pn, uint32_t r)
 {
-	if (r >= pn->base.chunk_size) /* chunks go to nta_mt's magazine */
-		return;
-	for (unsigned int i = 0; i < NLIFO; i++) {
-		struct lifo *l = &pn->lifo[i];
+	struct lifo *l = lifo_of(pn, r);
 
+	if (l || r >= pn->base.chunk_size)
+		return l;
+	for (unsigned int i = 0; i < NLIFO; i++) {
+		l = &pn->lifo[i];
 		if (!l->n) {
 			l->len = r;
 			l->cap = LIFO_BYTES / r < LIFO_CAP ? LIFO_BYTES / r : LIFO_CAP;
-			return;
+			return l;
 		}
 	}
+	return NULL;
 }
 
 /* Give every parked block back to nta (through the cache's queued frees). */
@@ -161,14 +164,12 @@ static int nta_pool_alloc(struct ntad_pool *p, uint32_t len, uint64_t *addr)
 
 	if (!len)
 		return -EINVAL;
-	l = lifo_of(pn, round_len(pn, len));
+	l = lifo_for_alloc(pn, round_len(pn, len));
 	if (l && l->n) {
 		*addr = l->addr[--l->n];
 		parked_add(pn, -(int64_t)l->len);
 		return 0;
 	}
-	if (!l)
-		lifo_claim(pn, round_len(pn, len));
 	ret = nta_mt_alloc(pn->cache, len, addr);
 	if (ret == -ENOMEM && pn->lifo_bytes) {
 		lifo_drain(pn);
@@ -185,15 +186,13 @@ static unsigned int nta_pool_alloc_bulk(struct ntad_pool *p, uint32_t len, uint6
 
 	if (!len)
 		return 0;
-	l = lifo_of(pn, round_len(pn, len));
-	if (l) {
+	l = lifo_for_alloc(pn, round_len(pn, len));
+	if (l && l->n) {
 		for (; i < n && l->n; i++)
 			addrs[i] = l->addr[--l->n];
 		parked_add(pn, -(int64_t)i * l->len);
 		if (i == n)
 			return n;
-	} else {
-		lifo_claim(pn, round_len(pn, len));
 	}
 	return i + mt_alloc_bulk(pn, len, addrs + i, n - i);
 }

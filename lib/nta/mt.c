@@ -70,7 +70,7 @@ struct nta_mt {
 	struct nta *nta;
 	uint32_t hot_len, batch, pending_max;
 	uint32_t trim_shift;           /* 64 - log2(trim slots); 64: no table */
-	uint32_t block, block_shift, max_len;
+	uint32_t block_shift, max_len;
 	struct nta_mt_cache *caches;   /* attached caches, under lock */
 	uint64_t nr_caches;            /* under lock */
 	uint64_t retired_locks;        /* locks of destroyed caches, under lock */
@@ -242,8 +242,7 @@ struct nta_mt *nta_mt_create(struct nta *nta, const struct nta_mt_opts *opts)
 	mt->pending_max = pending;
 	/* pending = 1 promises every free at once: trims too */
 	mt->trim_shift = trims > 1 && pending > 1 ? 64 - (uint32_t)__builtin_ctz(trims) : 64;
-	mt->block = nta_block_size(nta);
-	mt->block_shift = (uint32_t)__builtin_ctz(mt->block);
+	mt->block_shift = (uint32_t)__builtin_ctz(nta_block_size(nta));
 	mt->max_len = nta_max_alloc(nta);
 	return mt;
 }
@@ -509,7 +508,8 @@ static bool untrim(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 	uint64_t start;
 	uint32_t whole;
 
-	if (t->keep != off || !t->keep_n || t->keep_n != ((uint64_t)len + c->mt->block - 1) >> shift)
+	if (t->keep != off || !t->keep_n ||
+	    t->keep_n != ((uint64_t)len + (1u << shift) - 1) >> shift)
 		return false;
 	start = off - ((uint64_t)t->head << shift);
 	whole = (uint32_t)(t->head + t->keep_n + t->tail) << shift;
@@ -552,7 +552,7 @@ int nta_mt_trim(struct nta_mt_cache *c, uint64_t off, uint32_t len, uint64_t kee
 		uint32_t keep_len)
 {
 	struct nta_mt *mt = c->mt;
-	uint64_t mask = mt->block - 1, end, kend;
+	uint64_t mask = (1u << mt->block_shift) - 1, end, kend;
 	struct pending_trim *t;
 	int ret = 0;
 
