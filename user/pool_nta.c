@@ -51,6 +51,9 @@ struct lifo {
 	uint64_t addr[LIFO_CAP];
 };
 
+/* Regions in nta's front cache at most: two default fill rings (32 KiB of array). */
+#define FRONT_CACHE 4096
+
 struct pool_nta;
 
 struct nta_shared {
@@ -299,9 +302,15 @@ int ntad_pools_nta_create(struct ntad_pools *ps, void *area, uint64_t size, uint
 	 * nta's front cache holds freed regions of exactly one size for the next
 	 * fill-ring refill: make that size the chunk (it must be a power of two;
 	 * other chunk sizes simply never hit the cache). nta_mt's magazines keep
-	 * the same size, per queue.
+	 * the same size, per queue, and give their overflow to that cache: a
+	 * queue's TX completions or drops can return up to a ring of regions while
+	 * its fill ring is full, and its next refills take them back. FRONT_CACHE
+	 * holds that without a trip through the lists (a coalescing free, then a
+	 * split); its regions stay free for everyone, as nta flushes the cache
+	 * before an allocation would fail.
 	 */
 	NTA_OPTS(no, .cache_len = (chunk_size & (chunk_size - 1)) ? 0 : chunk_size,
+		 .cache_size = FRONT_CACHE,
 		 .jumbo_size = jumbo_size, .jumbo_page_size = NTAD_POOL_JUMBO_PAGE);
 	NTA_MT_OPTS(mo, .hot_len = chunk_size);
 	struct nta_shared *sh;

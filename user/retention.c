@@ -60,10 +60,10 @@
 /*
  * Chunk-sized regions counted out of the budget with nta, so that nta has a
  * block for nearly every packet the budget admits: the queue's nta_mt
- * magazine (2 x 64), which no held packet can use, and 256 for nta's front
- * cache. The cache itself gives its regions back when an nta_alloc finds no
- * free block (lib/nta/nta.c flushes and retries), so those 256 are slack for
- * what else is out of reach: fill regions waiting in the RX ring, which the
+ * magazine (2 x 64), which no held packet can use, and 256 of slack. nta's
+ * front cache needs none: it gives its regions back when an nta_alloc finds
+ * no free block (lib/nta/nta.c flushes and retries). The 256 are for what
+ * else is out of reach: fill regions waiting in the RX ring, which the
  * budget does not count (the fill ring is refilled while they wait).
  * pool_nta.c's block LIFOs and nta_mt's deferred trims need no slack: they
  * are given back before an allocation of their queue fails. Measured, 64 MiB
