@@ -400,20 +400,35 @@ printf '%-14s %-6s %9s %9s %9s %7s %5s\n' case size median min max spread runs
 awk -F'\t' '{ printf "%-14s %-6s %9.3f %9.3f %9.3f %6.1f%% %5d\n", $1, $2, $4 / 1e6, $5 / 1e6, $6 / 1e6, $7, $3 }' "$summary"
 echo
 # paired MODE SIZE: nta/fixed of each repetition (the two ran back to back),
-# "median min max count" of those ratios.
+# "median min max count lo hi" of those ratios, lo..hi being a confidence
+# interval of at least 90% for their true median, free of any assumption about
+# the noise (sign test: order statistics k and n + 1 - k, the largest k with
+# P(Binomial(n, 1/2) < k) <= 5%); "- -" with fewer than 5 pairs, too few for one.
 paired() {
 	awk -F'\t' -v m="$1" -v s="$2" '$2 == s && $4 > 0 { if ($1 == m "/nta") a[$3] = $4; if ($1 == m "/fixed") b[$3] = $4 }
 	END {
 		for (r in a) if (r in b) v[++n] = a[r] / b[r]
-		if (!n) { print "0 0 0 0"; exit }
+		if (!n) { print "0 0 0 0 - -"; exit }
 		for (i = 2; i <= n; i++) { x = v[i]; for (j = i - 1; j > 0 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
-		printf "%.3f %.3f %.3f %d\n", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, v[1], v[n], n
+		p = 0.5 ^ n; cum = 0; k = 0
+		for (i = 0; i < n; i++) { cum += p; if (cum > 0.05) break; k = i + 1; p = p * (n - i) / (i + 1) }
+		ci = k ? sprintf("%.3f %.3f", v[k], v[n + 1 - k]) : "- -"
+		printf "%.3f %.3f %.3f %d %s\n", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, v[1], v[n], n, ci
 	}' "$results"
 }
 
-echo "nta/fixed (the headline; goal: within 5%, i.e. >= 0.95): ratio of the medians, and"
-echo "the median (min..max) of each repetition's own ratio, nta and fixed having run back to back:"
-printf '%-8s %-6s %9s %9s %7s %21s\n' mode size nta fixed ratio "paired (min..max)"
+# verdict LO HI: the 5% goal against the paired median's interval.
+verdict() {
+	if [ "$1" = - ]; then echo "undecided (5 or more --runs give an interval)"
+	elif awk -v l="$1" 'BEGIN { exit !(l >= 0.95) }'; then echo "met"
+	elif awk -v h="$2" 'BEGIN { exit !(h < 0.95) }'; then echo "missed"
+	else echo "undecided (interval spans 0.95; more --runs)"; fi
+}
+
+echo "nta/fixed (the headline; goal: within 5%, i.e. >= 0.95): ratio of the medians; the"
+echo "median (min..max) of each repetition's own ratio, nta and fixed having run back to"
+echo "back; a 90% confidence interval for that median; the goal met, missed or undecided:"
+printf '%-8s %-6s %9s %9s %7s %21s %13s  %s\n' mode size nta fixed ratio "paired (min..max)" "90% interval" goal
 ratios=$outdir/ratios.tsv
 : >"$ratios"
 for size in "${size_list[@]}"; do
@@ -423,10 +438,12 @@ for size in "${size_list[@]}"; do
 		fix=$(awk -F'\t' -v k="$mode/fixed" -v s="$size" '$1 == k && $2 == s { print $4 }' "$summary")
 		if [ -n "$nta" ] && [ -n "$fix" ] && [ "$fix" != 0 ]; then
 			r=$(awk -v a="$nta" -v b="$fix" 'BEGIN { printf "%.3f", a / b }')
-			read -r pm pmin pmax pn < <(paired "$mode" "$size")
-			printf '%-8s %-6s %9.3f %9.3f %7s %7s (%s..%s)\n' "$mode" "$size" "$(awk -v a="$nta" 'BEGIN { print a / 1e6 }')" \
-				"$(awk -v a="$fix" 'BEGIN { print a / 1e6 }')" "$r" "$pm" "$pmin" "$pmax"
-			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$size" "$r" "$pm" "$pmin" "$pmax" "$pn" >>"$ratios"
+			read -r pm pmin pmax pn plo phi < <(paired "$mode" "$size")
+			goal=$(verdict "$plo" "$phi")
+			printf '%-8s %-6s %9.3f %9.3f %7s %7s (%s..%s) %13s  %s\n' "$mode" "$size" "$(awk -v a="$nta" 'BEGIN { print a / 1e6 }')" \
+				"$(awk -v a="$fix" 'BEGIN { print a / 1e6 }')" "$r" "$pm" "$pmin" "$pmax" "$plo..$phi" "$goal"
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$size" "$r" "$pm" "$pmin" "$pmax" "$pn" \
+				"$plo" "$phi" "${goal%% *}" >>"$ratios"
 		else
 			printf '%-8s %-6s %9s %9s %7s\n' "$mode" "$size" "${nta:-n/a}" "${fix:-n/a}" n/a
 		fi
@@ -460,7 +477,9 @@ jq -n --rawfile runs "$results" --rawfile summary "$summary" --rawfile ratios "$
 			min_pps: (.[4] | tonumber), max_pps: (.[5] | tonumber), spread_pct: (.[6] | tonumber) }),
 		nta_over_fixed: rows($ratios) | map({ mode: .[0], size: .[1], ratio: (.[2] | tonumber),
 			paired: { median: (.[3] | tonumber), min: (.[4] | tonumber), max: (.[5] | tonumber),
-				pairs: (.[6] | tonumber) } })
+				pairs: (.[6] | tonumber),
+				ci90: (if .[7] == "-" then null else [(.[7] | tonumber), (.[8] | tonumber)] end) },
+			goal: .[9] })
 	}' >"$out" || echo "bench.sh: writing $out failed" >&2
 echo
 echo "JSON: $out (per-run logs in $logdir); took ${elapsed}s"
