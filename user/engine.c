@@ -189,6 +189,8 @@ static unsigned int complete(struct ntad_engine *e, unsigned int si)
 	n = xsk_ring_cons__peek(s->comp, e->o->comp_size, &idx);
 	if (!n)
 		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		ntad_ledger_prefetch(&e->ledger, *xsk_ring_cons__comp_addr(s->comp, idx + i));
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t addr = *xsk_ring_cons__comp_addr(s->comp, idx + i);
 		uint32_t len;
@@ -347,6 +349,13 @@ static unsigned int forward(struct ntad_engine *e, unsigned int in_i, unsigned i
 	rx_settle(e, want, n);
 	if (!n)
 		return 0;
+	/* The ledger entries and first lines (MACs) of the batch's frames, at once. */
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t a = xsk_ring_cons__rx_desc(&in->rx, idx_rx + i)->addr;
+
+		ntad_ledger_prefetch(&e->ledger, xsk_umem__extract_addr(a));
+		__builtin_prefetch(area + xsk_umem__add_offset_to_addr(a), 1);
+	}
 	if (e->pool->exact && e->o->copy_break) {
 		/*
 		 * Copy-break blocks for the batch in one allocator call (one lock,
