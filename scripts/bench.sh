@@ -37,6 +37,11 @@
 # veth's XDP and the AF_XDP copy, which run in softirq on the sender's CPU,
 # docs/PLATFORM.md), ntad on --ntad-cpu.
 #
+# With --perf, perf samples ntad's CPU (cpu-clock) while traffic flows in every
+# ntad run, and the CPU time per packet is reported beside the rates, split into
+# ntad's own code (user space) and the kernel: a second figure, which shows how
+# much of a difference is the allocator's and how much the machine's.
+#
 # Output: progress lines, then a table; JSON in BUILD/bench/results.json (and
 # per-run logs in BUILD/bench/logs/). Exit 0 when every case produced a number,
 # 1 when some case failed (the others still run and are reported), 2 on usage.
@@ -58,6 +63,8 @@ Usage: scripts/bench.sh [--build DIR] [options]
   --gen-cpu N        CPU of the generator (default 0)
   --ntad-cpu N       CPU of ntad (default 1)
   --out FILE         JSON results (default BUILD/bench/results.json)
+  --perf             also sample ntad's CPU with perf and report CPU time per
+                     packet, ntad's code and the kernel apart
   --quick            --runs 1 --duration 2 (a smoke run, not for figures)
   -h, --help         this text
 
@@ -69,7 +76,7 @@ die() { echo "bench.sh: $*" >&2; exit 2; }
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=build runs=3 duration=5 sizes=64,imix,1500 cases=xdp-drop,rxdrop,l2fwd,txonly,xsk-drop,xsk-tx
-payload=seq gen_cpu=0 ntad_cpu=1 out=
+payload=seq gen_cpu=0 ntad_cpu=1 out= use_perf=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build) [ $# -ge 2 ] || die "--build needs a value"; build=$2; shift ;;
@@ -82,6 +89,7 @@ while [ $# -gt 0 ]; do
 	--ntad-cpu) [ $# -ge 2 ] || die "--ntad-cpu needs a value"; ntad_cpu=$2; shift ;;
 	--out) [ $# -ge 2 ] || die "--out needs a value"; out=$2; shift ;;
 	--quick) runs=1 duration=2 ;;
+	--perf) use_perf=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) die "unknown argument '$1'; see --help" ;;
 	esac
@@ -124,6 +132,8 @@ mkdir -p "$logdir" "$(dirname "$out")"
 rm -f "$logdir"/*.log
 results=$outdir/runs.tsv
 : >"$results"
+cpu_results=$outdir/cpu.tsv
+: >"$cpu_results"
 
 # ---- the pair, and cleanup ---------------------------------------------------
 
@@ -241,8 +251,19 @@ else
 	fi
 	sleep 0.5 # the probe's program detaches asynchronously
 fi
+perf_note=
+if [ -n "$use_perf" ]; then
+	if ! command -v perf >/dev/null; then
+		perf_note="perf not installed (Debian: linux-perf)"
+	elif ! perf record -q -e cpu-clock -C "$ntad_cpu" -o "$logdir/perf-probe.data" -- true >"$logdir/perf-probe.log" 2>&1; then
+		perf_note="perf record fails here ($(head -n1 "$logdir/perf-probe.log"))"
+	fi
+	rm -f "$logdir/perf-probe.data"
+	[ -n "$perf_note" ] && use_perf=
+fi
 echo "bench.sh: $DEV ($NS_A) <-> $PEER ($NS_B); generator ntad-gen on CPU $gen_cpu (with the receiving veth's softirq), ntad on CPU $ntad_cpu; $runs run(s) x ${duration}s per case; generator payload $payload"
 [ -n "$xdpbench_note" ] && echo "bench.sh: outside baseline skipped: $xdpbench_note"
+[ -n "$perf_note" ] && echo "bench.sh: --perf skipped: $perf_note"
 [ "$ncpu" -gt 2 ] || [ "$gen_cpu" != "$ntad_cpu" ] ||
 	echo "bench.sh: warning: generator and ntad share CPU $gen_cpu; figures will be far lower"
 
@@ -286,10 +307,31 @@ case_xdp_drop() { # SIZE RUN
 		"gen $(last_kv "$log.gen.log" pps) pps, interval median $(counter_rates "$log.count.log")"
 }
 
+# perf_start VAR DATA SECONDS: cpu-clock samples of ntad's CPU for SECONDS, PID in VAR.
+PERF_HZ=1999
+perf_start() {
+	perf record -q -e cpu-clock -F "$PERF_HZ" -C "$ntad_cpu" -o "$2" -- sleep "$3" >/dev/null 2>&1 &
+	printf -v "$1" '%s' $!
+	pids+=($!)
+}
+
+# perf_per_packet DATA PACKETS: "user kernel" ns per packet on ntad's CPU:
+# samples in ntad's own code (the ntad binary, libc, the vDSO) and all other
+# samples but the idle loop, each worth 1/PERF_HZ s.
+perf_per_packet() {
+	perf report -i "$1" --stdio -n --sort dso,sym 2>/dev/null |
+		awk -v pk="$2" -v hz="$PERF_HZ" '/^ +[0-9.]+%/ {
+			n = $2; dso = $3
+			if ($0 ~ /default_idle|safe_halt|cpuidle|acpi_idle|poll_idle|intel_idle|mwait/) next
+			if (dso == "ntad" || dso ~ /^libc|^\[vdso\]/) u += n; else k += n
+		}
+		END { if (pk > 0) printf "%.1f %.1f\n", u * 1e9 / hz / pk, k * 1e9 / hz / pk; else print "0 0" }'
+}
+
 # ntad_case MODE POOL SIZE RUN
 ntad_case() {
 	local mode=$1 pool=$2 size=$3 run=$4 name=$1/$2
-	local log=$logdir/$mode-$pool-$size-$run npid cpid="" rate extra=() ntad_d
+	local log=$logdir/$mode-$pool-$size-$run npid cpid="" ppid="" rate extra=() ntad_d pk cu ck cpu=""
 	ntad_d=$(awk -v d="$duration" 'BEGIN { print d + 2.5 }')
 	if [ "$mode" != rxdrop ]; then
 		bg cpid "$log.count.log" "$NS_B" "$gen_cpu" "$GEN" count -i "$PEER" -I 0.5 -d "$(awk -v d="$ntad_d" 'BEGIN { print d + 1.5 }')"
@@ -304,9 +346,11 @@ ntad_case() {
 		run_fail "$name" "$size" "$run" "ntad did not start: $(grep -m1 '^ntad:' "$log.ntad.log" || tail -n1 "$log.ntad.log")"
 		return
 	fi
+	[ -n "$use_perf" ] && perf_start ppid "$log.perf.data" "$duration"
 	if [ "$mode" != txonly ]; then
-		gen_send "$size" "$log.gen.log" || { reap "$npid" 1; [ -n "$cpid" ] && reap "$cpid" 1; run_fail "$name" "$size" "$run" "generator failed (see $log.gen.log)"; return; }
+		gen_send "$size" "$log.gen.log" || { reap "$npid" 1; [ -n "$cpid" ] && reap "$cpid" 1; [ -n "$ppid" ] && reap "$ppid" 2; run_fail "$name" "$size" "$run" "generator failed (see $log.gen.log)"; return; }
 	fi
+	[ -n "$ppid" ] && reap "$ppid" "$(awk -v d="$duration" 'BEGIN { print d + 3 }')"
 	if ! reap "$npid" "$ntad_d"; then
 		[ -n "$cpid" ] && reap "$cpid" 1
 		run_fail "$name" "$size" "$run" "ntad exited non-zero: $(grep -m1 '^ntad:' "$log.ntad.log" || jq -rc 'select(.type=="summary") | {nta_check, umem_in_use_at_exit, stop}' "$log.ntad.log" 2>/dev/null)"
@@ -326,7 +370,22 @@ ntad_case() {
 		fi
 		med=$(counter_rates "$log.count.log")
 	fi
-	record "$name" "$size" "$run" "$rate" "$(jq -r '"ntad rx \(.rx_packets) tx \(.tx_packets) drop \(.rx_dropped) check \(.nta_check)"' <<<"$sum"), interval median $med"
+	if [ -n "$ppid" ]; then
+		# Packets ntad handled while perf sampled: its own count, scaled to the
+		# sampled time (txonly sends from its start, half a second before
+		# perf starts; rxdrop and l2fwd get traffic only while perf samples).
+		pk=$(jq -r --arg m "$mode" 'if $m == "rxdrop" then .rx_packets else .tx_packets end' <<<"$sum")
+		if [ "$mode" = txonly ]; then
+			pk=$(awk -v n="$pk" -v t="$(jq -r .elapsed <<<"$sum")" 'BEGIN { printf "%.0f", (t > 0.5 ? n * (t - 0.5) / t : 0) }')
+		else
+			pk=$(awk -v n="$pk" -v t="$(last_kv "$log.gen.log" elapsed)" -v d="$duration" 'BEGIN { printf "%.0f", (t > 0 ? n * (d < t ? d / t : 1) : 0) }')
+		fi
+		read -r cu ck < <(perf_per_packet "$log.perf.data" "$pk")
+		printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$size" "$run" "$cu" "$ck" >>"$cpu_results"
+		cpu=", cpu $cu + $ck ns/pkt (ntad + kernel)"
+		rm -f "$log.perf.data"
+	fi
+	record "$name" "$size" "$run" "$rate" "$(jq -r '"ntad rx \(.rx_packets) tx \(.tx_packets) drop \(.rx_dropped) check \(.nta_check)"' <<<"$sum"), interval median $med$cpu"
 }
 
 # xdp-bench's own report: the last "N pkt/s"-style figure it printed per interval.
@@ -449,6 +508,33 @@ for size in "${size_list[@]}"; do
 		fi
 	done
 done
+if [ -s "$cpu_results" ]; then
+	echo
+	echo "CPU time per packet on ntad's CPU (perf cpu-clock; ns, median of the runs) in ntad's"
+	echo "own code and in the kernel, and nta/fixed of each repetition's ntad and total time (median):"
+	printf '%-8s %-6s %15s %15s %17s\n' "" "" "ntad ns/pkt" "kernel ns/pkt" "nta/fixed"
+	printf '%-8s %-6s %7s %7s %7s %7s %8s %8s\n' mode size nta fixed nta fixed ntad total
+	for size in "${size_list[@]}"; do
+		for mode in rxdrop l2fwd txonly; do
+			want_case "$mode" || continue
+			awk -F'\t' -v m="$mode" -v s="$size" '
+			function med(x, c,   i, j, y) {
+				for (i = 2; i <= c; i++) { y = x[i]; for (j = i - 1; j > 0 && x[j] > y; j--) x[j + 1] = x[j]; x[j + 1] = y }
+				return c % 2 ? x[(c + 1) / 2] : (x[c / 2] + x[c / 2 + 1]) / 2
+			}
+			$2 == s && $4 + $5 > 0 {
+				if ($1 == m "/nta") { nu[$3] = $4; nk[$3] = $5; a[++na] = $4; b[na] = $5 }
+				if ($1 == m "/fixed") { fu[$3] = $4; fk[$3] = $5; c[++nf] = $4; d[nf] = $5 }
+			}
+			END {
+				if (!na || !nf) exit
+				for (r in nu) if ((r in fu) && fu[r] > 0) { pu[++np] = nu[r] / fu[r]; pt[np] = (nu[r] + nk[r]) / (fu[r] + fk[r]) }
+				printf "%-8s %-6s %7.1f %7.1f %7.1f %7.1f %8.3f %8.3f\n", m, s, med(a, na), med(c, nf), med(b, na), med(d, nf),
+					np ? med(pu, np) : 0, np ? med(pt, np) : 0
+			}' "$cpu_results"
+		done
+	done
+fi
 if [ "$xdpbench" = full ]; then
 	echo "rxdrop/nta vs xdp-bench xsk-drop (goal >= 1.0):"
 	for size in "${size_list[@]}"; do
@@ -458,6 +544,7 @@ if [ "$xdpbench" = full ]; then
 fi
 
 jq -n --rawfile runs "$results" --rawfile summary "$summary" --rawfile ratios "$ratios" \
+	--rawfile cpu "$cpu_results" --arg perf "${use_perf:+on}" --arg perf_note "$perf_note" --argjson hz "$PERF_HZ" \
 	--arg kernel "$(uname -r)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
 	--argjson ncpu "$(nproc)" --argjson gen_cpu "$gen_cpu" --argjson ntad_cpu "$ntad_cpu" \
 	--argjson nruns "$runs" --argjson duration "$duration" --arg payload "$payload" \
@@ -471,8 +558,12 @@ jq -n --rawfile runs "$results" --rawfile summary "$summary" --rawfile ratios "$
 			generator_payload: $payload, gen_cpu: $gen_cpu, ntad_cpu: $ntad_cpu,
 			figure: "run = packets counted by the receiving side / time traffic was offered; case = median of runs" },
 		xdp_bench: { status: $xdpbench, note: $xdpbench_note },
+		perf: { status: (if $perf == "on" then "on" elif $perf_note != "" then "skipped" else "off" end),
+			note: $perf_note, hz: $hz },
 		elapsed_s: $elapsed,
 		runs: rows($runs) | map({ case: .[0], size: .[1], run: (.[2] | tonumber), pps: (.[3] | tonumber), note: .[4] }),
+		cpu_per_packet: rows($cpu) | map({ case: .[0], size: .[1], run: (.[2] | tonumber),
+			user_ns: (.[3] | tonumber), kernel_ns: (.[4] | tonumber) }),
 		cases: rows($summary) | map({ case: .[0], size: .[1], runs: (.[2] | tonumber), median_pps: (.[3] | tonumber),
 			min_pps: (.[4] | tonumber), max_pps: (.[5] | tonumber), spread_pct: (.[6] | tonumber) }),
 		nta_over_fixed: rows($ratios) | map({ mode: .[0], size: .[1], ratio: (.[2] | tonumber),
