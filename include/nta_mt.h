@@ -25,9 +25,10 @@
  *
  * Accounting: regions in magazines, pending frees and deferred trims stay
  * allocated in nta's bitmaps (nta_check() sees them as in use);
- * nta_mt_get_stats() reports them as parked, apart from what callers hold. nta_mt_cache_drain() returns a
- * cache's parked regions to nta; after every cache is drained (or destroyed),
- * bytes in use by nta are exactly the bytes callers hold.
+ * nta_mt_get_stats() reports them as parked, apart from what callers hold.
+ * nta_mt_cache_drain() returns a cache's parked regions to nta; after every
+ * cache is drained (or destroyed), bytes in use by nta are exactly the bytes
+ * callers hold.
  *
  * Errors: a free of the hot size is trusted (kept in the magazine unchecked);
  * other frees are checked when flushed. A bad free therefore shows up later:
