@@ -28,7 +28,7 @@ one_way() {
 	sleep 0.3
 	# Paced: an unpaced burst of N can overrun the RX ring while copy-mode TX
 	# (one skb per frame) drains the other side; losses under overload are
-	# counted (rx_ring_full), not what this test is about.
+	# counted (rx_ring_full, rx_dropped), not what this test is about.
 	in_b "$PEER_TOOL" send -i "$from" -n "$N" --imix --dst-mac "$dst" --rate 50000 >/dev/null
 	wait_pid "$RX" 15 || rc=$?
 	log "$from -> $to: $(tail -n 1 "$TEST_TMP/RX.log")"
