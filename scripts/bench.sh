@@ -544,7 +544,7 @@ if [ "$xdpbench" = full ]; then
 fi
 
 jq -n --rawfile runs "$results" --rawfile summary "$summary" --rawfile ratios "$ratios" \
-	--rawfile cpu "$cpu_results" --arg perf "${use_perf:+on}" --arg perf_note "$perf_note" --argjson hz "$PERF_HZ" \
+	--rawfile cpu_rows "$cpu_results" --arg perf "${use_perf:+on}" --arg perf_note "$perf_note" --argjson hz "$PERF_HZ" \
 	--arg kernel "$(uname -r)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
 	--argjson ncpu "$(nproc)" --argjson gen_cpu "$gen_cpu" --argjson ntad_cpu "$ntad_cpu" \
 	--argjson nruns "$runs" --argjson duration "$duration" --arg payload "$payload" \
@@ -562,7 +562,7 @@ jq -n --rawfile runs "$results" --rawfile summary "$summary" --rawfile ratios "$
 			note: $perf_note, hz: $hz },
 		elapsed_s: $elapsed,
 		runs: rows($runs) | map({ case: .[0], size: .[1], run: (.[2] | tonumber), pps: (.[3] | tonumber), note: .[4] }),
-		cpu_per_packet: rows($cpu) | map({ case: .[0], size: .[1], run: (.[2] | tonumber),
+		cpu_per_packet: rows($cpu_rows) | map({ case: .[0], size: .[1], run: (.[2] | tonumber),
 			user_ns: (.[3] | tonumber), kernel_ns: (.[4] | tonumber) }),
 		cases: rows($summary) | map({ case: .[0], size: .[1], runs: (.[2] | tonumber), median_pps: (.[3] | tonumber),
 			min_pps: (.[4] | tonumber), max_pps: (.[5] | tonumber), spread_pct: (.[6] | tonumber) }),
