@@ -62,9 +62,10 @@
  * block for nearly every packet the budget admits: the queue's nta_mt
  * magazine (2 x 64), which no held packet can use, and 256 of slack. nta's
  * front cache needs none: it gives its regions back when an nta_alloc finds
- * no free block (lib/nta/nta.c flushes and retries). The 256 are for what
- * else is out of reach: fill regions waiting in the RX ring, which the
- * budget does not count (the fill ring is refilled while they wait).
+ * no free block (lib/nta/nta.c flushes and retries). The 256 were sized
+ * for fill regions waiting in the RX ring while the fill ring was refilled;
+ * since refill() counts the RX ring, the fill_size of the reserve covers
+ * those, and the 256 are slack kept as measured (not re-measured since).
  * pool_nta.c's block LIFOs and nta_mt's deferred trims need no slack: they
  * are given back before an allocation of their queue fails. Measured, 64 MiB
  * capture flood (docs/BENCHMARKS.md, "Retention"): without the 256, 64-byte
