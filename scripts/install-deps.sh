@@ -14,6 +14,7 @@ pkgs=(
 	iproute2 ethtool xdp-tools          # ip netns/link, GRO/queues, xdp-bench if it works
 	mandoc                              # man page lint
 	tcpdump jq                          # capture checks, JSON output in tests
+	socat                               # test_examples: a UDP client on the peer's kernel stack
 	iputils-ping                        # test_filter: the host still answers ping under ntad
 	valgrind
 )

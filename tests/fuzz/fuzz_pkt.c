@@ -21,7 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "pkt.h"
+#include "ntad_pkt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

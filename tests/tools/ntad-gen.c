@@ -62,7 +62,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
-#include "pkt.h"
+#include "ntad_pkt.h"
 
 /* Mirrors struct gen_count in bpf/ntad_gen.bpf.c (the skeleton names, not defines, it). */
 struct gen_count {

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pkt.h"
+#include "ntad_pkt.h"
 
 #define MAX_SIZES 64
 #define MAX_REPORTS 10

@@ -68,7 +68,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pkt.h"
+#include "ntad_pkt.h"
 
 #define BATCH 32
 #define RX_BUF 16384       /* above the largest frame we build: truncation shows up */

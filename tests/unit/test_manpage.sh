@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# docs/ntad.8: lints clean (mandoc -Tlint, warnings and up), and documents
-# every long option `ntad --help` lists and every JSON field the summary has.
+# docs/ntad.8 and docs/libntad.3: lint clean (mandoc -Tlint, warnings and up);
+# ntad.8 documents every long option `ntad --help` lists and every JSON field
+# the summary has.
 set -eu
 top=${NTAD_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${NTAD_BUILD:-$top/build}
@@ -10,8 +11,10 @@ page=$top/docs/ntad.8
 command -v mandoc >/dev/null || { echo "SKIP: mandoc missing; run scripts/install-deps.sh"; exit 77; }
 [ -x "$build/ntad" ] || { echo "SKIP: $build/ntad not built; run make"; exit 77; }
 
-out=$(mandoc -Tlint -Wwarning "$page" 2>&1) || { echo "FAIL: mandoc -Tlint: $out"; exit 1; }
-[ -z "$out" ] || { echo "FAIL: mandoc -Tlint: $out"; exit 1; }
+for p in "$page" "$top/docs/libntad.3"; do
+	out=$(mandoc -Tlint -Wwarning "$p" 2>&1) || { echo "FAIL: mandoc -Tlint: $out"; exit 1; }
+	[ -z "$out" ] || { echo "FAIL: mandoc -Tlint: $out"; exit 1; }
+done
 
 text=$(mandoc -Tascii "$page" | col -b)
 missing=0
@@ -25,4 +28,4 @@ for field in rx_packets rx_bytes tx_packets tx_bytes rx_pps tx_pps rx_bps tx_bps
 	grep -q "$field" <<<"$text" || { echo "FAIL: ntad.8 does not name JSON field $field"; missing=1; }
 done
 [ $missing -eq 0 ] || exit 1
-echo "ntad.8: lint clean, all options and fields documented"
+echo "ntad.8, libntad.3: lint clean; ntad.8 documents all options and fields"

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #include "pcap.h"
-#include "pkt.h"
+#include "ntad_pkt.h"
 #include "check.h"
 
 static uint32_t le32(const uint8_t *p)

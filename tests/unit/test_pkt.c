@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pkt.h"
+#include "ntad_pkt.h"
 #include "check.h"
 
 static uint8_t buf[NTAD_PKT_MAX_LEN + 64];

@@ -1,0 +1,988 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cli.c - ntad's command line: a table of options, each with its parser and its
+ * help text, turned into getopt_long's array at run time, then one validation
+ * pass for combinations.
+ *
+ * Why a table: the help text, the parser and the man page stay in one place per
+ * option, and adding an option is one row. Why validate here: every conflict a
+ * user can type is caught before ntad touches an interface, so nothing is ever
+ * left attached by a usage error, and the unit test covers all of it as non-root.
+ * Nothing here prints except ntad_usage(); errors come back as one line in err.
+ */
+#include "cli.h"
+#include "sizing.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+
+#define DEF_RING 2048
+#define DEF_BATCH 64
+#define DEF_CHUNK 2048
+#define DEF_UMEM (32ull << 20)
+/*
+ * Default copy-break. Measured with l2fwd over veth (numbers in lib/ntad/path.c):
+ * copying 64-byte frames costs the same as trimming them, and keeps small held
+ * packets from punching holes in pages.
+ */
+#define DEF_COPY_BREAK 256
+
+struct opt_row {
+	const char *name;
+	int short_name;   /* 0: long only */
+	const char *arg;  /* NULL: flag */
+	int (*parse)(struct ntad_opts *o, const char *arg, char *err, size_t errlen);
+	const char *help;
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	/* strtoull would skip blanks and take a sign: " -1" is not 2^64 - 1. */
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+static int parse_u32(const char *s, uint32_t *v, uint32_t lo, uint32_t hi)
+{
+	uint64_t x;
+
+	if (parse_u64(s, &x) || x < lo || x > hi)
+		return -EINVAL;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+static int parse_seconds(const char *s, double *v)
+{
+	char *end;
+	double x;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	x = strtod(s, &end);
+	if (errno || *end || !isfinite(x) || x < 0 || x > 1e7)
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+int ntad_parse_size(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+	unsigned int shift = 0;
+
+	/* strtoull would skip blanks and take a sign: " -1" is not 2^64 - 1. */
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end || x > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*v = (uint64_t)x << shift;
+	return 0;
+}
+
+static bool is_pow2(uint32_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+/* ---- one parser per option ---- */
+
+static int p_iface(char *dst, const char *arg, const char *what, char *err, size_t errlen)
+{
+	if (!*arg || strlen(arg) >= IF_NAMESIZE || strchr(arg, '/') || strchr(arg, ' '))
+		return fail(err, errlen, "%s '%s': not a valid interface name; give a name from `ip link`",
+			    what, arg);
+	strcpy(dst, arg);
+	return 0;
+}
+
+static int p_interface(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	return p_iface(o->ifname, a, "--interface", e, l);
+}
+
+static int p_out(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	return p_iface(o->out_ifname, a, "--out-interface", e, l);
+}
+
+static int p_mode(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	static const char *names[] = { "rxdrop", "l2fwd", "txonly", "fwd", "delay", "capture" };
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(a, names[i])) {
+			o->mode = (enum ntad_mode)i;
+			return 0;
+		}
+	}
+	return fail(e, l, "--mode '%s': unknown mode; use rxdrop, l2fwd, txonly, fwd, delay or capture", a);
+}
+
+/* Reset by ntad_parse_args; --queues COUNT is resolved against --queue in validate(). */
+static uint32_t queues_count;
+static bool queue_given, queues_list_given;
+
+static int p_queue(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_u32(a, &o->queue, 0, NTAD_MAX_QUEUES - 1))
+		return fail(e, l, "--queue '%s': not a queue number; use 0..%d", a, NTAD_MAX_QUEUES - 1);
+	queue_given = true;
+	return 0;
+}
+
+/* "0,2,5-7": up to NTAD_MAX_QUEUES distinct numbers below max. */
+static int parse_list(const char *a, uint32_t max, uint32_t *out, uint32_t *n, bool distinct)
+{
+	char buf[512], *save = NULL, *tok;
+
+	*n = 0;
+	if (!*a || strlen(a) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, a);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(tok, '-');
+		uint32_t lo, hi;
+
+		if (dash) {
+			*dash = '\0';
+			if (parse_u32(tok, &lo, 0, max - 1) || parse_u32(dash + 1, &hi, lo, max - 1))
+				return -EINVAL;
+		} else if (parse_u32(tok, &lo, 0, max - 1)) {
+			return -EINVAL;
+		} else {
+			hi = lo;
+		}
+		for (uint32_t v = lo; v <= hi; v++) {
+			if (*n >= NTAD_MAX_QUEUES)
+				return -E2BIG;
+			for (uint32_t i = 0; distinct && i < *n; i++)
+				if (out[i] == v)
+					return -EEXIST;
+			out[(*n)++] = v;
+		}
+	}
+	return *n ? 0 : -EINVAL;
+}
+
+static int p_queues(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	int ret;
+
+	if (!strchr(a, ',') && !strchr(a, '-')) {
+		if (parse_u32(a, &queues_count, 1, NTAD_MAX_QUEUES))
+			return fail(e, l, "--queues '%s': not a queue count; use 1..%d, or a list such as 0,2,4-5",
+				    a, NTAD_MAX_QUEUES);
+		queues_list_given = false;
+		return 0;
+	}
+	ret = parse_list(a, NTAD_MAX_QUEUES, o->queues, &o->nr_queues, true);
+	if (ret == -EEXIST)
+		return fail(e, l, "--queues '%s': a queue is listed twice; name each queue once", a);
+	if (ret)
+		return fail(e, l, "--queues '%s': not a queue list; use a count (1..%d) or queues 0..%d such as 0,2,4-5",
+			    a, NTAD_MAX_QUEUES, NTAD_MAX_QUEUES - 1);
+	queues_list_given = true;
+	queues_count = 0;
+	return 0;
+}
+
+static int p_cpus(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	uint32_t v[NTAD_MAX_QUEUES];
+
+	if (parse_list(a, 4096, v, &o->nr_cpus, false))
+		return fail(e, l, "--cpus '%s': not a CPU list; use one CPU per queue, such as 0,1 or 2-5", a);
+	for (uint32_t i = 0; i < o->nr_cpus; i++)
+		o->cpus[i] = (int32_t)v[i];
+	return 0;
+}
+
+static int p_pool(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (!strcmp(a, "nta"))
+		o->pool = NTAD_POOL_NTA;
+	else if (!strcmp(a, "fixed"))
+		o->pool = NTAD_POOL_FIXED;
+	else
+		return fail(e, l, "--pool '%s': unknown UMEM manager; use nta or fixed", a);
+	return 0;
+}
+
+static int p_ring(uint32_t *dst, const char *name, const char *a, char *e, size_t l)
+{
+	uint32_t v;
+
+	if (parse_u32(a, &v, 16, 1u << 18) || !is_pow2(v))
+		return fail(e, l, "--%s '%s': ring sizes are powers of two; use 16..262144", name, a);
+	*dst = v;
+	return 0;
+}
+
+static int p_rx_size(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	return p_ring(&o->rx_size, "rx-size", a, e, l);
+}
+
+static int p_tx_size(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	return p_ring(&o->tx_size, "tx-size", a, e, l);
+}
+
+static int p_fill_size(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	return p_ring(&o->fill_size, "fill-size", a, e, l);
+}
+
+static int p_comp_size(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	return p_ring(&o->comp_size, "comp-size", a, e, l);
+}
+
+static int p_batch(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_u32(a, &o->batch, 1, 4096))
+		return fail(e, l, "--batch '%s': not a batch size; use 1..4096", a);
+	return 0;
+}
+
+static int p_chunk(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_u32(a, &o->chunk_size, 2048, 4096) || o->chunk_size % 64)
+		return fail(e, l, "--chunk-size '%s': the kernel takes 2048..4096; use a multiple of 64 in that range", a);
+	return 0;
+}
+
+static int p_umem(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (ntad_parse_size(a, &o->umem_size) || o->umem_size < 65536 || o->umem_size > (1ull << 40))
+		return fail(e, l, "--umem-size '%s': not a size; use bytes with k/M/G, 64k..1024G", a);
+	return 0;
+}
+
+static int p_hugepages(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	(void)a, (void)e, (void)l;
+	o->hugepages = true;
+	return 0;
+}
+
+static int p_bind(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (!strcmp(a, "auto"))
+		o->bind = NTAD_BIND_AUTO;
+	else if (!strcmp(a, "copy"))
+		o->bind = NTAD_BIND_COPY;
+	else if (!strcmp(a, "zerocopy") || !strcmp(a, "zc"))
+		o->bind = NTAD_BIND_ZEROCOPY;
+	else
+		return fail(e, l, "--bind '%s': unknown bind mode; use copy, zerocopy or auto", a);
+	return 0;
+}
+
+static int p_no_wakeup(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	(void)a, (void)e, (void)l;
+	o->need_wakeup = false;
+	return 0;
+}
+
+static int p_busy_poll(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	(void)a, (void)e, (void)l;
+	o->busy_poll = true;
+	return 0;
+}
+
+static int p_xdp_mode(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (!strcmp(a, "native") || !strcmp(a, "drv"))
+		o->xdp_mode = NTAD_XDP_NATIVE;
+	else if (!strcmp(a, "skb") || !strcmp(a, "generic"))
+		o->xdp_mode = NTAD_XDP_SKB;
+	else
+		return fail(e, l, "--xdp-mode '%s': unknown XDP mode; use native or skb", a);
+	return 0;
+}
+
+static bool filter_all_given; /* reset by ntad_parse_args; "all" mixed with rules is a conflict */
+
+int ntad_parse_rule(const char *s, struct ntad_rule *rule, bool *all, char *err, size_t errlen)
+{
+	char buf[128], *save = NULL, *tok;
+	uint32_t v;
+
+	memset(rule, 0, sizeof(*rule));
+	*all = false;
+	if (!strcmp(s, "all")) {
+		*all = true;
+		return 0;
+	}
+	if (strlen(s) >= sizeof(buf) || !*s)
+		return fail(err, errlen, "--filter '%s': not a rule; use all, ethertype=0x0800, proto=udp, dport=9 or a comma list", s);
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *val = strchr(tok, '=');
+
+		if (!val)
+			goto bad;
+		*val++ = '\0';
+		if (!strcmp(tok, "ethertype")) {
+			if (parse_u32(val, &v, 0x600, 0xffff))
+				return fail(err, errlen, "--filter: ethertype '%s' is not an ethertype; use e.g. 0x0800 or 0x86dd", val);
+			rule->ethertype = (uint16_t)v;
+		} else if (!strcmp(tok, "proto")) {
+			if (!strcmp(val, "udp"))
+				v = 17;
+			else if (!strcmp(val, "tcp"))
+				v = 6;
+			else if (!strcmp(val, "icmp"))
+				v = 1;
+			else if (!strcmp(val, "icmpv6"))
+				v = 58;
+			else if (parse_u32(val, &v, 1, 255))
+				return fail(err, errlen, "--filter: proto '%s' is not an IP protocol; use udp, tcp, icmp or 1..255", val);
+			rule->ip_proto = (uint8_t)v;
+		} else if (!strcmp(tok, "dport")) {
+			if (parse_u32(val, &v, 1, 65535))
+				return fail(err, errlen, "--filter: dport '%s' is not a port; use 1..65535", val);
+			rule->dport = (uint16_t)v;
+		} else {
+			goto bad;
+		}
+	}
+	/* "," or ",," name no field: a rule of zeros would match every frame. */
+	if (!rule->ethertype && !rule->ip_proto && !rule->dport)
+		goto bad;
+	if (rule->dport && rule->ip_proto && rule->ip_proto != 6 && rule->ip_proto != 17)
+		return fail(err, errlen, "--filter '%s': dport needs proto udp or tcp; drop dport or change proto", s);
+	return 0;
+bad:
+	return fail(err, errlen, "--filter '%s': not a rule; use all, ethertype=0x0800, proto=udp, dport=9 or a comma list", s);
+}
+
+static int p_filter(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	struct ntad_rule r;
+	bool all;
+	int err = ntad_parse_rule(a, &r, &all, e, l);
+
+	if (err)
+		return err;
+	if (all) {
+		filter_all_given = true;
+		return 0;
+	}
+	if (o->nr_rules >= NTAD_MAX_RULES)
+		return fail(e, l, "--filter: more than %d rules; combine fields in one rule (proto=udp,dport=9)",
+			    NTAD_MAX_RULES);
+	o->rules[o->nr_rules++] = r;
+	return 0;
+}
+
+static int p_copy_break(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	o->given |= NTAD_GIVEN_COPY_BREAK;
+	if (parse_u32(a, &o->copy_break, 0, 4096))
+		return fail(e, l, "--copy-break '%s': not a length; use 0 (off) to 4096 bytes", a);
+	return 0;
+}
+
+static int p_duration(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_seconds(a, &o->duration))
+		return fail(e, l, "--duration '%s': not a number of seconds; use e.g. 10 or 0.5", a);
+	return 0;
+}
+
+static int p_count(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_u64(a, &o->count) || !o->count)
+		return fail(e, l, "--count '%s': not a packet count; use a positive number", a);
+	return 0;
+}
+
+static int p_interval(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_seconds(a, &o->interval) || (o->interval > 0 && o->interval < 0.01))
+		return fail(e, l, "--interval '%s': not an interval; use 0 (off) or at least 0.01 seconds", a);
+	return 0;
+}
+
+static int p_json(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	(void)a, (void)e, (void)l;
+	o->json = true;
+	return 0;
+}
+
+static int p_size(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_u32(a, &o->size, NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN))
+		return fail(e, l, "--size '%s': not a frame length; use %d..%d bytes", a,
+			    NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN);
+	return 0;
+}
+
+static int p_imix(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	(void)a, (void)e, (void)l;
+	o->imix = true;
+	return 0;
+}
+
+static int p_rate(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_u64(a, &o->rate) || !o->rate || o->rate > 1000000000ull)
+		return fail(e, l, "--rate '%s': not a packet rate; use 1..1000000000 packets per second", a);
+	return 0;
+}
+
+static int p_mac(uint8_t *mac, const char *name, const char *a, char *e, size_t l)
+{
+	if (ntad_parse_mac(a, mac))
+		return fail(e, l, "--%s '%s': not a MAC address; use aa:bb:cc:dd:ee:ff", name, a);
+	return 0;
+}
+
+static int p_src_mac(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	o->given |= NTAD_GIVEN_SRC_MAC;
+	return p_mac(o->pkt.src_mac, "src-mac", a, e, l);
+}
+
+static int p_dst_mac(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	o->given |= NTAD_GIVEN_DST_MAC;
+	return p_mac(o->pkt.dst_mac, "dst-mac", a, e, l);
+}
+
+static int p_ip(uint32_t *ip, const char *name, const char *a, char *e, size_t l)
+{
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, a, &in) != 1)
+		return fail(e, l, "--%s '%s': not an IPv4 address; use e.g. 10.77.0.1", name, a);
+	*ip = in.s_addr;
+	return 0;
+}
+
+static int p_src_ip(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	return p_ip(&o->pkt.src_ip, "src-ip", a, e, l);
+}
+
+static int p_dst_ip(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	return p_ip(&o->pkt.dst_ip, "dst-ip", a, e, l);
+}
+
+static int p_port(uint16_t *port, const char *name, const char *a, char *e, size_t l)
+{
+	uint32_t v;
+
+	if (parse_u32(a, &v, 1, 65535))
+		return fail(e, l, "--%s '%s': not a port; use 1..65535", name, a);
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int p_sport(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	return p_port(&o->pkt.sport, "sport", a, e, l);
+}
+
+static int p_dport(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	return p_port(&o->pkt.dport, "dport", a, e, l);
+}
+
+static int p_verify(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	(void)a, (void)e, (void)l;
+	o->verify = true;
+	return 0;
+}
+
+static int p_frags(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	(void)a;
+	if (o->frags_mode == NTAD_FRAGS_OFF)
+		return fail(e, l, "--frags and --no-frags conflict; give one of them");
+	o->frags_mode = NTAD_FRAGS_ON;
+	return 0;
+}
+
+static int p_no_frags(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	(void)a;
+	if (o->frags_mode == NTAD_FRAGS_ON)
+		return fail(e, l, "--frags and --no-frags conflict; give one of them");
+	o->frags_mode = NTAD_FRAGS_OFF;
+	return 0;
+}
+
+static int p_verbose(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	(void)a, (void)e, (void)l;
+	o->verbose = true;
+	return 0;
+}
+
+static int p_help(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	(void)a, (void)e, (void)l;
+	o->help = true;
+	return 0;
+}
+
+static int p_version(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	(void)a, (void)e, (void)l;
+	o->version = true;
+	return 0;
+}
+
+/* ---- delay and capture ---- */
+
+#define SEEN_DELAY_OPTS (1u << 0)   /* --delay/--jitter/--loss/--seed */
+#define SEEN_DELAY_MS (1u << 1)     /* --delay itself */
+#define SEEN_CAPTURE_OPTS (1u << 2) /* --capture-bytes/--capture-age/--pcap/--trigger */
+static unsigned int retain_seen; /* reset by ntad_parse_args */
+
+/* Milliseconds, fractions allowed, up to an hour, into nanoseconds. */
+static int parse_ms(const char *s, uint64_t *ns)
+{
+	char *end;
+	double x;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	x = strtod(s, &end);
+	if (errno || *end || !isfinite(x) || x < 0 || x > 3600000)
+		return -EINVAL;
+	*ns = (uint64_t)(x * 1e6 + 0.5);
+	return 0;
+}
+
+static int p_delay(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_ms(a, &o->delay_ns))
+		return fail(e, l, "--delay '%s': not a time; use milliseconds, 0..3600000 (e.g. 100 or 0.5)", a);
+	retain_seen |= SEEN_DELAY_OPTS | SEEN_DELAY_MS;
+	return 0;
+}
+
+static int p_jitter(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_ms(a, &o->jitter_ns))
+		return fail(e, l, "--jitter '%s': not a time; use milliseconds, 0..3600000", a);
+	retain_seen |= SEEN_DELAY_OPTS;
+	return 0;
+}
+
+static int p_loss(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	size_t n = strlen(a);
+	char *end;
+	double x;
+
+	errno = 0;
+	x = isdigit((unsigned char)*a) ? strtod(a, &end) : -1;
+	if (x >= 0 && n && a[n - 1] == '%' && end == a + n - 1)
+		x /= 100, end++;
+	if (x < 0 || errno || *end || !isfinite(x) || x > 1)
+		return fail(e, l, "--loss '%s': not a probability; use 0..1 or a percentage such as 0.5%%", a);
+	o->loss = x;
+	retain_seen |= SEEN_DELAY_OPTS;
+	return 0;
+}
+
+static int p_seed(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_u64(a, &o->seed))
+		return fail(e, l, "--seed '%s': not a number; use 0..2^64-1", a);
+	retain_seen |= SEEN_DELAY_OPTS;
+	return 0;
+}
+
+static int p_capture_bytes(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (ntad_parse_size(a, &o->capture_bytes) || o->capture_bytes < 4096)
+		return fail(e, l, "--capture-bytes '%s': not a size; use bytes with k/M/G, at least 4k", a);
+	retain_seen |= SEEN_CAPTURE_OPTS;
+	return 0;
+}
+
+static int p_capture_age(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_ms(a, &o->capture_age_ns) || !o->capture_age_ns)
+		return fail(e, l, "--capture-age '%s': not a time; use milliseconds, above 0 and up to 3600000", a);
+	retain_seen |= SEEN_CAPTURE_OPTS;
+	return 0;
+}
+
+static int p_pcap(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (!*a || strlen(a) >= sizeof(o->pcap_path) - 4)
+		return fail(e, l, "--pcap: the file name is empty or longer than %zu bytes; give a shorter path",
+			    sizeof(o->pcap_path) - 5);
+	strcpy(o->pcap_path, a);
+	retain_seen |= SEEN_CAPTURE_OPTS;
+	return 0;
+}
+
+static int p_trigger(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	struct ntad_rule r;
+	bool all;
+
+	if (ntad_parse_rule(a, &r, &all, e, l) || all)
+		return fail(e, l, "--trigger '%s': not a rule; use the --filter syntax naming fields (proto=udp,dport=9), not all", a);
+	if (o->nr_triggers >= NTAD_MAX_RULES)
+		return fail(e, l, "--trigger: more than %d rules; combine fields in one rule", NTAD_MAX_RULES);
+	o->triggers[o->nr_triggers++] = r;
+	retain_seen |= SEEN_CAPTURE_OPTS;
+	return 0;
+}
+
+static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, size_t l)
+{
+	bool retains = o->mode == NTAD_MODE_DELAY || o->mode == NTAD_MODE_CAPTURE;
+	uint64_t reserve;
+
+	if (o->mode != NTAD_MODE_DELAY && (retain_seen & SEEN_DELAY_OPTS))
+		return fail(e, l, "--delay/--jitter/--loss/--seed: only used by --mode delay; drop them or add --mode delay");
+	if (o->mode != NTAD_MODE_CAPTURE && (retain_seen & SEEN_CAPTURE_OPTS))
+		return fail(e, l, "--capture-bytes/--capture-age/--pcap/--trigger: only used by --mode capture; drop them or add --mode capture");
+	if (o->mode == NTAD_MODE_DELAY && !(retain_seen & SEEN_DELAY_MS))
+		return fail(e, l, "--mode delay: needs the hold time; add --delay MS");
+	if (o->nr_triggers && !o->pcap_path[0])
+		return fail(e, l, "--trigger: needs a file to write; add --pcap FILE");
+	if (!retains)
+		return 0;
+	if (o->frags_mode == NTAD_FRAGS_ON && o->pool == NTAD_POOL_FIXED)
+		return fail(e, l, "--frags: --mode %s holds a frame larger than a chunk in one block, which --pool fixed does not have; use --pool nta or drop --frags",
+			    ntad_mode_name(o->mode));
+	/* Held packets: copy every one into an exact block unless told otherwise. */
+	if (!(o->given & NTAD_GIVEN_COPY_BREAK))
+		o->copy_break = max_frame;
+	reserve = ntad_retention_reserve(o);
+	if (o->umem_size < reserve + 65536)
+		return fail(e, l, "--umem-size %" PRIu64 ": leaves no room to hold packets in --mode %s (the rings%s take %" PRIu64
+			    " bytes); use --umem-size %" PRIu64 "M or smaller rings", o->umem_size, ntad_mode_name(o->mode),
+			    o->pool == NTAD_POOL_NTA ? " and nta's parked regions" : "", reserve,
+			    ((reserve + 65536) >> 20) + 1);
+	return 0;
+}
+
+static const struct opt_row rows[] = {
+	{ "interface", 'i', "IFACE", p_interface, "interface to receive on (and send on, but in fwd)" },
+	{ "out-interface", 'o', "IFACE", p_out, "fwd, delay: the second interface, sharing the UMEM" },
+	{ "mode", 'm', "MODE", p_mode, "rxdrop (default), l2fwd, txonly, fwd, delay or capture" },
+	{ "queue", 'q', "N", p_queue, "rx/tx queue to bind (default 0)" },
+	{ "queues", 0, "N|LIST", p_queues, "N queues from --queue on, or a list (0,2,4-5): one socket and thread each, one shared UMEM" },
+	{ "cpus", 0, "LIST", p_cpus, "pin the queue threads, one CPU per queue in --queues order" },
+	{ "pool", 0, "nta|fixed", p_pool, "UMEM manager: nta (default) or the fixed-frame LIFO baseline" },
+	{ "rx-size", 0, "N", p_rx_size, "RX ring entries, power of two (default 2048)" },
+	{ "tx-size", 0, "N", p_tx_size, "TX ring entries (default 2048)" },
+	{ "fill-size", 0, "N", p_fill_size, "fill ring entries (default 2048)" },
+	{ "comp-size", 0, "N", p_comp_size, "completion ring entries (default 2048)" },
+	{ "batch", 0, "N", p_batch, "descriptors per ring operation (default 64)" },
+	{ "chunk-size", 0, "BYTES", p_chunk, "UMEM chunk, 2048..4096 (default 2048)" },
+	{ "umem-size", 0, "SIZE", p_umem, "UMEM bytes, k/M/G suffixes (default 32M)" },
+	{ "hugepages", 0, NULL, p_hugepages, "back the UMEM with 2 MiB huge pages" },
+	{ "bind", 0, "MODE", p_bind, "copy, zerocopy or auto (default: zero-copy, else copy)" },
+	{ "no-need-wakeup", 0, NULL, p_no_wakeup, "bind without XDP_USE_NEED_WAKEUP" },
+	{ "busy-poll", 0, NULL, p_busy_poll, "preferred busy polling on the socket" },
+	{ "xdp-mode", 0, "MODE", p_xdp_mode, "native (default) or skb" },
+	{ "filter", 0, "RULE", p_filter, "traffic for ntad (repeatable): all, ethertype=0x0800, proto=udp|tcp|icmp|N, dport=N, or a comma list" },
+	{ "copy-break", 0, "BYTES", p_copy_break, "nta pool: copy received packets up to this length (default 256, 0 off)" },
+	{ "duration", 'd', "SEC", p_duration, "stop after SEC seconds" },
+	{ "count", 'n', "N", p_count, "stop after N packets (txonly: send exactly N)" },
+	{ "interval", 'I', "SEC", p_interval, "seconds between report lines (default 1, 0 off)" },
+	{ "json", 0, NULL, p_json, "JSON lines instead of text" },
+	{ "size", 0, "BYTES", p_size, "txonly: frame length (default 64)" },
+	{ "imix", 0, NULL, p_imix, "txonly: 64/576/1500-byte frames, 7:4:1" },
+	{ "rate", 0, "PPS", p_rate, "txonly: packets per second" },
+	{ "src-mac", 0, "MAC", p_src_mac, "txonly: source MAC (default: the interface's)" },
+	{ "dst-mac", 0, "MAC", p_dst_mac, "txonly: destination MAC" },
+	{ "src-ip", 0, "ADDR", p_src_ip, "txonly: source IPv4 (default 10.77.0.1)" },
+	{ "dst-ip", 0, "ADDR", p_dst_ip, "txonly: destination IPv4 (default 10.77.0.2)" },
+	{ "sport", 0, "PORT", p_sport, "txonly: UDP source port (default 9)" },
+	{ "dport", 0, "PORT", p_dport, "txonly: UDP destination port (default 9)" },
+	{ "verify", 0, NULL, p_verify, "rxdrop: check every payload, count valid/invalid" },
+	{ "frags", 0, NULL, p_frags, "multi-buffer AF_XDP (XDP_USE_SG) even when frames fit a chunk (default: when the MTU or --size needs it)" },
+	{ "no-frags", 0, NULL, p_no_frags, "never multi-buffer: refuse an MTU or --size larger than a chunk holds" },
+	{ "delay", 0, "MS", p_delay, "delay: hold every packet MS milliseconds, then send it back out (or to -o)" },
+	{ "jitter", 0, "MS", p_jitter, "delay: plus up to MS more, uniform, never reordering (default 0)" },
+	{ "loss", 0, "P", p_loss, "delay: drop arrivals with probability P (0..1 or N%) (default 0)" },
+	{ "seed", 0, "N", p_seed, "delay: seed of the loss and jitter PRNG (default 0)" },
+	{ "capture-bytes", 0, "SIZE", p_capture_bytes, "capture: UMEM bytes held at most, oldest evicted (default: all the rings leave)" },
+	{ "capture-age", 0, "MS", p_capture_age, "capture: evict packets older than MS milliseconds" },
+	{ "pcap", 0, "FILE", p_pcap, "capture: write the held packets to FILE on SIGUSR1, at exit and on --trigger" },
+	{ "trigger", 0, "RULE", p_trigger, "capture: write the pcap when a packet matches RULE (--filter syntax; repeatable)" },
+	{ "verbose", 'v', NULL, p_verbose, "show libbpf/libxdp diagnostics" },
+	{ "help", 'h', NULL, p_help, "this text" },
+	{ "version", 'V', NULL, p_version, "print the version" },
+};
+#define NR_ROWS (sizeof(rows) / sizeof(rows[0]))
+
+void ntad_opts_default(struct ntad_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = NTAD_MODE_RXDROP;
+	o->pool = NTAD_POOL_NTA;
+	o->rx_size = o->tx_size = o->fill_size = o->comp_size = DEF_RING;
+	o->batch = DEF_BATCH;
+	o->chunk_size = DEF_CHUNK;
+	o->umem_size = DEF_UMEM;
+	o->bind = NTAD_BIND_AUTO;
+	o->need_wakeup = true;
+	o->xdp_mode = NTAD_XDP_NATIVE;
+	o->nr_queues = 1;
+	o->copy_break = DEF_COPY_BREAK;
+	o->interval = 1;
+	o->size = 64;
+	ntad_pkt_params_default(&o->pkt);
+}
+
+const char *ntad_mode_name(enum ntad_mode m)
+{
+	switch (m) {
+	case NTAD_MODE_RXDROP: return "rxdrop";
+	case NTAD_MODE_L2FWD: return "l2fwd";
+	case NTAD_MODE_TXONLY: return "txonly";
+	case NTAD_MODE_FWD: return "fwd";
+	case NTAD_MODE_DELAY: return "delay";
+	case NTAD_MODE_CAPTURE: return "capture";
+	}
+	return "?";
+}
+
+const char *ntad_pool_name(enum ntad_pool_kind p)
+{
+	return p == NTAD_POOL_FIXED ? "fixed" : "nta";
+}
+
+/* Resolve --queue/--queues into o->queues[0..nr_queues). */
+static int resolve_queues(struct ntad_opts *o, char *e, size_t l)
+{
+	if (queues_list_given) {
+		if (queue_given)
+			return fail(e, l, "--queue and a --queues list conflict; give the queues in the list only");
+	} else {
+		uint32_t n = queues_count ? queues_count : 1;
+
+		if (o->queue + n > NTAD_MAX_QUEUES)
+			return fail(e, l, "--queues %u from --queue %u: beyond queue %d; use fewer queues or a lower --queue",
+				    n, o->queue, NTAD_MAX_QUEUES - 1);
+		for (uint32_t i = 0; i < n; i++)
+			o->queues[i] = o->queue + i;
+		o->nr_queues = n;
+	}
+	o->queue = o->queues[0];
+	if (o->nr_cpus && o->nr_cpus != o->nr_queues)
+		return fail(e, l, "--cpus: %u CPUs for %u queues; give one CPU per queue", o->nr_cpus, o->nr_queues);
+	return 0;
+}
+
+static int validate(struct ntad_opts *o, unsigned int seen_tx_opts, char *e, size_t l)
+{
+	uint64_t need;
+	uint32_t max_frame = o->chunk_size - NTAD_RX_OFFSET;
+
+	if (!o->ifname[0])
+		return fail(e, l, "interface: none given; use -i IFACE (see --help)");
+	if (resolve_queues(o, e, l))
+		return -EINVAL;
+	if (o->mode == NTAD_MODE_FWD && !o->out_ifname[0])
+		return fail(e, l, "--mode fwd: needs a second interface; add -o IFACE");
+	if (o->mode != NTAD_MODE_FWD && o->mode != NTAD_MODE_DELAY && o->out_ifname[0])
+		return fail(e, l, "--out-interface: only used by --mode fwd and --mode delay; add one of them or drop -o");
+	if (o->mode == NTAD_MODE_FWD && !strcmp(o->ifname, o->out_ifname))
+		return fail(e, l, "--out-interface %s: same as -i; fwd needs two interfaces (use --mode l2fwd for one)",
+			    o->ifname);
+	if (o->mode == NTAD_MODE_DELAY && !strcmp(o->ifname, o->out_ifname))
+		return fail(e, l, "--out-interface %s: same as -i; drop -o to delay back out of %s",
+			    o->ifname, o->ifname);
+	if (o->mode != NTAD_MODE_TXONLY && seen_tx_opts)
+		return fail(e, l, "--size/--imix/--rate/--src-*/--dst-*/--sport/--dport: only used by --mode txonly; drop them or add --mode txonly");
+	if (o->imix && (seen_tx_opts & 1))
+		return fail(e, l, "--imix and --size conflict; give one of them");
+	if (o->verify && o->mode != NTAD_MODE_RXDROP)
+		return fail(e, l, "--verify: only used by --mode rxdrop; drop it");
+	if (o->mode == NTAD_MODE_TXONLY && (o->nr_rules || filter_all_given))
+		return fail(e, l, "--filter: txonly receives nothing, so it attaches no program; drop --filter");
+	if (filter_all_given && o->nr_rules)
+		return fail(e, l, "--filter all conflicts with other --filter rules; give either all or rules");
+	if (o->mode == NTAD_MODE_TXONLY) {
+		uint32_t len = o->imix ? 1500 : o->size;
+
+		/* Larger frames go out as descriptor chains over one nta block. */
+		if (len > o->chunk_size && o->frags_mode == NTAD_FRAGS_OFF)
+			return fail(e, l, "--size %u: larger than the chunk size %u, which needs multi-buffer; drop --no-frags, use --chunk-size %u or a smaller --size",
+				    len, o->chunk_size, len <= 4096 ? (len + 63) / 64 * 64 : 4096);
+		if (len > o->chunk_size && o->pool == NTAD_POOL_FIXED)
+			return fail(e, l, "--size %u: --pool fixed has no block larger than its %u-byte frames to hold the frame contiguously; use --pool nta or --size %u or less",
+				    len, o->chunk_size, o->chunk_size);
+		o->frags = len > o->chunk_size;
+	}
+	if (o->frags_mode == NTAD_FRAGS_ON)
+		o->frags = true;
+	if (validate_retention(o, max_frame, e, l))
+		return -EINVAL;
+	if (o->copy_break > max_frame)
+		return fail(e, l, "--copy-break %u: larger than the largest frame a %u-byte chunk holds (%u); use 0..%u",
+			    o->copy_break, o->chunk_size, max_frame, max_frame);
+	if (o->batch > o->rx_size || o->batch > o->tx_size || o->batch > o->fill_size ||
+	    o->batch > o->comp_size)
+		return fail(e, l, "--batch %u: larger than a ring; use a batch no larger than the smallest ring",
+			    o->batch);
+	if (o->hugepages)
+		o->umem_size = (o->umem_size + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1);
+	else
+		o->umem_size = (o->umem_size + 4095) & ~(uint64_t)4095;
+	need = ntad_umem_needed(o) + ntad_jumbo_bytes(o);
+	if (o->umem_size < need)
+		return fail(e, l, "--umem-size %" PRIu64 ": too small for the rings (needs %" PRIu64
+			    " bytes = ring slots x chunk size); use --umem-size %" PRIu64 "M or smaller rings",
+			    o->umem_size, need, (need + (1u << 20) - 1) >> 20);
+	return 0;
+}
+
+void ntad_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ntad -i IFACE [-m rxdrop|l2fwd|txonly|delay|capture] [options]\n"
+		"       ntad -i IFACE -o IFACE -m fwd|delay [options]\n"
+		"AF_XDP packet engine whose UMEM is managed by the Network Tree Allocator.\n\n");
+	for (unsigned int i = 0; i < NR_ROWS; i++) {
+		char lhs[48];
+
+		if (rows[i].short_name)
+			snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s", rows[i].short_name, rows[i].name,
+				 rows[i].arg ? " " : "", rows[i].arg ? rows[i].arg : "");
+		else
+			snprintf(lhs, sizeof(lhs), "    --%s%s%s", rows[i].name,
+				 rows[i].arg ? " " : "", rows[i].arg ? rows[i].arg : "");
+		fprintf(f, "  %-28s %s\n", lhs, rows[i].help);
+	}
+	fprintf(f, "\nRun as root (CAP_NET_ADMIN, CAP_BPF). Stops on SIGINT/SIGTERM, -d or -n;\n"
+		"exits non-zero when UMEM bytes are still in use or nta_check fails at exit.\n"
+		"See ntad(8).\n");
+}
+
+int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_t errlen)
+{
+	struct option longs[NR_ROWS + 1];
+	char shorts[2 * NR_ROWS + 2], *sp = shorts;
+	unsigned int seen_tx = 0;
+	int c, idx;
+
+	ntad_opts_default(o);
+	filter_all_given = false;
+	retain_seen = 0;
+	queues_count = 0;
+	queue_given = queues_list_given = false;
+	if (err && errlen)
+		err[0] = '\0';
+	*sp++ = ':'; /* report a missing argument as ':' */
+	for (unsigned int i = 0; i < NR_ROWS; i++) {
+		longs[i] = (struct option){ rows[i].name, rows[i].arg ? required_argument : no_argument,
+					    NULL, 256 + (int)i };
+		if (rows[i].short_name) {
+			*sp++ = (char)rows[i].short_name;
+			if (rows[i].arg)
+				*sp++ = ':';
+		}
+	}
+	*sp = '\0';
+	memset(&longs[NR_ROWS], 0, sizeof(longs[NR_ROWS]));
+
+	optind = 0; /* GNU: full reinitialisation, so tests can parse many times */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, longs, &idx)) != -1) {
+		const struct opt_row *r = NULL;
+		int ret;
+
+		if (c == '?') {
+			if (optopt && optopt < 256)
+				return fail(err, errlen, "-%c: unknown option; see ntad --help", optopt);
+			return fail(err, errlen, "%s: unknown option; see ntad --help", argv[optind - 1]);
+		}
+		if (c == ':')
+			return fail(err, errlen, "%s: needs a value; see ntad --help", argv[optind - 1]);
+		if (c >= 256) {
+			r = &rows[c - 256];
+		} else {
+			for (unsigned int i = 0; i < NR_ROWS; i++)
+				if (rows[i].short_name == c)
+					r = &rows[i];
+		}
+		if (!r)
+			return fail(err, errlen, "-%c: unknown option; see ntad --help", c);
+		ret = r->parse(o, optarg, err, errlen);
+		if (ret)
+			return ret;
+		if (r->parse == p_size)
+			seen_tx |= 1;
+		else if (r->parse == p_imix || r->parse == p_rate || r->parse == p_src_mac ||
+			 r->parse == p_dst_mac || r->parse == p_src_ip || r->parse == p_dst_ip ||
+			 r->parse == p_sport || r->parse == p_dport)
+			seen_tx |= 2;
+	}
+	if (optind < argc)
+		return fail(err, errlen, "'%s': unexpected argument; options start with - (see ntad --help)",
+			    argv[optind]);
+	if (o->help || o->version)
+		return 1;
+	return validate(o, seen_tx, err, errlen);
+}

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+/*
+ * delay.c - --mode delay: a delay line. Every packet is held in the UMEM
+ * (held.c) and leaves when it is due (retain.c: arrival + --delay + jitter,
+ * never before an earlier one, so the line never reorders), on the interface
+ * it came in on with its MACs swapped, like l2fwd, so a peer sees its own
+ * frames come back late. With -o (two ports, like fwd) it leaves on the other
+ * interface untouched, and each direction has its own FIFO (its own order,
+ * half the budget): a delay line between two segments delays the replies too,
+ * as netem on both ports of a bridge would. Each queue is a delay line of its
+ * own, with its share of the budget.
+ *
+ * Arrival is when ntad took the packet from the RX ring; lateness is send time
+ * - due. An idle worker sleeps until the next packet is due (delay_next).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "held.h"
+#include "modes.h"
+
+struct delay {
+	struct ntad_retain *fifo[NTAD_QUEUE_MAX_PORTS]; /* per input port */
+	unsigned int nr;
+};
+
+static int delay_init(struct ntad_worker *w)
+{
+	struct delay *d = calloc(1, sizeof(*d));
+	uint64_t limit = ntad_held_limit(w);
+
+	if (!d)
+		return -ENOMEM;
+	w->ms = d;
+	d->nr = ntad_queue__nr_ports(w->q);
+	if (!limit)
+		return -ENOSPC;
+	for (unsigned int i = 0; i < d->nr; i++) {
+		d->fifo[i] = ntad_held_fifo(w, limit / d->nr, w->o->seed + w->index * d->nr + i);
+		if (!d->fifo[i])
+			return -errno;
+	}
+	return 0;
+}
+
+static unsigned int receive(struct ntad_worker *w, struct delay *d, unsigned int port,
+			    uint64_t now)
+{
+	struct ntad_retain *f = d->fifo[port];
+	uint32_t want = ntad_rx_claim(w, w->o->batch), n;
+
+	if (!want)
+		return 0;
+	n = ntad_rx_burst(w->q, port, w->pkts, want);
+	ntad_rx_settle(w, want, n);
+	for (uint32_t i = 0; i < n; i++) {
+		struct ntad_pkt *p = &w->pkts[i];
+
+		if (ntad_retain_lose(f)) {
+			ntad_pkt_free(w->q, p, 1);
+			continue;
+		}
+		if (d->nr == 1 && p->len >= 12)
+			ntad_swap_macs(p->data);
+		ntad_held_admit(w, f, p, now, false);
+	}
+	return n;
+}
+
+/* Send the packets of fifo fi that are due, in order, on their way out. */
+static unsigned int release(struct ntad_worker *w, struct delay *d, unsigned int fi, uint64_t now)
+{
+	struct ntad_retain *f = d->fifo[fi];
+	unsigned int out = d->nr == 2 ? fi ^ 1 : fi;
+	uint32_t room = ntad_tx_room(w->q, out), chunk = ntad_umem__chunk_size(ntad_queue__umem(w->q));
+	const struct ntad_held *h;
+	uint32_t n = 0, descs = 0, sent;
+
+	if (room > w->o->batch)
+		room = w->o->batch;
+	/* A jumbo packet takes a descriptor per chunk: never pop more than the ring takes. */
+	while (n < room && (h = ntad_retain_head(f)) && h->due <= now &&
+	       (descs += (h->len + chunk - 1) / chunk) <= room) {
+		struct ntad_held p;
+
+		(void)ntad_retain_pop(f, NTAD_RETAIN_RELEASE, now, &p);
+		(void)ntad_pkt_at(w->q, p.addr, p.len, &w->pkts[n++]);
+	}
+	if (!n)
+		return 0;
+	sent = ntad_tx_burst(w->q, out, w->pkts, n);
+	ntad_pkt_free(w->q, w->pkts + sent, n - sent); /* none: the room was counted */
+	return n;
+}
+
+static unsigned int delay_step(struct ntad_worker *w, uint64_t now)
+{
+	struct delay *d = w->ms;
+	unsigned int work = 0;
+
+	for (unsigned int i = 0; i < d->nr; i++) {
+		work += receive(w, d, i, now);
+		work += release(w, d, i, now);
+	}
+	return work;
+}
+
+static bool delay_done(const struct ntad_worker *w)
+{
+	const struct delay *d = w->ms;
+
+	if (!ntad_rx_all_taken(w))
+		return false;
+	for (unsigned int i = 0; i < d->nr; i++)
+		if (ntad_retain_head(d->fifo[i]))
+			return false;
+	return !ntad_queue__tx_pending(w->q);
+}
+
+static uint64_t delay_next(const struct ntad_worker *w)
+{
+	const struct delay *d = w->ms;
+	uint64_t next = 0;
+
+	for (unsigned int i = 0; i < d->nr; i++) {
+		const struct ntad_held *h = ntad_retain_head(d->fifo[i]);
+
+		if (h && (!next || h->due < next))
+			next = h->due;
+	}
+	return next;
+}
+
+static void delay_publish(struct ntad_worker *w)
+{
+	struct delay *d = w->ms;
+
+	ntad_held_publish(w, d->fifo, d->nr, true);
+}
+
+static void delay_stop(struct ntad_worker *w)
+{
+	struct delay *d = w->ms;
+
+	delay_publish(w); /* what was held at the stop, before the flush */
+	for (unsigned int i = 0; i < d->nr; i++)
+		while (ntad_retain_head(d->fifo[i]))
+			ntad_held_drop_oldest(w, d->fifo[i], 0, NTAD_RETAIN_FLUSH);
+}
+
+static void delay_fini(struct ntad_worker *w)
+{
+	struct delay *d = w->ms;
+
+	if (!d)
+		return;
+	for (unsigned int i = 0; i < d->nr; i++)
+		ntad_retain_destroy(d->fifo[i]);
+	free(d);
+	w->ms = NULL;
+}
+
+const struct ntad_mode_ops ntad_mode_delay = {
+	.name = "delay",
+	.init = delay_init,
+	.step = delay_step,
+	.done = delay_done,
+	.next_ns = delay_next,
+	.publish = delay_publish,
+	.stop = delay_stop,
+	.fini = delay_fini,
+};

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: MIT
+/*
+ * path.c - the packet path: the one place where buffers move between the pool,
+ * the caller and the kernel's rings, every move checked in the ledger.
+ *
+ *   pool --refill--> fill ring --kernel--> RX ring --rx_burst--> caller
+ *   pool --ntad_pkt_alloc--> caller
+ *   caller --ntad_pkt_free--> pool
+ *   caller --ntad_pkt_hold--> caller (in a block of its own)
+ *   caller --tx_burst--> TX ring --completion--> pool
+ *
+ * A received packet occupies a whole fill region. Whenever it is going to be
+ * kept a while (sent: it waits on a TX ring; held by the caller) it is made
+ * cheap first: a copy into an exact-size block when it is at most copy_break
+ * bytes (the whole region goes back at once), otherwise a trim (the headroom
+ * and the unused tail go back, the packet keeps its own blocks). A packet that
+ * is freed straight away (rxdrop) gives its region back whole, untrimmed.
+ *
+ * Copy-break default (256, queue.c): a trim costs two nta frees now and leaves
+ * a packet-sized island in its page that blocks the next 2 KiB fill region
+ * there; a copy costs one alloc, a memcpy of a few cache lines and one
+ * whole-region free (which nta's front cache takes). Measured on veth, 64-byte
+ * frames: copy-break 256 114k pps, 0 (all trims) 118k, fixed pool 119k: equal
+ * within noise, so the default keeps small held packets hole-free at no cost.
+ *
+ * Multi-buffer packets (frames larger than a chunk) take chain.c's path; the
+ * single-buffer path below is the one every packet of an ordinary MTU takes.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+static inline uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+void ntad_path_refused(struct ntad_queue *q, uint64_t addr, const char *what)
+{
+	if (q->warned)
+		return;
+	q->warned = true;
+	ntad_log(NTAD_WARN, "queue %u: %s of the buffer at UMEM offset %llu refused: it is not where that needs it to be (given back twice, or not the caller's); further refusals are only counted\n",
+		 q->queue_id, what, (unsigned long long)addr);
+}
+
+void ntad_path_pool_free(struct ntad_queue *q, uint64_t addr, uint32_t len)
+{
+	if (q->pool->ops->free(q->pool, addr, len))
+		q->c.pool_errors++;
+}
+
+/*
+ * Top the fill ring up with whole regions from the pool, so that the kernel
+ * holds fill_size regions for receiving: those on the fill ring and those it
+ * has filled and put on the RX ring (as xdpsock refills what it received).
+ * Topping the fill ring up whatever the RX ring holds would, under overload
+ * (RX ring full), lend the kernel a second ring of regions it cannot use and
+ * double what cycles through the packet loops: twice the ledger lines and
+ * frame headers, which then no longer stay in the cache.
+ */
+unsigned int ntad_path_refill(struct ntad_queue *q, unsigned int port)
+{
+	struct ntad_sock *s = &q->socks[port];
+	uint32_t want = xsk_prod_nb_free(s->fill, q->fill_size);
+	uint32_t on_rx = __atomic_load_n(s->rx.producer, __ATOMIC_RELAXED) - *s->rx.consumer;
+	unsigned int got;
+	uint32_t idx;
+
+	want = want > on_rx ? want - on_rx : 0;
+	if (want < q->batch)
+		return 0;
+	want = min_u32(want, NTAD_FILL_MAX);
+	got = q->pool->ops->fill_alloc(q->pool, q->addrs, want);
+	if (got < want)
+		q->c.fill_short += want - got;
+	if (!got)
+		return 0;
+	if (xsk_ring_prod__reserve(s->fill, got, &idx) != got) {
+		for (unsigned int i = 0; i < got; i++)
+			ntad_path_pool_free(q, q->addrs[i], q->chunk);
+		return 0;
+	}
+	for (unsigned int i = 0; i < got; i++) {
+		if (!ntad_ledger_move(&q->ledger, q->addrs[i], NTAD_AT_POOL, NTAD_AT_FILL))
+			ntad_path_refused(q, q->addrs[i], "a fill");
+		*xsk_ring_prod__fill_addr(s->fill, idx + i) = q->addrs[i];
+	}
+	xsk_ring_prod__submit(s->fill, got);
+	return got;
+}
+
+/* Give completed TX buffers back to the pool. */
+unsigned int ntad_path_complete(struct ntad_queue *q, unsigned int port)
+{
+	struct ntad_sock *s = &q->socks[port];
+	uint32_t idx, n, not_last = 0;
+
+	if (!q->outstanding[port])
+		return 0;
+	n = xsk_ring_cons__peek(s->comp, q->comp_size, &idx);
+	if (!n)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		ntad_ledger_prefetch(&q->ledger, *xsk_ring_cons__comp_addr(s->comp, idx + i));
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t addr = *xsk_ring_cons__comp_addr(s->comp, idx + i);
+		uint32_t len;
+
+		if (!ntad_ledger_move(&q->ledger, addr, NTAD_AT_TX, NTAD_AT_POOL)) {
+			ntad_path_refused(q, addr, "a TX completion");
+			continue;
+		}
+		len = ntad_ledger_len(&q->ledger, addr);
+		q->c.tx_bytes += len;
+		if (q->txc) {
+			/* A descriptor of a chain: chain.c frees it, or its block at the end. */
+			int r = ntad_chain_tx_complete(q, addr, len);
+
+			if (r >= 0) {
+				not_last += r == 0;
+				continue;
+			}
+		}
+		ntad_path_pool_free(q, addr, len);
+	}
+	xsk_ring_cons__release(s->comp, n);
+	q->outstanding[port] -= n;
+	q->c.tx_packets += n - not_last;
+	return n;
+}
+
+unsigned int ntad_rx_burst(struct ntad_queue *q, unsigned int port, struct ntad_pkt *pkts,
+			   unsigned int n)
+{
+	struct ntad_sock *s;
+	uint32_t idx, k = 0;
+	uint64_t bytes = 0;
+
+	if (port >= q->nr_ports || !q->socks[port].has_rx)
+		return 0;
+	if (q->frags)
+		return ntad_chain_rx_burst(q, port, pkts, n);
+	s = &q->socks[port];
+	n = xsk_ring_cons__peek(&s->rx, n, &idx);
+	if (!n)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		ntad_ledger_prefetch(&q->ledger,
+				     xsk_umem__extract_addr(xsk_ring_cons__rx_desc(&s->rx, idx + i)->addr));
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + i);
+		uint64_t base = xsk_umem__extract_addr(d->addr);
+		uint64_t addr = xsk_umem__add_offset_to_addr(d->addr);
+		struct ntad_pkt *p = &pkts[k];
+
+		if (!ntad_ledger_move(&q->ledger, base, NTAD_AT_FILL, NTAD_AT_USER)) {
+			ntad_path_refused(q, base, "a receive");
+			continue;
+		}
+		p->data = q->area + addr;
+		p->len = d->len;
+		p->port = (uint16_t)port;
+		p->nr_bufs = 1;
+		p->addr = addr;
+		p->region = base;
+		bytes += d->len;
+		k++;
+	}
+	xsk_ring_cons__release(&s->rx, n);
+	q->c.rx_packets += k;
+	q->c.rx_bytes += bytes;
+	return k;
+}
+
+unsigned int ntad_tx_room(const struct ntad_queue *q, unsigned int port)
+{
+	if (port >= q->nr_ports)
+		return 0;
+	/* nb_free updates the cached consumer: the ring's own bookkeeping, not q's. */
+	return xsk_prod_nb_free((struct xsk_ring_prod *)(uintptr_t)&q->socks[port].tx, q->batch);
+}
+
+/*
+ * A received packet on its way out (to = NTAD_AT_TX) or into a hold (to =
+ * NTAD_AT_USER): copied (into copy, or a block allocated now) or trimmed, its
+ * own buffer then at `to` in the ledger. -EINVAL when its region is not the
+ * caller's; -ENOMEM when must_copy and no block was had. Either way nothing
+ * changed.
+ */
+static int settle(struct ntad_queue *q, struct ntad_pkt *p, uint64_t copy, bool must_copy,
+		  enum ntad_where to)
+{
+	uint64_t base = p->region;
+
+	if (!ntad_ledger_move(&q->ledger, base, NTAD_AT_USER, NTAD_AT_POOL)) {
+		ntad_path_refused(q, base, to == NTAD_AT_TX ? "a send" : "a hold");
+		return -EINVAL;
+	}
+	if (copy == UINT64_MAX && q->copy_break && p->len <= q->copy_break &&
+	    q->pool->ops->alloc(q->pool, p->len, &copy)) {
+		if (must_copy) {
+			ntad_ledger_move(&q->ledger, base, NTAD_AT_POOL, NTAD_AT_USER);
+			return -ENOMEM;
+		}
+		copy = UINT64_MAX;
+	}
+	if (copy != UINT64_MAX) {
+		memcpy(q->area + copy, p->data, p->len);
+		ntad_path_pool_free(q, base, q->chunk);
+		p->addr = copy;
+		p->data = q->area + copy;
+		q->c.copy_breaks++;
+	} else {
+		if (q->pool->ops->rx_trim(q->pool, base, p->addr, p->len))
+			q->c.pool_errors++;
+		q->c.trims += q->pool->exact;
+	}
+	p->region = NTAD_NO_REGION;
+	ntad_ledger_move(&q->ledger, p->addr, NTAD_AT_POOL, to);
+	return 0;
+}
+
+unsigned int ntad_tx_burst(struct ntad_queue *q, unsigned int port, struct ntad_pkt *pkts,
+			   unsigned int n)
+{
+	struct ntad_sock *s;
+	uint32_t idx, room, used = 0, cb_len = 0, cb_n = 0, cb_next = 0;
+	unsigned int taken;
+
+	if (port >= q->nr_ports || !n)
+		return 0;
+	s = &q->socks[port];
+	/* A chain takes several descriptors: with multi-buffer, reserve all there are. */
+	room = q->frags ? xsk_prod_nb_free(&s->tx, s->tx.size) : xsk_prod_nb_free(&s->tx, n);
+	if (!q->frags)
+		room = n = min_u32(n, room);
+	if (!room || xsk_ring_prod__reserve(&s->tx, room, &idx) != room)
+		return 0;
+	if (q->copy_break) {
+		/*
+		 * Copy-break blocks for the batch in one allocator call (one lock,
+		 * one walk of nta): all those of the first copied length, which is
+		 * every one for fixed-size traffic and the 64-byte ones of IMIX.
+		 */
+		for (uint32_t i = 0; i < n; i++) {
+			const struct ntad_pkt *p = &pkts[i];
+
+			if (p->region == NTAD_NO_REGION || p->nr_bufs > 1 || p->len > q->copy_break)
+				continue;
+			if (!cb_len)
+				cb_len = p->len;
+			cb_n += p->len == cb_len;
+		}
+		cb_n = min_u32(cb_n, NTAD_FILL_MAX);
+		cb_n = cb_n > 1 ? q->pool->ops->alloc_bulk(q->pool, cb_len, q->addrs, cb_n) : 0;
+	}
+	for (taken = 0; taken < n; taken++) {
+		struct ntad_pkt *p = &pkts[taken];
+		struct xdp_desc *t;
+
+		if (p->nr_bufs > 1 || p->len > q->chunk) {
+			int d = ntad_chain_tx(q, port, p, idx + used, room - used);
+
+			if (d < 0)
+				break;
+			used += (uint32_t)d;
+			continue;
+		}
+		if (used == room)
+			break;
+		if (p->region != NTAD_NO_REGION) {
+			uint64_t copy = p->len == cb_len && cb_next < cb_n ? q->addrs[cb_next++] : UINT64_MAX;
+
+			if (settle(q, p, copy, false, NTAD_AT_TX)) {
+				if (copy != UINT64_MAX)
+					ntad_path_pool_free(q, copy, cb_len);
+				continue;
+			}
+		} else if (!ntad_ledger_move(&q->ledger, p->addr, NTAD_AT_USER, NTAD_AT_TX)) {
+			ntad_path_refused(q, p->addr, "a send");
+			continue;
+		}
+		ntad_ledger_set_len(&q->ledger, p->addr, p->len);
+		t = xsk_ring_prod__tx_desc(&s->tx, idx + used);
+		t->addr = p->addr;
+		t->len = p->len;
+		t->options = 0;
+		used++;
+	}
+	/* Bulk blocks the batch did not use (refused packets, a full ring). */
+	while (cb_next < cb_n)
+		ntad_path_pool_free(q, q->addrs[cb_next++], cb_len);
+	s->tx.cached_prod -= room - used; /* give back the slots not used */
+	if (used) {
+		xsk_ring_prod__submit(&s->tx, used);
+		q->outstanding[port] += used;
+	}
+	q->c.tx_submitted += taken;
+	return taken;
+}
+
+void ntad_pkt_free(struct ntad_queue *q, struct ntad_pkt *pkts, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct ntad_pkt *p = &pkts[i];
+		uint64_t key = p->region != NTAD_NO_REGION ? p->region : p->addr;
+
+		if (p->nr_bufs > 1) {
+			ntad_chain_free(q, p);
+			continue;
+		}
+		if (!ntad_ledger_move(&q->ledger, key, NTAD_AT_USER, NTAD_AT_POOL)) {
+			ntad_path_refused(q, key, "a free");
+			continue;
+		}
+		ntad_path_pool_free(q, key, p->region != NTAD_NO_REGION ? q->chunk : p->len);
+	}
+}
+
+unsigned int ntad_pkt_alloc(struct ntad_queue *q, uint32_t len, struct ntad_pkt *pkts,
+			    unsigned int n)
+{
+	unsigned int got = 0;
+
+	if (!len || len > q->u->size || !pkts)
+		return 0;
+	while (got < n) {
+		unsigned int want = min_u32(n - got, NTAD_FILL_MAX), k;
+
+		k = want == 1 ? !q->pool->ops->alloc(q->pool, len, q->addrs) :
+				q->pool->ops->alloc_bulk(q->pool, len, q->addrs, want);
+		for (unsigned int i = 0; i < k; i++) {
+			struct ntad_pkt *p = &pkts[got + i];
+
+			ntad_ledger_move(&q->ledger, q->addrs[i], NTAD_AT_POOL, NTAD_AT_USER);
+			p->data = q->area + q->addrs[i];
+			p->len = len;
+			p->port = 0;
+			p->nr_bufs = 1;
+			p->addr = q->addrs[i];
+			p->region = NTAD_NO_REGION;
+		}
+		got += k;
+		if (k < want)
+			break;
+	}
+	if (got < n)
+		q->c.alloc_fail += n - got;
+	return got;
+}
+
+int ntad_pkt_hold(struct ntad_queue *q, struct ntad_pkt *p)
+{
+	if (!p)
+		return -EINVAL;
+	if (p->nr_bufs > 1)
+		return ntad_chain_gather(q, p);
+	if (p->region == NTAD_NO_REGION)
+		return 0;
+	return settle(q, p, UINT64_MAX, true, NTAD_AT_USER);
+}
+
+int ntad_pkt_at(const struct ntad_queue *q, uint64_t addr, uint32_t len, struct ntad_pkt *p)
+{
+	if (!p || !len || addr >= q->u->size || len > q->u->size - addr)
+		return -EINVAL;
+	p->data = q->area + addr;
+	p->len = len;
+	p->port = 0;
+	p->nr_bufs = 1;
+	p->addr = addr;
+	p->region = NTAD_NO_REGION;
+	return 0;
+}
+
+uint32_t ntad_pkt_read(const struct ntad_queue *q, const struct ntad_pkt *p, void *buf,
+		       uint32_t size)
+{
+	uint32_t n;
+
+	if (!p || !buf)
+		return 0;
+	if (p->nr_bufs > 1)
+		return ntad_chain_read(q, p, buf, size);
+	n = min_u32(p->len, size);
+	memcpy(buf, p->data, n);
+	return n;
+}
+
+/* At stop, the ports detached: what the RX rings hold, then the TX completions. */
+void ntad_path_drain(struct ntad_queue *q)
+{
+	for (unsigned int si = 0; si < q->nr_ports; si++) {
+		struct ntad_sock *s = &q->socks[si];
+		uint32_t idx, n;
+
+		if (!s->has_rx)
+			continue;
+		while ((n = xsk_ring_cons__peek(&s->rx, q->rx_size, &idx)) > 0) {
+			for (uint32_t i = 0; i < n; i++) {
+				uint64_t base = xsk_umem__extract_addr(xsk_ring_cons__rx_desc(&s->rx, idx + i)->addr);
+
+				if (ntad_ledger_move(&q->ledger, base, NTAD_AT_FILL, NTAD_AT_POOL))
+					ntad_path_pool_free(q, base, q->chunk);
+			}
+			xsk_ring_cons__release(&s->rx, n);
+			q->c.rx_drained += n;
+		}
+		/* Entries between the kernel's consumer and our producer: never taken. */
+		q->c.fill_pending += *s->fill->producer - *s->fill->consumer;
+	}
+	if (q->frags)
+		ntad_chain_drain(q);
+	for (unsigned int spins = 0; ntad_queue__tx_pending(q) && spins < 500; spins++) {
+		unsigned int got = 0;
+
+		for (unsigned int i = 0; i < q->nr_ports; i++) {
+			got += ntad_path_complete(q, i);
+			if (q->outstanding[i])
+				ntad_sock_kick_tx(&q->socks[i]);
+		}
+		if (!got)
+			ntad_queue__wait(q, 1000000, -1); /* 500 x 1 ms at most: half a second */
+	}
+}
