@@ -538,7 +538,11 @@ for size in "${size_list[@]}"; do
 			want_case "$mode" && group=("$mode/nta" "$mode/fixed")
 			xsk=${xsk_of[$mode]:-}
 			[ -n "$xsk" ] && [ -n "$XDP_BENCH" ] && want_case "$xsk" && group+=("$xsk")
-			((run % 2)) || group=($(printf '%s\n' "${group[@]}" | tac))
+			if ! ((run % 2)); then
+				rev=()
+				for ((i = ${#group[@]} - 1; i >= 0; i--)); do rev+=("${group[i]}"); done
+				group=("${rev[@]}")
+			fi
 			for c in "${group[@]}"; do
 				case "$c" in
 				xsk-*) xsk_case "$c" "$size" "$run" ;;
@@ -601,14 +605,14 @@ verdict() {
 # compare KIND A B SIZE GOAL: one row of the ratio table (A over B: the ratio of
 # the medians, the paired ratio with its interval, the goal's verdict) and of
 # ratios.tsv; nothing when either case has no figure.
+mpps() { if [ -n "$1" ]; then awk -v x="$1" 'BEGIN { printf "%.3f", x / 1e6 }'; else echo n/a; fi; }
 median_of() { awk -F'\t' -v k="$1" -v s="$2" '$1 == k && $2 == s { print $4 }' "$summary"; }
 compare() {
 	local kind=$1 a=$2 b=$3 size=$4 goal=$5 ma mb r pm pmin pmax pn plo phi v
 	ma=$(median_of "$a" "$size")
 	mb=$(median_of "$b" "$size")
 	if [ -z "$ma" ] || [ -z "$mb" ] || [ "$mb" = 0 ]; then
-		printf '%-26s %-6s %9s %9s %7s\n' "$a / $b" "$size" "${ma:+$(awk -v x="$ma" 'BEGIN { printf "%.3f", x / 1e6 }')}${ma:-n/a}" \
-			"${mb:+$(awk -v x="$mb" 'BEGIN { printf "%.3f", x / 1e6 }')}${mb:-n/a}" n/a
+		printf '%-26s %-6s %9s %9s %7s\n' "$a / $b" "$size" "$(mpps "$ma")" "$(mpps "$mb")" n/a
 		return
 	fi
 	r=$(awk -v x="$ma" -v y="$mb" 'BEGIN { printf "%.3f", x / y }')
@@ -633,8 +637,10 @@ for size in "${size_list[@]}"; do
 	for mode in rxdrop l2fwd txonly; do
 		want_case "$mode" && compare nta/fixed "$mode/nta" "$mode/fixed" "$size" 0.95
 	done
-	if want_case rxdrop && want_case xsk-drop; then compare ntad/xdp-bench rxdrop/nta xsk-drop "$size" 1.0; fi
-	if want_case l2fwd && want_case xsk-tx; then compare ntad/xdp-bench l2fwd/nta xsk-tx "$size" 1.5; fi
+	if [ -n "$XDP_BENCH" ]; then
+		if want_case rxdrop && want_case xsk-drop; then compare ntad/xdp-bench rxdrop/nta xsk-drop "$size" 1.0; fi
+		if want_case l2fwd && want_case xsk-tx; then compare ntad/xdp-bench l2fwd/nta xsk-tx "$size" 1.5; fi
+	fi
 	if want_case rxdrop && want_case xdp-drop; then compare ntad/ceiling rxdrop/nta xdp-drop "$size" 0.95; fi
 done
 if [ -s "$cpu_results" ]; then
