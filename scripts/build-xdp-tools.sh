@@ -185,7 +185,7 @@ for c in $LIBBPF_CHOICES; do
 	tree=$src/xdp-tools
 	rm -rf "$tree/lib/libbpf" && mkdir -p "$tree/lib/libbpf" && cp -a "$src/libbpf/." "$tree/lib/libbpf/"
 	echo "=== xdp-tools $xv with libbpf $lv" >>"$log"
-	if (cd "$tree" && make clean >/dev/null 2>&1; FORCE_SUBDIR_LIBBPF=1 ./configure && make -j"$(nproc)") >>"$log" 2>&1 &&
+	if (cd "$tree" || exit 1; make clean >/dev/null 2>&1; FORCE_SUBDIR_LIBBPF=1 ./configure && make -j"$(nproc)") >>"$log" 2>&1 &&
 		[ -x "$tree/xdp-bench/xdp-bench" ] && [ -x "$tree/xdp-trafficgen/xdp-trafficgen" ]; then
 		built=$lv
 		break
