@@ -99,7 +99,7 @@ help:
 	@echo '  check-net   network tests over veth pairs in namespaces (root)'
 	@echo '  check-fuzz  each fuzz target for FUZZ_SECONDS (default $(FUZZ_SECONDS))'
 	@echo '  fuzz        each fuzz target for 10 minutes'
-	@echo '  bench       packet benchmarks over veth (root); bench-nta: allocator only'
+	@echo '  bench       packet benchmarks over veth (root; BENCH_ARGS=--gen xdp-trafficgen); bench-nta: allocator only'
 	@echo '  demo        ntad on a veth pair it creates and removes (root)'
 	@echo '  soak        l2fwd until 10^8 frames forwarded or 10 min, all accounted (root; SOAK_ARGS=--duration 60)'
 	@echo '  install     PREFIX=$(PREFIX) DESTDIR=$(DESTDIR): libraries, headers, pkg-config, ntad, man pages, systemd unit'
@@ -109,7 +109,7 @@ help:
 # is idempotent and does nothing when every package is present).
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/install-deps.sh
-	$(Q)scripts/install-deps.sh
+	$(Q)scripts/install-deps.sh --build $(B)
 	$(Q)mkdir -p $(@D) && touch $@
 
 lib: $(B)/libnta.a $(B)/libnta.so $(B)/libntad.a $(B)/libntad.so
@@ -236,8 +236,14 @@ fuzz: fuzz-build
 bench-nta: all
 	$(Q)$(B)/tests/bench/bench_nta
 
+# xdp-bench for its cases: the installed one if it passes the probe, else one
+# built from Debian's sources into $(B)/xdp-tools/bin (quiet when built; without
+# either bench.sh skips those cases).
+BENCH_ARGS ?=
 bench: all
-	$(Q)scripts/bench.sh --build $(B)
+	$(Q)scripts/xdp-bench-probe.sh >/dev/null 2>&1 || scripts/build-xdp-tools.sh --build $(B) || \
+		echo 'bench: no working xdp-bench; its cases are skipped'
+	$(Q)scripts/bench.sh --build $(B) $(BENCH_ARGS)
 
 demo: all
 	$(Q)scripts/demo.sh --build $(B)

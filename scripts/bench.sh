@@ -5,24 +5,30 @@
 #
 # One veth pair: DEV in namespace A is where ntad (or the baseline) runs, PEER in
 # namespace B is where traffic comes from and goes back to. Traffic comes from
-# tests/tools/ntad-gen (XDP live frames, XDP_TX out of PEER into DEV), because
-# an AF_XDP or AF_PACKET sender stops near 1 Mpps on veth, below what ntad
-# rxdrop takes. What ntad sends back (l2fwd) or sends (txonly) is counted on
-# PEER by ntad-gen count, an XDP_DROP counter, which also gives PEER the NAPI
-# veth needs to receive it.
+# --gen: tests/tools/ntad-gen (the default; XDP live frames, XDP_TX out of PEER
+# into DEV), or xdp-trafficgen udp (upstream's generator, also live frames, so
+# a figure can be reproduced without any of ntad's code on the sending side),
+# or ntad-txonly (ntad -m txonly on PEER: AF_XDP copy mode, near 1 Mpps, below
+# what ntad rxdrop takes; for kernels where live frames are refused). What ntad
+# sends back (l2fwd) or sends (txonly) is counted on PEER by ntad-gen count, an
+# XDP_DROP counter, which also gives PEER the NAPI veth needs to receive it.
 #
 # Cases, per frame size (64, IMIX, 1500):
-#   xdp-drop       ntad-gen count on DEV: the XDP_DROP ceiling of the pair (and
-#                  of the generator), what AF_XDP can approach
-#   rxdrop/POOL    ntad -m rxdrop --pool POOL, measured by ntad's rx_pps
+#   xdp-drop       xdp-bench drop on DEV (ntad-gen count where no xdp-bench
+#                  works): the XDP_DROP ceiling of the pair and the generator,
+#                  what AF_XDP can approach
+#   rxdrop/POOL    ntad -m rxdrop --pool POOL, measured by ntad's rx_packets
 #   l2fwd/POOL     ntad -m l2fwd, measured by what comes back to PEER
 #   txonly/POOL    ntad -m txonly (no generator), measured on PEER
-#   xsk-drop/-tx   xdp-bench xsk-drop / xsk-tx on DEV, only where a working
-#                  xdp-bench with those commands is installed
-# POOL is nta and fixed. Runs alternate: every repetition runs every case once,
-# so slow drift on the machine (other jobs, thermal) touches both pools alike,
-# and the two pools swap places every repetition (nta first in odd runs, fixed
-# first in even ones), so neither always runs first (ABBA order).
+#   xsk-drop       xdp-bench xsk-drop on DEV (its own RX total), beside rxdrop
+#   xsk-tx         xdp-bench xsk-tx on DEV (what comes back to PEER), beside l2fwd
+# POOL is nta and fixed. xdp-bench is the installed one when it passes
+# scripts/xdp-bench-probe.sh, else BUILD/xdp-tools/bin/xdp-bench
+# (scripts/build-xdp-tools.sh); with neither the xdp-bench cases are skipped.
+# Runs alternate: every repetition runs every case once, so slow drift on the
+# machine (other jobs, thermal) touches all alike, and within a mode the order
+# nta, fixed, xdp-bench reverses every repetition (odd runs in that order, even
+# runs the other way), so each pair of them sees both orders (ABBA).
 #
 # A run's figure is what the receiving side counted over the time traffic was
 # offered: packets counted during the run / the generator's elapsed time (for
@@ -33,7 +39,9 @@
 # with min, max and the spread (max - min) / median. The headline is nta/fixed
 # per mode and size: the ratio of the two medians, and the median (with min and
 # max) of each repetition's own nta/fixed, whose two runs were back to back and
-# so saw nearly the same machine. CPUs: the generator on --gen-cpu (and with it the receiving
+# so saw nearly the same machine, with a 90 % interval; the same paired ratios
+# compare ntad (nta pool) with xdp-bench: rxdrop/xsk-drop, l2fwd/xsk-tx, and
+# rxdrop with the xdp-drop ceiling. CPUs: the generator on --gen-cpu (and with it the receiving
 # veth's XDP and the AF_XDP copy, which run in softirq on the sender's CPU,
 # docs/PLATFORM.md), ntad on --ntad-cpu.
 #
@@ -58,6 +66,9 @@ Usage: scripts/bench.sh [--build DIR] [options]
                      (default 64,imix,1500)
   --cases LIST       comma separated subset of: xdp-drop, rxdrop, l2fwd, txonly,
                      xsk-drop, xsk-tx (default: all)
+  --gen NAME         traffic generator on PEER: ntad-gen (default), xdp-trafficgen
+                     (upstream's `xdp-trafficgen udp`; no IMIX) or ntad-txonly
+                     (ntad -m txonly, AF_XDP, near 1 Mpps: where live frames fail)
   --payload full|seq generator payload (default seq: O(1) per frame; full makes
                      every frame pass ntad_pkt_verify but costs time at 1500 bytes)
   --gen-cpu N        CPU of the generator (default 0)
@@ -76,7 +87,7 @@ die() { echo "bench.sh: $*" >&2; exit 2; }
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=build runs=3 duration=5 sizes=64,imix,1500 cases=xdp-drop,rxdrop,l2fwd,txonly,xsk-drop,xsk-tx
-payload=seq gen_cpu=0 ntad_cpu=1 out= use_perf=
+payload=seq gen_cpu=0 ntad_cpu=1 out= use_perf= gen=ntad-gen
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build) [ $# -ge 2 ] || die "--build needs a value"; build=$2; shift ;;
@@ -85,6 +96,7 @@ while [ $# -gt 0 ]; do
 	--sizes) [ $# -ge 2 ] || die "--sizes needs a value"; sizes=$2; shift ;;
 	--cases) [ $# -ge 2 ] || die "--cases needs a value"; cases=$2; shift ;;
 	--payload) [ $# -ge 2 ] || die "--payload needs a value"; payload=$2; shift ;;
+	--gen) [ $# -ge 2 ] || die "--gen needs a value"; gen=$2; shift ;;
 	--gen-cpu) [ $# -ge 2 ] || die "--gen-cpu needs a value"; gen_cpu=$2; shift ;;
 	--ntad-cpu) [ $# -ge 2 ] || die "--ntad-cpu needs a value"; ntad_cpu=$2; shift ;;
 	--out) [ $# -ge 2 ] || die "--out needs a value"; out=$2; shift ;;
@@ -99,6 +111,7 @@ done
 [[ "$duration" =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v d="$duration" 'BEGIN { exit !(d >= 1 && d <= 3600) }' ||
 	die "--duration '$duration': give 1..3600 seconds"
 [[ "$payload" =~ ^(full|seq)$ ]] || die "--payload '$payload': use full or seq"
+[[ "$gen" =~ ^(ntad-gen|xdp-trafficgen|ntad-txonly)$ ]] || die "--gen '$gen': use ntad-gen, xdp-trafficgen or ntad-txonly"
 ncpu=$(nproc)
 for c in "$gen_cpu" "$ntad_cpu"; do
 	[[ "$c" =~ ^[0-9]+$ ]] && [ "$c" -lt "$ncpu" ] || die "CPU '$c': this machine has CPUs 0..$((ncpu - 1))"
@@ -107,6 +120,7 @@ IFS=, read -r -a size_list <<<"$sizes"
 for s in "${size_list[@]}"; do
 	[ "$s" = imix ] || { [[ "$s" =~ ^[0-9]+$ ]] && [ "$s" -ge 60 ] && [ "$s" -le 3072 ]; } ||
 		die "--sizes: '$s' is not imix or a length 60..3072"
+	[ "$s" != imix ] || [ "$gen" != xdp-trafficgen ] || die "--gen xdp-trafficgen sends one size; drop imix from --sizes"
 done
 IFS=, read -r -a case_list <<<"$cases"
 for c in "${case_list[@]}"; do
@@ -234,22 +248,35 @@ size_args() { if [ "$1" = imix ]; then echo --imix; else echo "--size $1"; fi; }
 
 # ---- xdp-bench, where it works ------------------------------------------------
 
-xdpbench=none xdpbench_note=
-if ! command -v xdp-bench >/dev/null; then
-	xdpbench_note="xdp-bench not installed"
-else
-	probe=$logdir/xdp-bench-probe.log
-	ip netns exec "$NS_A" timeout 3 xdp-bench drop "$DEV" >"$probe" 2>&1
-	rc=$?
-	if [ $rc -ne 124 ]; then
-		xdpbench_note="xdp-bench drop fails on this kernel (exit $rc: $(grep -m1 -iE 'fail|error|unknown' "$probe" || tail -n1 "$probe")); see docs/PLATFORM.md"
-	elif ! xdp-bench xsk-drop --help >/dev/null 2>&1; then
-		xdpbench=drop
-		xdpbench_note="xdp-bench $(xdp-bench --version 2>/dev/null | head -n1) has no xsk-drop/xsk-tx commands"
-	else
-		xdpbench=full
+# The installed xdp-bench if it passes the probe (drop attaches, xsk-drop binds),
+# else the one scripts/build-xdp-tools.sh built; XDP_BENCH is its path.
+XDP_BENCH= xdpbench_version= xdpbench_note=
+for cand in "$(command -v xdp-bench || true)" "$build/xdp-tools/bin/xdp-bench"; do
+	[ -n "$cand" ] && [ -x "$cand" ] || continue
+	if msg=$("$top/scripts/xdp-bench-probe.sh" "$cand" 2>&1); then
+		XDP_BENCH=$cand
+		xdpbench_version=$("$cand" drop --version 2>/dev/null | head -n 1)
+		break
 	fi
-	sleep 0.5 # the probe's program detaches asynchronously
+	xdpbench_note="${xdpbench_note:+$xdpbench_note; }$msg"
+done
+if [ -z "$XDP_BENCH" ]; then
+	[ -x "$build/xdp-tools/bin/xdp-bench" ] ||
+		xdpbench_note="${xdpbench_note:+$xdpbench_note; }none built (scripts/build-xdp-tools.sh --build $build)"
+	xdpbench_note="no working xdp-bench: $xdpbench_note; docs/PLATFORM.md"
+fi
+
+# The generator's program: xdp-trafficgen from beside the xdp-bench in use, else
+# the built one, else the installed one.
+GEN_CMD=$GEN
+if [ "$gen" = xdp-trafficgen ]; then
+	GEN_CMD=
+	for cand in "${XDP_BENCH:+$(dirname "$XDP_BENCH")/xdp-trafficgen}" "$build/xdp-tools/bin/xdp-trafficgen" "$(command -v xdp-trafficgen || true)"; do
+		[ -n "$cand" ] && [ -x "$cand" ] && { GEN_CMD=$cand; break; }
+	done
+	[ -n "$GEN_CMD" ] || die "--gen xdp-trafficgen: no xdp-trafficgen; run scripts/build-xdp-tools.sh --build $build"
+elif [ "$gen" = ntad-txonly ]; then
+	GEN_CMD=$NTAD
 fi
 perf_note=
 if [ -n "$use_perf" ]; then
@@ -261,8 +288,17 @@ if [ -n "$use_perf" ]; then
 	rm -f "$logdir/perf-probe.data"
 	[ -n "$perf_note" ] && use_perf=
 fi
-echo "bench.sh: $DEV ($NS_A) <-> $PEER ($NS_B); generator ntad-gen on CPU $gen_cpu (with the receiving veth's softirq), ntad on CPU $ntad_cpu; $runs run(s) x ${duration}s per case; generator payload $payload"
-[ -n "$xdpbench_note" ] && echo "bench.sh: outside baseline skipped: $xdpbench_note"
+gen_desc=$gen
+[ "$gen" = ntad-gen ] && gen_desc="ntad-gen (payload $payload)"
+[ "$gen" = xdp-trafficgen ] && gen_desc="$GEN_CMD udp"
+echo "bench.sh: $DEV ($NS_A) <-> $PEER ($NS_B); generator $gen_desc on CPU $gen_cpu (with the receiving veth's softirq), ntad on CPU $ntad_cpu; $runs run(s) x ${duration}s per case"
+if [ -n "$XDP_BENCH" ]; then
+	echo "bench.sh: xdp-bench: $XDP_BENCH ($xdpbench_version)"
+else
+	echo "bench.sh: xdp-bench cases skipped, ceiling by ntad-gen count: $xdpbench_note"
+fi
+[ "$gen" = xdp-trafficgen ] && [ "$gen_cpu" != 0 ] &&
+	echo "bench.sh: note: xdp-trafficgen pins its sending thread to CPU 0 itself, whatever --gen-cpu says"
 [ -n "$perf_note" ] && echo "bench.sh: --perf skipped: $perf_note"
 [ "$ncpu" -gt 2 ] || [ "$gen_cpu" != "$ntad_cpu" ] ||
 	echo "bench.sh: warning: generator and ntad share CPU $gen_cpu; figures will be far lower"
@@ -282,10 +318,38 @@ run_fail() {
 	record "$1" "$2" "$3" 0 "FAILED: $4"
 }
 
-gen_send() { # SIZE LOG: the generator on PEER for the run's duration, in the foreground
-	# shellcheck disable=SC2046
-	ip netns exec "$NS_B" taskset -c "$gen_cpu" "$GEN" send -i "$PEER" -d "$duration" \
-		$(size_args "$1") --payload "$payload" --dst-mac "$DEV_MAC" >"$2" 2>&1
+# gen_send SIZE LOG [SECONDS]: the generator on PEER for the run's duration, in
+# the foreground. Every generator's log ends with a line holding elapsed= (the
+# seconds it sent; ntad-gen's own, the others' added here) and sent= where known.
+gen_send() {
+	local d=${3:-$duration} t0 t1 rc sum
+	case "$gen" in
+	ntad-gen)
+		# shellcheck disable=SC2046
+		ip netns exec "$NS_B" taskset -c "$gen_cpu" "$GEN_CMD" send -i "$PEER" -d "$d" \
+			$(size_args "$1") --payload "$payload" --dst-mac "$DEV_MAC" >"$2" 2>&1 || return 1
+		[ "$(last_kv "$2" sent)" != 0 ] || return 1
+		;;
+	xdp-trafficgen)
+		# Runs until SIGINT; its exit status then is that of an interrupted run.
+		t0=$(date +%s.%N)
+		ip netns exec "$NS_B" taskset -c "$gen_cpu" timeout -s INT "$d" "$GEN_CMD" udp -m "$DEV_MAC" \
+			-s "$1" -I 1 "$PEER" >"$2" 2>&1
+		rc=$?
+		t1=$(date +%s.%N)
+		# timeout's 124 is the normal end; anything else before the deadline failed.
+		[ $rc -eq 124 ] || [ $rc -eq 0 ] || { echo "exit $rc" >>"$2"; return 1; }
+		echo "elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" >>"$2"
+		;;
+	ntad-txonly)
+		# shellcheck disable=SC2046
+		ip netns exec "$NS_B" taskset -c "$gen_cpu" "$GEN_CMD" -i "$PEER" -m txonly $(size_args "$1") \
+			-d "$d" --dst-mac "$DEV_MAC" --json --interval 0 >"$2" 2>&1 || return 1
+		sum=$(jq -c 'select(.type=="summary")' "$2" 2>/dev/null)
+		[ -n "$sum" ] || return 1
+		jq -r '"sent=\(.tx_packets) elapsed=\(.elapsed) pps=\(if .elapsed > 0 then (.tx_packets / .elapsed | floor) else 0 end)"' <<<"$sum" >>"$2"
+		;;
+	esac
 }
 
 counter_rates() { sed -n 's/^t=.* pps=\([0-9]*\)$/\1/p' "$1" | active_median; }
@@ -296,16 +360,33 @@ last_kv() { tail -n 1 "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 # per_sec PACKETS SECONDS
 per_sec() { awk -v n="${1:-0}" -v t="${2:-0}" 'BEGIN { printf "%.0f\n", (t > 0 ? n / t : 0) }'; }
 
+# The ceiling: xdp-bench drop on DEV, else ntad-gen's XDP_DROP counter.
 case_xdp_drop() { # SIZE RUN
-	local log=$logdir/xdp-drop-$1-$2 cpid
-	bg cpid "$log.count.log" "$NS_A" "$ntad_cpu" "$GEN" count -i "$DEV" -I 0.5 -d "$(awk -v d="$duration" 'BEGIN { print d + 3 }')"
-	wait_for "$log.count.log" '^attached' 5 "$cpid" || { reap "$cpid" 1; run_fail xdp-drop "$1" "$2" "counter did not attach (see $log.count.log)"; return; }
+	local log=$logdir/xdp-drop-$1-$2 cpid n
+	if [ -n "$XDP_BENCH" ]; then
+		bg cpid "$log.xdp-bench.log" "$NS_A" "$ntad_cpu" "$XDP_BENCH" drop -i 1 "$DEV"
+		wait_for "$log.xdp-bench.log" '^Dropping packets on' 5 "$cpid" || { reap "$cpid" 1; run_fail xdp-drop "$1" "$2" "xdp-bench drop did not attach (see $log.xdp-bench.log)"; return; }
+	else
+		bg cpid "$log.count.log" "$NS_A" "$ntad_cpu" "$GEN" count -i "$DEV" -I 0.5 -d "$(awk -v d="$duration" 'BEGIN { print d + 3 }')"
+		wait_for "$log.count.log" '^attached' 5 "$cpid" || { reap "$cpid" 1; run_fail xdp-drop "$1" "$2" "counter did not attach (see $log.count.log)"; return; }
+	fi
 	sleep 0.5
-	gen_send "$1" "$log.gen.log" || { reap "$cpid" 1; run_fail xdp-drop "$1" "$2" "generator failed (see $log.gen.log)"; return; }
-	reap "$cpid" 5
-	record xdp-drop "$1" "$2" "$(per_sec "$(last_kv "$log.count.log" received)" "$(last_kv "$log.gen.log" elapsed)")" \
-		"gen $(last_kv "$log.gen.log" pps) pps, interval median $(counter_rates "$log.count.log")"
+	gen_send "$1" "$log.gen.log" || { reap "$cpid" 1; run_fail xdp-drop "$1" "$2" "generator failed: $(gen_why "$log.gen.log")"; return; }
+	if [ -n "$XDP_BENCH" ]; then
+		kill -INT "$cpid" 2>/dev/null
+		reap "$cpid" 3
+		n=$(sed -n 's/^ *Packets received *: *\([0-9]*\).*/\1/p' "$log.xdp-bench.log" | tail -n 1)
+		record xdp-drop "$1" "$2" "$(per_sec "$n" "$(last_kv "$log.gen.log" elapsed)")" \
+			"xdp-bench drop, gen $(last_kv "$log.gen.log" pps) pps, interval median $(xdpbench_rates "$log.xdp-bench.log")"
+	else
+		reap "$cpid" 5
+		record xdp-drop "$1" "$2" "$(per_sec "$(last_kv "$log.count.log" received)" "$(last_kv "$log.gen.log" elapsed)")" \
+			"ntad-gen count, gen $(last_kv "$log.gen.log" pps) pps, interval median $(counter_rates "$log.count.log")"
+	fi
 }
+
+# gen_why LOG: the generator's complaint, for a failed run's note.
+gen_why() { { grep -m1 -iE 'error|fail|not permitted|cannot|unknown|^ntad' "$1" || tail -n 1 "$1"; } | sed 's/^[[:space:]]*//' | cut -c1-160; }
 
 # perf_start VAR DATA SECONDS: cpu-clock samples of ntad's CPU for SECONDS, PID in VAR.
 PERF_HZ=1999
@@ -348,7 +429,7 @@ ntad_case() {
 	fi
 	[ -n "$use_perf" ] && perf_start ppid "$log.perf.data" "$duration"
 	if [ "$mode" != txonly ]; then
-		gen_send "$size" "$log.gen.log" || { reap "$npid" 1; [ -n "$cpid" ] && reap "$cpid" 1; [ -n "$ppid" ] && reap "$ppid" 2; run_fail "$name" "$size" "$run" "generator failed (see $log.gen.log)"; return; }
+		gen_send "$size" "$log.gen.log" || { reap "$npid" 1; [ -n "$cpid" ] && reap "$cpid" 1; [ -n "$ppid" ] && reap "$ppid" 2; run_fail "$name" "$size" "$run" "generator failed: $(gen_why "$log.gen.log")"; return; }
 	fi
 	[ -n "$ppid" ] && reap "$ppid" "$(awk -v d="$duration" 'BEGIN { print d + 3 }')"
 	if ! reap "$npid" "$ntad_d"; then
@@ -388,51 +469,87 @@ ntad_case() {
 	record "$name" "$size" "$run" "$rate" "$(jq -r '"ntad rx \(.rx_packets) tx \(.tx_packets) drop \(.rx_dropped) check \(.nta_check)"' <<<"$sum"), interval median $med$cpu"
 }
 
-# xdp-bench's own report: the last "N pkt/s"-style figure it printed per interval.
+# xdp-bench's interval lines ("Summary  N rx/s", "DEV:0  N rx/s  N xmit/s"):
+# the median of the first figure per line while traffic flowed.
 xdpbench_rates() {
-	sed -n 's/.*[^0-9]\([0-9][0-9,]*\) *\(pkt\/s\|rx\/s\|packets\/s\).*/\1/p' "$1" | tr -d , | active_median
+	sed -n 's/^[^ ]*[^0-9]*\([0-9][0-9,]*\) rx\/s.*/\1/p' "$1" | tr -d , | active_median
 }
 
-# xsk_case CMD SIZE RUN (only with a working xdp-bench that has xsk-* commands)
+# xsk_case CMD SIZE RUN: xdp-bench xsk-drop or xsk-tx on DEV, on ntad's CPU, the
+# same generator; measured like rxdrop (the tool's RX total) and l2fwd (what
+# comes back to PEER), over the generator's elapsed time.
 xsk_case() {
-	local cmd=$1 size=$2 run=$3 log=$logdir/$1-$2-$3 xpid cpid=""
+	local cmd=$1 size=$2 run=$3 log=$logdir/$1-$2-$3 xpid cpid="" n
 	if [ "$cmd" = xsk-tx ]; then
 		bg cpid "$log.count.log" "$NS_B" "$gen_cpu" "$GEN" count -i "$PEER" -I 0.5 -d "$(awk -v d="$duration" 'BEGIN { print d + 4 }')"
-		wait_for "$log.count.log" '^attached' 5 "$cpid" || { reap "$cpid" 1; run_fail "$cmd" "$size" "$run" "counter did not attach"; return; }
+		wait_for "$log.count.log" '^attached' 5 "$cpid" || { reap "$cpid" 1; run_fail "$cmd" "$size" "$run" "counter on $PEER did not attach (see $log.count.log)"; return; }
 	fi
-	bg xpid "$log.xdp-bench.log" "$NS_A" "$ntad_cpu" xdp-bench "$cmd" -i 1 "$DEV"
-	sleep 1.5
-	kill -0 "$xpid" 2>/dev/null || { reap "$xpid" 1; [ -n "$cpid" ] && reap "$cpid" 1; run_fail "$cmd" "$size" "$run" "xdp-bench $cmd exited (see $log.xdp-bench.log)"; return; }
-	gen_send "$size" "$log.gen.log"
+	bg xpid "$log.xdp-bench.log" "$NS_A" "$ntad_cpu" "$XDP_BENCH" "$cmd" -i 1 "$DEV"
+	if ! wait_for "$log.xdp-bench.log" 'using AF_XDP sockets' 5 "$xpid"; then
+		reap "$xpid" 1
+		[ -n "$cpid" ] && reap "$cpid" 1
+		run_fail "$cmd" "$size" "$run" "xdp-bench $cmd did not start (see $log.xdp-bench.log)"
+		return
+	fi
+	sleep 0.5
+	if ! gen_send "$size" "$log.gen.log"; then
+		reap "$xpid" 1
+		[ -n "$cpid" ] && reap "$cpid" 1
+		run_fail "$cmd" "$size" "$run" "generator failed: $(gen_why "$log.gen.log")"
+		return
+	fi
 	kill -INT "$xpid" 2>/dev/null
 	reap "$xpid" 3
 	if [ "$cmd" = xsk-tx ]; then
 		reap "$cpid" 5
-		record "$cmd" "$size" "$run" "$(counter_rates "$log.count.log")" "returned to $PEER"
+		record "$cmd" "$size" "$run" "$(per_sec "$(last_kv "$log.count.log" received)" "$(last_kv "$log.gen.log" elapsed)")" \
+			"returned to $PEER, interval median $(counter_rates "$log.count.log")"
 	else
-		record "$cmd" "$size" "$run" "$(xdpbench_rates "$log.xdp-bench.log")" "xdp-bench's figure"
+		# "Totals:" then " RX   N pkts"
+		n=$(awk '/^Totals:/ { t = 1 } t && $1 == "RX" { print $2; exit }' "$log.xdp-bench.log")
+		record "$cmd" "$size" "$run" "$(per_sec "$n" "$(last_kv "$log.gen.log" elapsed)")" \
+			"xdp-bench rx $n, interval median $(xdpbench_rates "$log.xdp-bench.log")"
 	fi
 }
 
 # ---- the runs -------------------------------------------------------------------
 
+# A generator that cannot send here fails every run: find out in a second.
+for c in "${case_list[@]}"; do
+	[ "$c" != txonly ] || continue
+	if ! gen_send 64 "$logdir/gen-probe.log" 1; then
+		echo "bench.sh: the generator ($gen) cannot send here: $(gen_why "$logdir/gen-probe.log")"
+		[ "$gen" = ntad-txonly ] ||
+			echo "bench.sh: where the kernel refuses XDP live frames, --gen ntad-txonly sends with AF_XDP instead (docs/PLATFORM.md)"
+		exit 1
+	fi
+	break
+done
+
+declare -A xsk_of=([rxdrop]=xsk-drop [l2fwd]=xsk-tx)
 start=$(date +%s)
 for size in "${size_list[@]}"; do
 	for ((run = 1; run <= runs; run++)); do
 		echo "size $size, run $run/$runs:"
-		pools=(nta fixed)
-		((run % 2)) || pools=(fixed nta)
 		want_case xdp-drop && case_xdp_drop "$size" "$run"
 		for mode in rxdrop l2fwd txonly; do
-			want_case "$mode" || continue
-			for pool in "${pools[@]}"; do
-				ntad_case "$mode" "$pool" "$size" "$run"
+			# nta, fixed and the mode's xdp-bench counterpart, reversed in even runs
+			group=()
+			want_case "$mode" && group=("$mode/nta" "$mode/fixed")
+			xsk=${xsk_of[$mode]:-}
+			[ -n "$xsk" ] && [ -n "$XDP_BENCH" ] && want_case "$xsk" && group+=("$xsk")
+			if ! ((run % 2)); then
+				rev=()
+				for ((i = ${#group[@]} - 1; i >= 0; i--)); do rev+=("${group[i]}"); done
+				group=("${rev[@]}")
+			fi
+			for c in "${group[@]}"; do
+				case "$c" in
+				xsk-*) xsk_case "$c" "$size" "$run" ;;
+				*) ntad_case "$mode" "${c#*/}" "$size" "$run" ;;
+				esac
 			done
 		done
-		if [ "$xdpbench" = full ]; then
-			want_case xsk-drop && xsk_case xsk-drop "$size" "$run"
-			want_case xsk-tx && xsk_case xsk-tx "$size" "$run"
-		fi
 	done
 done
 elapsed=$(($(date +%s) - start))
@@ -458,13 +575,14 @@ echo "CPUs: generator + receiving softirq on $gen_cpu, ntad on $ntad_cpu; $(npro
 printf '%-14s %-6s %9s %9s %9s %7s %5s\n' case size median min max spread runs
 awk -F'\t' '{ printf "%-14s %-6s %9.3f %9.3f %9.3f %6.1f%% %5d\n", $1, $2, $4 / 1e6, $5 / 1e6, $6 / 1e6, $7, $3 }' "$summary"
 echo
-# paired MODE SIZE: nta/fixed of each repetition (the two ran back to back),
-# "median min max count lo hi" of those ratios, lo..hi being a confidence
-# interval of at least 90% for their true median, free of any assumption about
-# the noise (sign test: order statistics k and n + 1 - k, the largest k with
-# P(Binomial(n, 1/2) < k) <= 5%); "- -" with fewer than 5 pairs, too few for one.
+# paired A B SIZE: A/B of each repetition (case A's run over case B's run of the
+# same repetition, which ran close together), "median min max count lo hi" of
+# those ratios, lo..hi being a confidence interval of at least 90% for their
+# true median, free of any assumption about the noise (sign test: order
+# statistics k and n + 1 - k, the largest k with P(Binomial(n, 1/2) < k) <= 5%);
+# "- -" with fewer than 5 pairs, too few for one.
 paired() {
-	awk -F'\t' -v m="$1" -v s="$2" '$2 == s && $4 > 0 { if ($1 == m "/nta") a[$3] = $4; if ($1 == m "/fixed") b[$3] = $4 }
+	awk -F'\t' -v ca="$1" -v cb="$2" -v s="$3" '$2 == s && $4 > 0 { if ($1 == ca) a[$3] = $4; if ($1 == cb) b[$3] = $4 }
 	END {
 		for (r in a) if (r in b) v[++n] = a[r] / b[r]
 		if (!n) { print "0 0 0 0 - -"; exit }
@@ -476,37 +594,54 @@ paired() {
 	}' "$results"
 }
 
-# verdict LO HI: the 5% goal against the paired median's interval.
+# verdict LO HI GOAL: the goal (a lowest ratio) against the paired median's interval.
 verdict() {
 	if [ "$1" = - ]; then echo "undecided (5 or more --runs give an interval)"
-	elif awk -v l="$1" 'BEGIN { exit !(l >= 0.95) }'; then echo "met"
-	elif awk -v h="$2" 'BEGIN { exit !(h < 0.95) }'; then echo "missed"
-	else echo "undecided (interval spans 0.95; more --runs)"; fi
+	elif awk -v l="$1" -v g="$3" 'BEGIN { exit !(l >= g) }'; then echo "met"
+	elif awk -v h="$2" -v g="$3" 'BEGIN { exit !(h < g) }'; then echo "missed"
+	else echo "undecided (interval spans $3; more --runs)"; fi
 }
 
-echo "nta/fixed (the headline; goal: within 5%, i.e. >= 0.95): ratio of the medians; the"
-echo "median (min..max) of each repetition's own ratio, nta and fixed having run back to"
-echo "back; a 90% confidence interval for that median; the goal met, missed or undecided:"
-printf '%-8s %-6s %9s %9s %7s %21s %13s  %s\n' mode size nta fixed ratio "paired (min..max)" "90% interval" goal
+# compare KIND A B SIZE GOAL: one row of the ratio table (A over B: the ratio of
+# the medians, the paired ratio with its interval, the goal's verdict) and of
+# ratios.tsv; nothing when either case has no figure.
+mpps() { if [ -n "$1" ]; then awk -v x="$1" 'BEGIN { printf "%.3f", x / 1e6 }'; else echo n/a; fi; }
+median_of() { awk -F'\t' -v k="$1" -v s="$2" '$1 == k && $2 == s { print $4 }' "$summary"; }
+compare() {
+	local kind=$1 a=$2 b=$3 size=$4 goal=$5 ma mb r pm pmin pmax pn plo phi v
+	ma=$(median_of "$a" "$size")
+	mb=$(median_of "$b" "$size")
+	if [ -z "$ma" ] || [ -z "$mb" ] || [ "$mb" = 0 ]; then
+		printf '%-26s %-6s %9s %9s %7s\n' "$a / $b" "$size" "$(mpps "$ma")" "$(mpps "$mb")" n/a
+		return
+	fi
+	r=$(awk -v x="$ma" -v y="$mb" 'BEGIN { printf "%.3f", x / y }')
+	read -r pm pmin pmax pn plo phi < <(paired "$a" "$b" "$size")
+	v=$(verdict "$plo" "$phi" "$goal")
+	printf '%-26s %-6s %9.3f %9.3f %7s %7s (%s..%s) %13s  >= %-4s %s\n' "$a / $b" "$size" \
+		"$(awk -v x="$ma" 'BEGIN { print x / 1e6 }')" "$(awk -v x="$mb" 'BEGIN { print x / 1e6 }')" \
+		"$r" "$pm" "$pmin" "$pmax" "$plo..$phi" "$goal" "$v"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$a" "$b" "$size" "$r" "$pm" "$pmin" "$pmax" "$pn" \
+		"$plo" "$phi" "$goal" "${v%% *}" >>"$ratios"
+}
+
+echo "Ratios, A / B: of the medians; the median (min..max) of each repetition's own A/B, the"
+echo "two having run close together (ABBA); a 90% confidence interval for that median; the goal"
+echo "(a lowest ratio) met, missed or undecided. nta/fixed is the headline (nta within 5%);"
+echo "ntad against xdp-bench: rxdrop/xsk-drop (>= 1), l2fwd/xsk-tx (>= 1.5, issue 18), and"
+echo "rxdrop against the ceiling of the path, xdp-drop (>= 0.95):"
+printf '%-26s %-6s %9s %9s %7s %21s %13s  %s\n' "A / B" size A B ratio "paired (min..max)" "90% interval" goal
 ratios=$outdir/ratios.tsv
 : >"$ratios"
 for size in "${size_list[@]}"; do
 	for mode in rxdrop l2fwd txonly; do
-		want_case "$mode" || continue
-		nta=$(awk -F'\t' -v k="$mode/nta" -v s="$size" '$1 == k && $2 == s { print $4 }' "$summary")
-		fix=$(awk -F'\t' -v k="$mode/fixed" -v s="$size" '$1 == k && $2 == s { print $4 }' "$summary")
-		if [ -n "$nta" ] && [ -n "$fix" ] && [ "$fix" != 0 ]; then
-			r=$(awk -v a="$nta" -v b="$fix" 'BEGIN { printf "%.3f", a / b }')
-			read -r pm pmin pmax pn plo phi < <(paired "$mode" "$size")
-			goal=$(verdict "$plo" "$phi")
-			printf '%-8s %-6s %9.3f %9.3f %7s %7s (%s..%s) %13s  %s\n' "$mode" "$size" "$(awk -v a="$nta" 'BEGIN { print a / 1e6 }')" \
-				"$(awk -v a="$fix" 'BEGIN { print a / 1e6 }')" "$r" "$pm" "$pmin" "$pmax" "$plo..$phi" "$goal"
-			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$size" "$r" "$pm" "$pmin" "$pmax" "$pn" \
-				"$plo" "$phi" "${goal%% *}" >>"$ratios"
-		else
-			printf '%-8s %-6s %9s %9s %7s\n' "$mode" "$size" "${nta:-n/a}" "${fix:-n/a}" n/a
-		fi
+		want_case "$mode" && compare nta/fixed "$mode/nta" "$mode/fixed" "$size" 0.95
 	done
+	if [ -n "$XDP_BENCH" ]; then
+		if want_case rxdrop && want_case xsk-drop; then compare ntad/xdp-bench rxdrop/nta xsk-drop "$size" 1.0; fi
+		if want_case l2fwd && want_case xsk-tx; then compare ntad/xdp-bench l2fwd/nta xsk-tx "$size" 1.5; fi
+	fi
+	if want_case rxdrop && want_case xdp-drop; then compare ntad/ceiling rxdrop/nta xdp-drop "$size" 0.95; fi
 done
 if [ -s "$cpu_results" ]; then
 	echo
@@ -535,29 +670,33 @@ if [ -s "$cpu_results" ]; then
 		done
 	done
 fi
-if [ "$xdpbench" = full ]; then
-	echo "rxdrop/nta vs xdp-bench xsk-drop (goal >= 1.0):"
-	for size in "${size_list[@]}"; do
-		awk -F'\t' -v s="$size" '$2 == s && $1 == "rxdrop/nta" { a = $4 } $2 == s && $1 == "xsk-drop" { b = $4 }
-			END { if (a && b) printf "  %-6s %.3f\n", s, a / b }' "$summary"
-	done
-fi
-
 jq -n --rawfile runs "$results" --rawfile summary "$summary" --rawfile ratios "$ratios" \
 	--rawfile cpu_rows "$cpu_results" --arg perf "${use_perf:+on}" --arg perf_note "$perf_note" --argjson hz "$PERF_HZ" \
 	--arg kernel "$(uname -r)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
 	--argjson ncpu "$(nproc)" --argjson gen_cpu "$gen_cpu" --argjson ntad_cpu "$ntad_cpu" \
 	--argjson nruns "$runs" --argjson duration "$duration" --arg payload "$payload" \
-	--arg xdpbench "$xdpbench" --arg xdpbench_note "$xdpbench_note" --argjson elapsed "$elapsed" \
+	--arg xdpbench "$XDP_BENCH" --arg xdpbench_version "$xdpbench_version" --arg xdpbench_note "$xdpbench_note" \
+	--arg gen "$gen" --arg gen_cmd "$GEN_CMD" --argjson elapsed "$elapsed" \
 	--arg commit "$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)" '
 	def rows($s): $s | split("\n") | map(select(length > 0) | split("\t"));
+	def ratios($kind): rows($ratios) | map(select(.[0] == $kind) | { a: .[1], b: .[2], size: .[3], ratio: (.[4] | tonumber),
+		paired: { median: (.[5] | tonumber), min: (.[6] | tonumber), max: (.[7] | tonumber), pairs: (.[8] | tonumber),
+			ci90: (if .[9] == "-" then null else [(.[9] | tonumber), (.[10] | tonumber)] end) },
+		goal_min: (.[11] | tonumber), goal: .[12] });
 	{
 		machine: { kernel: $kernel, cpu: $cpu, cpus: $ncpu },
 		commit: $commit,
-		method: { runs: $nruns, duration_s: $duration, generator: "ntad-gen (XDP live frames)",
-			generator_payload: $payload, gen_cpu: $gen_cpu, ntad_cpu: $ntad_cpu,
+		method: { runs: $nruns, duration_s: $duration,
+			generator: ({ "ntad-gen": "ntad-gen (XDP live frames)",
+				"xdp-trafficgen": "xdp-trafficgen udp (XDP live frames)",
+				"ntad-txonly": "ntad -m txonly (AF_XDP copy mode)" }[$gen]),
+			generator_path: $gen_cmd,
+			generator_payload: (if $gen == "ntad-gen" then $payload else null end), gen_cpu: $gen_cpu, ntad_cpu: $ntad_cpu,
+			ceiling: (if $xdpbench != "" then "xdp-bench drop" else "ntad-gen count" end),
+			order: "per mode: nta, fixed, xdp-bench; reversed in even runs (ABBA)",
 			figure: "run = packets counted by the receiving side / time traffic was offered; case = median of runs" },
-		xdp_bench: { status: $xdpbench, note: $xdpbench_note },
+		xdp_bench: { status: (if $xdpbench != "" then "ok" else "skipped" end), path: $xdpbench,
+			version: $xdpbench_version, note: $xdpbench_note },
 		perf: { status: (if $perf == "on" then "on" elif $perf_note != "" then "skipped" else "off" end),
 			note: $perf_note, hz: $hz },
 		elapsed_s: $elapsed,
@@ -566,11 +705,9 @@ jq -n --rawfile runs "$results" --rawfile summary "$summary" --rawfile ratios "$
 			user_ns: (.[3] | tonumber), kernel_ns: (.[4] | tonumber) }),
 		cases: rows($summary) | map({ case: .[0], size: .[1], runs: (.[2] | tonumber), median_pps: (.[3] | tonumber),
 			min_pps: (.[4] | tonumber), max_pps: (.[5] | tonumber), spread_pct: (.[6] | tonumber) }),
-		nta_over_fixed: rows($ratios) | map({ mode: .[0], size: .[1], ratio: (.[2] | tonumber),
-			paired: { median: (.[3] | tonumber), min: (.[4] | tonumber), max: (.[5] | tonumber),
-				pairs: (.[6] | tonumber),
-				ci90: (if .[7] == "-" then null else [(.[7] | tonumber), (.[8] | tonumber)] end) },
-			goal: .[9] })
+		nta_over_fixed: ratios("nta/fixed") | map({ mode: (.a | split("/")[0]) } + .),
+		ntad_over_xdp_bench: ratios("ntad/xdp-bench"),
+		ntad_over_ceiling: ratios("ntad/ceiling")
 	}' >"$out" || echo "bench.sh: writing $out failed" >&2
 echo
 echo "JSON: $out (per-run logs in $logdir); took ${elapsed}s"

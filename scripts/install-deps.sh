@@ -3,7 +3,21 @@
 # Install, from Debian's packages, everything ntad's build, tests and benchmarks use.
 # Idempotent: packages already present are left alone, and apt is not touched at all
 # when nothing is missing. Run as root (the Makefile calls it when a tool is missing).
+#
+# Then, as root, the benchmarks' xdp-bench: when the installed one fails its probe
+# on the running kernel (scripts/xdp-bench-probe.sh; Debian 12's 1.3.1 does on 6.18),
+# scripts/build-xdp-tools.sh builds xdp-bench and xdp-trafficgen from Debian's
+# sources into BUILD/xdp-tools/bin (--build DIR, default build). That step never
+# fails this script: without it only the benchmarks' xdp-bench cases are skipped.
 set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=build
+case "${1:-}" in
+--build) [ $# -ge 2 ] || { echo "install-deps: --build needs a value" >&2; exit 2; }; build=$2 ;;
+"") ;;
+*) echo "Usage: scripts/install-deps.sh [--build DIR]" >&2; exit 2 ;;
+esac
 
 pkgs=(
 	make gcc clang llvm lld            # C and BPF compilers, llvm-strip
@@ -12,6 +26,7 @@ pkgs=(
 	libelf-dev zlib1g-dev linux-libc-dev
 	bpftool                             # bpftool gen skeleton
 	iproute2 ethtool xdp-tools          # ip netns/link, GRO/queues, xdp-bench if it works
+	m4 libpcap-dev                      # build-xdp-tools.sh: xdp-tools' configure needs both
 	mandoc                              # man page lint
 	tcpdump jq                          # capture checks, JSON output in tests
 	socat                               # test_examples: a UDP client on the peer's kernel stack
@@ -26,16 +41,23 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps: all ${#pkgs[@]} packages present"
-	exit 0
-fi
-
-if [ "$(id -u)" -ne 0 ]; then
+elif [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: missing packages: ${missing[*]}" >&2
 	echo "install-deps: run as root: scripts/install-deps.sh" >&2
 	exit 1
+else
+	echo "install-deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# xdp-bench for the benchmarks: the installed one if it works, else one built
+# from source (quiet when already built). Not root: the probe cannot run; skip.
+[ "$(id -u)" -eq 0 ] || exit 0
+if ! probe=$("$top/scripts/xdp-bench-probe.sh" 2>&1); then
+	echo "install-deps: installed $probe"
+	"$top/scripts/build-xdp-tools.sh" --build "$build" ||
+		echo "install-deps: no working xdp-bench; make bench will skip its xdp-bench cases (not an error)"
+fi
+exit 0
