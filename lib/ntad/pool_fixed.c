@@ -26,6 +26,7 @@ struct pool_fixed {
 	uint64_t nr_frames;
 	uint32_t page;           /* no frame crosses a multiple of it */
 	uint32_t per_page;       /* frames in one page */
+	uint32_t shift;          /* chunk = 1 << shift and divides page: frames back to back; else 0 */
 	uint64_t top;            /* frames on the stack */
 	uint64_t *stack;         /* frame addresses, LIFO */
 	uint64_t *is_free;       /* bit per frame */
@@ -57,15 +58,27 @@ static void set_free(struct pool_fixed *pf, uint64_t i, bool v)
 
 static uint64_t frame_addr(const struct pool_fixed *pf, uint64_t i)
 {
+	if (pf->shift)
+		return pf->base.base + (i << pf->shift);
 	return pf->base.base + i / pf->per_page * pf->page + i % pf->per_page * pf->base.chunk_size;
 }
 
-/* The frame holding [addr, addr + len), or UINT64_MAX. */
+/* The frame holding [addr, addr + len), or UINT64_MAX. Every free asks: the
+ * usual chunk (a power of two) takes the shift, not the divisions. */
 static uint64_t frame_of(const struct pool_fixed *pf, uint64_t addr, uint32_t len)
 {
-	uint64_t rel = addr - pf->base.base, off = rel % pf->page, k = off / pf->base.chunk_size;
-	uint64_t i = rel / pf->page * pf->per_page + k;
+	uint64_t rel = addr - pf->base.base, off, k, i;
 
+	if (pf->shift) {
+		i = rel >> pf->shift;
+		if (addr < pf->base.base || i >= pf->nr_frames ||
+		    (rel & (pf->base.chunk_size - 1)) + len > pf->base.chunk_size)
+			return UINT64_MAX;
+		return i;
+	}
+	off = rel % pf->page;
+	k = off / pf->base.chunk_size;
+	i = rel / pf->page * pf->per_page + k;
 	if (addr < pf->base.base || k >= pf->per_page || i >= pf->nr_frames ||
 	    off + len > (k + 1) * pf->base.chunk_size)
 		return UINT64_MAX;
@@ -206,6 +219,8 @@ struct ntad_pool *ntad_pool_fixed_create_at(uint64_t base, uint64_t size, uint32
 		return NULL;
 	pf->page = page;
 	pf->per_page = page / chunk_size;
+	if (!(chunk_size & (chunk_size - 1)) && !(page % chunk_size))
+		pf->shift = (uint32_t)__builtin_ctz(chunk_size);
 	pf->nr_frames = size / page * pf->per_page + size % page / chunk_size;
 	pf->stack = calloc(pf->nr_frames, sizeof(*pf->stack));
 	pf->is_free = calloc((pf->nr_frames + 63) / 64, sizeof(*pf->is_free));
