@@ -159,11 +159,17 @@ static inline bool ntad_sock_rx_wants_kick(const struct ntad_sock *s)
 /* umem.c: drop the registration (no socket bound) and register the area again. */
 int ntad_umem_reregister(struct ntad_umem *u);
 
+/* Give a buffer to q's pool; a refusal is a bug, counted. Inline: every free. */
+static inline void ntad_path_pool_free(struct ntad_queue *q, uint64_t addr, uint32_t len)
+{
+	if (q->pool->ops->free(q->pool, addr, len))
+		q->c.pool_errors++;
+}
+
 /* path.c: refill, completions, the exit drain. */
 unsigned int ntad_path_refill(struct ntad_queue *q, unsigned int port);
 unsigned int ntad_path_complete(struct ntad_queue *q, unsigned int port);
 void ntad_path_drain(struct ntad_queue *q);
-void ntad_path_pool_free(struct ntad_queue *q, uint64_t addr, uint32_t len);
 /* A refused ledger transition: counted, and said once per queue. */
 void ntad_path_refused(struct ntad_queue *q, uint64_t addr, const char *what);
 

@@ -57,14 +57,9 @@ unsigned int ntad_forward(struct ntad_worker *w, unsigned int in, unsigned int o
 	ntad_rx_settle(w, want, n);
 	if (!n)
 		return 0;
-	if (swap) {
-		/* The first lines of the batch's frames at once: the misses overlap. */
-		for (uint32_t i = 0; i < n; i++)
-			__builtin_prefetch(pkts[i].data, 1);
-		for (uint32_t i = 0; i < n; i++)
-			if (pkts[i].len >= 12)
-				ntad_swap_macs(pkts[i].data);
-	}
+	for (uint32_t i = 0; swap && i < n; i++)
+		if (pkts[i].len >= 12)
+			ntad_swap_macs(pkts[i].data);
 	sent = ntad_tx_burst(w->q, out, pkts, n);
 	if (sent < n) {
 		memcpy(f->wait[out], pkts + sent, (n - sent) * sizeof(*pkts));

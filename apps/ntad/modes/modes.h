@@ -7,6 +7,7 @@
 #define NTAD_MODES_H
 
 #include <stdbool.h>
+#include <string.h>
 
 #include "run.h"
 
@@ -27,11 +28,9 @@ static inline void ntad_swap_macs(uint8_t *p)
 {
 	uint8_t tmp[6];
 
-	for (int i = 0; i < 6; i++) {
-		tmp[i] = p[i];
-		p[i] = p[i + 6];
-		p[i + 6] = tmp[i];
-	}
+	memcpy(tmp, p, 6);
+	memcpy(p, p + 6, 6);
+	memcpy(p + 6, tmp, 6);
 }
 
 #endif /* NTAD_MODES_H */
