@@ -576,22 +576,12 @@ printf '%-14s %-6s %9s %9s %9s %7s %5s\n' case size median min max spread runs
 awk -F'\t' '{ printf "%-14s %-6s %9.3f %9.3f %9.3f %6.1f%% %5d\n", $1, $2, $4 / 1e6, $5 / 1e6, $6 / 1e6, $7, $3 }' "$summary"
 echo
 # paired A B SIZE: A/B of each repetition (case A's run over case B's run of the
-# same repetition, which ran close together), "median min max count lo hi" of
-# those ratios, lo..hi being a confidence interval of at least 90% for their
-# true median, free of any assumption about the noise (sign test: order
-# statistics k and n + 1 - k, the largest k with P(Binomial(n, 1/2) < k) <= 5%);
-# "- -" with fewer than 5 pairs, too few for one.
+# same repetition, which ran close together): "median min max count lo hi" of
+# those ratios, lo..hi a 90% sign-test interval for their true median
+# (scripts/paired.awk; "- -" with fewer than 5 pairs).
 paired() {
 	awk -F'\t' -v ca="$1" -v cb="$2" -v s="$3" '$2 == s && $4 > 0 { if ($1 == ca) a[$3] = $4; if ($1 == cb) b[$3] = $4 }
-	END {
-		for (r in a) if (r in b) v[++n] = a[r] / b[r]
-		if (!n) { print "0 0 0 0 - -"; exit }
-		for (i = 2; i <= n; i++) { x = v[i]; for (j = i - 1; j > 0 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
-		p = 0.5 ^ n; cum = 0; k = 0
-		for (i = 0; i < n; i++) { cum += p; if (cum > 0.05) break; k = i + 1; p = p * (n - i) / (i + 1) }
-		ci = k ? sprintf("%.3f %.3f", v[k], v[n + 1 - k]) : "- -"
-		printf "%.3f %.3f %.3f %d %s\n", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, v[1], v[n], n, ci
-	}' "$results"
+	END { for (r in a) if (r in b) print a[r] / b[r] }' "$results" | awk -f "$top/scripts/paired.awk"
 }
 
 # verdict LO HI GOAL: the goal (a lowest ratio) against the paired median's interval.

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# bench-instr.sh - CPU cost per packet as callgrind instructions: the
+# fixed-count method of docs/BENCHMARKS.md, for one build or side by side for
+# several (say, a commit and the one before it).
+#
+# For each case (rxdrop, l2fwd, txonly), frame size and pool, and each build in
+# turn: ntad runs under valgrind --tool=callgrind on a veth pair of its own
+# until it has handled -n packets; the figure is the inclusive instruction count
+# of the queue thread (the packet loop, without start-up and teardown) divided
+# by -n. Instruction counts do not depend on what else the machine is doing,
+# so one run per cell decides; the traffic's burstiness still moves nta's
+# figures by a few percent between runs (docs/BENCHMARKS.md), which --runs N
+# (the median of N) evens out.
+#
+# Traffic: rxdrop and l2fwd get frames from ntad -m txonly on the peer (the
+# first build's, the same generator for every build), unpaced: AF_XDP copy
+# mode sends several times faster than ntad under callgrind takes frames, so
+# the loop never idles: every pass takes a full batch, whatever the build's
+# speed (the generator on CPU 0, ntad on CPU 1), and idle passes, which cost
+# instructions but carry no packet, stay out of the figure. txonly needs no traffic (xdp_pass on the
+# peer gives it NAPI).
+set -uo pipefail
+
+usage() {
+	cat <<'EOF'
+Usage: scripts/bench-instr.sh --build DIR [--build DIR2 ...] [options]
+
+  --build DIR     build tree with ntad; repeat to compare (the first one's ntad
+                  generates the traffic)
+  --cases LIST    rxdrop,l2fwd,txonly (default all three)
+  --sizes LIST    frame sizes (default 64,1500)
+  --pools LIST    nta,fixed (default both)
+  -n N            packets per run (default 100000)
+  --runs N        runs per cell, the median is reported (default 1)
+  -h, --help      this text
+
+Needs root and valgrind. Creates and removes its own namespaces and veth pair.
+EOF
+}
+
+die() { echo "bench-instr.sh: $*" >&2; exit 2; }
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+builds=() cases=rxdrop,l2fwd,txonly sizes=64,1500 pools=nta,fixed count=100000 runs=1
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--build) [ $# -ge 2 ] || die "--build needs a directory"; builds+=("$(cd "$2" && pwd)") || exit 2; shift ;;
+	--cases) cases=$2; shift ;;
+	--sizes) sizes=$2; shift ;;
+	--pools) pools=$2; shift ;;
+	-n) count=$2; shift ;;
+	--runs) runs=$2; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) die "unknown option '$1' (see --help)" ;;
+	esac
+	shift
+done
+[ ${#builds[@]} -gt 0 ] || builds=("$top/build")
+[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, XDP)"
+command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null ||
+	die "valgrind missing; run scripts/install-deps.sh"
+for b in "${builds[@]}"; do
+	[ -x "$b/ntad" ] || die "$b: no ntad; run make"
+done
+
+tag=bi$$
+ns_a=ntad-a-$tag ns_b=ntad-b-$tag dev=n$tag peer=n${tag}p
+tmp=$(mktemp -d)
+gen_pid=
+cleanup() {
+	[ -n "$gen_pid" ] && kill "$gen_pid" 2>/dev/null && wait "$gen_pid" 2>/dev/null
+	"$top/scripts/setup-veth.sh" teardown --dev "$dev" --dev-netns "$ns_a" --peer "$peer" \
+		--netns "$ns_b" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+"$top/scripts/setup-veth.sh" setup --dev "$dev" --dev-netns "$ns_a" --peer "$peer" --netns "$ns_b" \
+	--build "${builds[0]}" >/dev/null || die "cannot make the veth pair"
+dev_mac=$(ip -n "$ns_a" -j link show dev "$dev" | jq -r '.[0].address')
+peer_mac=$(ip -n "$ns_b" -j link show dev "$peer" | jq -r '.[0].address')
+
+# One run: instructions per packet of the queue thread, or "-" on failure.
+measure() {
+	local b=$1 mode=$2 size=$3 pool=$4 out=$tmp/cg.out sym ir args=()
+	rm -f "$out"
+	if [ "$mode" = txonly ]; then
+		args=(--size "$size" --dst-mac "$peer_mac")
+	else
+		ip netns exec "$ns_b" taskset -c 0 "${builds[0]}/ntad" -i "$peer" -m txonly --size "$size" \
+			--dst-mac "$dev_mac" -d 600 --interval 0 >/dev/null 2>&1 &
+		gen_pid=$!
+		sleep 0.5 # until it sends
+	fi
+	ip netns exec "$ns_a" taskset -c 1 valgrind --tool=callgrind --callgrind-out-file="$out" \
+		"$b/ntad" -i "$dev" -m "$mode" --pool "$pool" -n "$count" -d 120 --interval 0 --json "${args[@]}" \
+		>"$tmp/run.log" 2>&1
+	if [ -n "$gen_pid" ]; then
+		kill "$gen_pid" 2>/dev/null
+		wait "$gen_pid" 2>/dev/null
+		gen_pid=
+	fi
+	# The queue thread's entry: ntad_worker_thread (libntad), ntad_engine_thread before it.
+	sym=$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
+		grep -E ' [^ ]*:ntad_(worker|engine)_thread ' | head -n 1)
+	ir=$(awk '{ gsub(",", "", $1); print $1 }' <<<"$sym")
+	if [ -z "$ir" ] || ! grep -q '"stop":"count"' "$tmp/run.log"; then
+		echo -
+		return
+	fi
+	echo $((ir / count))
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "-") }'; }
+
+printf '%-8s %5s %-6s' mode size pool
+for b in "${builds[@]}"; do printf ' %18s' "$(basename "$(dirname "$b")")/$(basename "$b")"; done
+[ ${#builds[@]} -eq 2 ] && printf ' %8s' "2nd/1st"
+printf '\n'
+for mode in ${cases//,/ }; do
+	for size in ${sizes//,/ }; do
+		for pool in ${pools//,/ }; do
+			vals=()
+			for b in "${builds[@]}"; do
+				v=$(for ((r = 0; r < runs; r++)); do measure "$b" "$mode" "$size" "$pool"; done | grep -v '^-$' | median)
+				vals+=("$v")
+			done
+			printf '%-8s %5s %-6s' "$mode" "$size" "$pool"
+			for v in "${vals[@]}"; do printf ' %18s' "$v"; done
+			if [ ${#vals[@]} -eq 2 ] && [ "${vals[0]}" != - ] && [ "${vals[1]}" != - ]; then
+				awk -v a="${vals[0]}" -v b="${vals[1]}" 'BEGIN { printf " %8.3f", b / a }'
+			fi
+			printf '\n'
+		done
+	done
+done
