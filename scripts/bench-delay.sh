@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# bench-delay.sh - the delay line on a forwarded path under load, for one
+# build or two side by side: what it delivers and how late.
+#
+# Topology: host A's end (PA) -- [DA  ntad -m delay -o  DB] -- host B's end
+# (PB). ntad runs on DA and DB (namespace N1, --ntad-cpu); the hosts' ends are
+# in namespace N2. ntad -m txonly --imix --rate R (build A's) sends from PA to
+# DA on --gen-cpu; ntad -m rxdrop on PB counts what arrives. A run's figures:
+# delivered = PB's rx_packets / PA's tx_packets, and the delay line's own
+# lateness p50/p99/max (send time - due) and drops. Builds alternate per rate
+# (ABBA), --runs pairs each.
+set -uo pipefail
+
+usage() {
+	cat <<'EOF'
+Usage: scripts/bench-delay.sh --a DIR [--b DIR] [options]
+
+  --a DIR, --b DIR   build trees (ntad in each); the generator and counter are A's
+  --rates LIST       offered packets per second (default 300000,500000)
+  --delay MS         the hold time (default 50)
+  --runs N           runs per build and rate (default 3)
+  --duration SEC     traffic per run (default 5)
+  --gen-cpu N        generator CPU (default 0); --ntad-cpu N: the delay line's (default 1)
+
+Needs root. Creates and removes its own namespaces and veth pairs.
+EOF
+}
+
+die() { echo "bench-delay.sh: $*" >&2; exit 2; }
+top=$(cd "$(dirname "$0")/.." && pwd)
+a= b= rates=300000,500000 delay=50 runs=3 duration=5 gen_cpu=0 ntad_cpu=1
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--a) a=$(cd "$2" && pwd) || exit 2; shift ;;
+	--b) b=$(cd "$2" && pwd) || exit 2; shift ;;
+	--rates) rates=$2; shift ;;
+	--delay) delay=$2; shift ;;
+	--runs) runs=$2; shift ;;
+	--duration) duration=$2; shift ;;
+	--gen-cpu) gen_cpu=$2; shift ;;
+	--ntad-cpu) ntad_cpu=$2; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) die "unknown option '$1' (see --help)" ;;
+	esac
+	shift
+done
+[ -x "$a/ntad" ] || die "--a DIR: no ntad there"
+[ -z "$b" ] || [ -x "$b/ntad" ] || die "--b DIR: no ntad there"
+[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, XDP)"
+
+tag=bd$$
+n1=ntad-a-$tag n2=ntad-b-$tag da=n${tag}a pa=n${tag}p db=n${tag}b pb=n${tag}q
+tmp=$(mktemp -d)
+pids=()
+pair() { "$top/scripts/setup-veth.sh" "$1" --dev "$2" --dev-netns "$n1" --peer "$3" --netns "$n2" \
+	--addr none --peer-addr none --no-peer-xdp "${@:4}"; }
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	pair teardown "$db" "$pb" >/dev/null 2>&1
+	pair teardown "$da" "$pa" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+pair setup "$da" "$pa" >/dev/null && pair setup "$db" "$pb" >/dev/null || die "cannot make the veth pairs"
+da_mac=$(ip -n "$n1" -j link show dev "$da" | jq -r '.[0].address')
+
+# run BUILD RATE: "delivered late_p50_ms late_p99_ms late_max_ms dropped" of one run.
+run() {
+	local bld=$1 rate=$2 sent got sum
+	ip netns exec "$n2" "$a/ntad" -i "$pb" -m rxdrop -d $((duration + delay / 1000 + 4)) --interval 0 --json \
+		>"$tmp/count.log" 2>&1 &
+	pids=($!)
+	ip netns exec "$n1" taskset -c "$ntad_cpu" "$bld/ntad" -i "$da" -o "$db" -m delay --delay "$delay" \
+		-d $((duration + delay / 1000 + 3)) --interval 0 --json >"$tmp/delay.log" 2>&1 &
+	pids+=($!)
+	sleep 1.5 # both attached, the rings filled
+	ip netns exec "$n2" taskset -c "$gen_cpu" "$a/ntad" -i "$pa" -m txonly --imix --rate "$rate" \
+		--dst-mac "$da_mac" -d "$duration" --interval 0 --json >"$tmp/gen.log" 2>&1
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	pids=()
+	sent=$(jq -r 'select(.type == "summary") | .tx_packets' "$tmp/gen.log")
+	got=$(jq -r 'select(.type == "summary") | .rx_packets' "$tmp/count.log")
+	sum=$(grep '"type":"summary"' "$tmp/delay.log")
+	jq -r --argjson s "${sent:-0}" --argjson g "${got:-0}" \
+		'"\(if $s > 0 then $g / $s else 0 end) \(.late_p50_ns / 1e6) \(.late_p99_ns / 1e6) \(.late_max_ns / 1e6) \(.retain_dropped + .rx_dropped)"' \
+		<<<"$sum" 2>/dev/null || echo "0 0 0 0 0"
+}
+
+builds=("$a")
+[ -n "$b" ] && builds+=("$b")
+printf '%-6s %8s %4s %10s %11s %11s %11s %9s\n' build rate run delivered "late p50 ms" "late p99 ms" "late max ms" dropped
+for rate in ${rates//,/ }; do
+	for ((r = 0; r < runs; r++)); do
+		order=("${builds[@]}")
+		if ((r % 2)) && [ ${#builds[@]} -eq 2 ]; then order=("$b" "$a"); fi
+		for bld in "${order[@]}"; do
+			read -r del p50 p99 max drop < <(run "$bld" "$rate")
+			name=A
+			[ "$bld" = "$a" ] || name=B
+			printf '%-6s %8s %4s %10.4f %11.3f %11.3f %11.3f %9s\n' "$name" "$rate" "$r" "$del" "$p50" "$p99" \
+				"$max" "$drop"
+		done
+	done
+done
