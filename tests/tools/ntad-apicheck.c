@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ntad-apicheck.c - libntad's contract on one real interface (run by
+ * tests/net/test_api.sh as root, IFACE a veth end with a peer):
+ *  - arguments it cannot serve are refused with EINVAL (NULL and errno for
+ *    constructors) and change nothing: bad sizes, rings, chunk sizes, pools,
+ *    rules, fds, queue ids, port indexes, lengths;
+ *  - the ledger refuses a packet given back twice (freed twice, sent after a
+ *    free, held after a free) and counts it; the pool is whole again after.
+ * Prints one line per failed check and "apicheck: N failed"; exit 0 iff none.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ntad.h"
+
+static int failed;
+
+#define EXPECT(cond, ...)                                                 \
+	do {                                                              \
+		if (!(cond)) {                                            \
+			failed++;                                         \
+			printf("FAIL line %d: %s: ", __LINE__, #cond);    \
+			printf(__VA_ARGS__);                              \
+			putchar('\n');                                    \
+		}                                                         \
+	} while (0)
+
+static int quiet(enum ntad_print_level level, const char *fmt, va_list ap)
+{
+	(void)level, (void)fmt, (void)ap;
+	return 0;
+}
+
+static void bad_umem(const struct ntad_umem_opts *o, const char *what)
+{
+	struct ntad_umem *u;
+
+	errno = 0;
+	u = ntad_umem__create(o);
+	EXPECT(!u && errno == EINVAL, "umem %s: %p errno %d", what, (void *)u, errno);
+	ntad_umem__destroy(u);
+}
+
+int main(int argc, char **argv)
+{
+	struct ntad_rule rules[NTAD_MAX_RULES + 1] = { 0 };
+	struct ntad_pool_stats before, after;
+	struct ntad_queue_stats st;
+	struct ntad_pkt p[2], copy;
+	struct ntad_umem *u;
+	struct ntad_port *port;
+	struct ntad_queue *q;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s IFACE\n", argv[0]);
+		return 2;
+	}
+	ntad_set_print(quiet);
+	{
+		LIBNTAD_OPTS(ntad_umem_opts, a, .chunk_size = 1000);
+		LIBNTAD_OPTS(ntad_umem_opts, b, .chunk_size = 8192);
+		LIBNTAD_OPTS(ntad_umem_opts, c, .fill_size = 1000);
+		LIBNTAD_OPTS(ntad_umem_opts, d, .size = 4095);
+		LIBNTAD_OPTS(ntad_umem_opts, e, .size = UINT64_MAX & ~4095ull);
+		LIBNTAD_OPTS(ntad_umem_opts, f, .pool = (enum ntad_pool_kind)7);
+		LIBNTAD_OPTS(ntad_umem_opts, g, .nr_queues = NTAD_MAX_QUEUES + 1);
+		LIBNTAD_OPTS(ntad_umem_opts, h, .pool = NTAD_POOL_FIXED, .jumbo_size = 16384);
+		LIBNTAD_OPTS(ntad_umem_opts, i, .jumbo_size = 1000);
+		struct ntad_umem_opts tiny = { .sz = 4 };
+
+		bad_umem(&a, "chunk 1000");
+		bad_umem(&b, "chunk 8192");
+		bad_umem(&c, "fill ring 1000");
+		bad_umem(&d, "size 4095");
+		bad_umem(&e, "size near 2^64");
+		bad_umem(&f, "pool 7");
+		bad_umem(&g, "65 queues");
+		bad_umem(&h, "jumbo range with fixed frames");
+		bad_umem(&i, "jumbo range not a multiple of its page");
+		bad_umem(&tiny, "opts too short");
+	}
+	u = ntad_umem__create(NULL);
+	EXPECT(u, "default umem: errno %d", errno);
+	if (!u)
+		return 1;
+	{
+		LIBNTAD_OPTS(ntad_port_opts, a, .rules = rules, .nr_rules = NTAD_MAX_RULES + 1);
+		LIBNTAD_OPTS(ntad_port_opts, b, .nr_rules = 1);
+		LIBNTAD_OPTS(ntad_port_opts, c, .rx_size = 1000);
+		LIBNTAD_OPTS(ntad_port_opts, d, .xsks_map_fd = -1);
+		LIBNTAD_OPTS(ntad_port_opts, e, .prog_fd = 5);
+		LIBNTAD_OPTS(ntad_port_opts, f, .xdp_mode = (enum ntad_xdp_mode)9);
+		const struct ntad_port_opts *bad[] = { &a, &b, &c, &d, &e, &f };
+
+		for (unsigned int k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+			errno = 0;
+			port = ntad_port__open(u, argv[1], bad[k]);
+			EXPECT(!port && errno == EINVAL, "port opts %u: errno %d", k, errno);
+		}
+		errno = 0;
+		EXPECT(!ntad_port__open(NULL, argv[1], NULL) && errno == EINVAL, "port on no UMEM");
+		errno = 0;
+		EXPECT(!ntad_port__open(u, "nosuch0", NULL) && errno == ENODEV, "no such interface: %d", errno);
+	}
+	port = ntad_port__open(u, argv[1], NULL);
+	EXPECT(port, "port: errno %d", errno);
+	if (!port)
+		return 1;
+	{
+		LIBNTAD_OPTS(ntad_queue_opts, a, .queue_id = NTAD_MAX_QUEUES);
+		LIBNTAD_OPTS(ntad_queue_opts, b, .batch = 100000);
+		struct ntad_port *two[2] = { port, port };
+
+		errno = 0;
+		EXPECT(!ntad_queue__create(&port, 1, &a) && errno == EINVAL, "queue id 64");
+		errno = 0;
+		EXPECT(!ntad_queue__create(&port, 1, &b) && errno == EINVAL, "batch 100000");
+		errno = 0;
+		EXPECT(!ntad_queue__create(two, 2, NULL) && errno == EINVAL, "one port twice");
+		errno = 0;
+		EXPECT(!ntad_queue__create(&port, 0, NULL) && errno == EINVAL, "no port");
+	}
+	q = ntad_queue__create(&port, 1, NULL);
+	EXPECT(q, "queue: errno %d", errno);
+	if (!q || ntad_port__start(port))
+		return 1;
+	EXPECT(ntad_rx_burst(q, 1, p, 2) == 0, "rx on port index 1 of a one-port queue");
+	EXPECT(ntad_tx_room(q, 1) == 0, "tx room of port index 1");
+	EXPECT(ntad_pkt_alloc(q, 0, p, 1) == 0, "alloc of 0 bytes");
+	EXPECT(ntad_pkt_alloc(q, UINT32_MAX, p, 1) == 0, "alloc of 4 GiB");
+	EXPECT(ntad_pkt_at(q, ntad_umem__size(u) - 10, 64, p) == -EINVAL, "pkt_at past the end");
+	EXPECT(ntad_pkt_at(q, UINT64_MAX - 10, 64, p) == -EINVAL, "pkt_at near 2^64");
+
+	ntad_umem__pool_stats(u, &before);
+	EXPECT(ntad_pkt_alloc(q, 100, p, 2) == 2, "alloc 2 x 100");
+	copy = p[0];
+	ntad_pkt_free(q, p, 2);
+	ntad_pkt_free(q, &copy, 1);                 /* a second free */
+	EXPECT(ntad_tx_burst(q, 0, &copy, 1) == 1, "a send after the free is taken (and refused)");
+	EXPECT(ntad_pkt_hold(q, &copy) == 0, "hold of an own block is nothing to do");
+	ntad_queue__stats(q, &st);
+	EXPECT(st.ledger_refused == 2, "ledger_refused %llu, want 2 (free twice, send after free)",
+	       (unsigned long long)st.ledger_refused);
+	EXPECT(st.tx_submitted == 1 && ntad_queue__tx_pending(q) == 0, "refused send went out");
+	ntad_umem__pool_stats(u, &after);
+	EXPECT(after.in_use == before.in_use, "in use %llu after, %llu before",
+	       (unsigned long long)after.in_use, (unsigned long long)before.in_use);
+
+	ntad_port__stop(port);
+	ntad_queue__destroy(q);
+	{
+		struct ntad_umem_exit ex;
+
+		EXPECT(!ntad_umem__reclaim(u, &ex) && ex.check_ok && !ex.pool_errors, "reclaim");
+		ntad_umem__pool_stats(u, &after);
+		EXPECT(after.in_use == 0, "%llu bytes in use at the end", (unsigned long long)after.in_use);
+	}
+	ntad_port__close(port);
+	ntad_umem__destroy(u);
+	printf("apicheck: %d failed\n", failed);
+	return failed ? 1 : 0;
+}
