@@ -71,8 +71,14 @@ static unsigned int txonly_step(struct ntad_worker *w, uint64_t now)
 {
 	struct txonly *t = w->ms;
 	struct ntad_pkt *pkts = w->pkts;
+	uint32_t chunk = ntad_umem__chunk_size(ntad_queue__umem(w->q));
+	uint32_t longest = w->o->imix ? 1500 : w->o->size;
+	/* Build no more than the TX ring takes now (a frame per chunk it spans). */
+	uint32_t room = ntad_tx_room(w->q, 0) / ((longest + chunk - 1) / chunk);
 	uint32_t want = budget(w, t, now), got = 0, sent;
 
+	if (want > room)
+		want = room;
 	if (!want)
 		return 0;
 	if (!w->o->imix) {
