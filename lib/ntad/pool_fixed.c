@@ -28,7 +28,7 @@ struct pool_fixed {
 	uint32_t per_page;       /* frames in one page */
 	uint32_t shift;          /* chunk = 1 << shift and divides page: frames back to back; else 0 */
 	uint64_t top;            /* frames on the stack */
-	uint64_t *stack;         /* frame addresses, LIFO */
+	uint64_t *stack;         /* frame indexes, LIFO: a pop needs no address-to-frame lookup */
 	uint64_t *is_free;       /* bit per frame */
 	uint64_t alloc_failures;
 };
@@ -43,12 +43,12 @@ static const struct pool_fixed *to_cfixed(const struct ntad_pool *p)
 	return (const struct pool_fixed *)p;
 }
 
-static bool frame_free(const struct pool_fixed *pf, uint64_t i)
+static inline bool frame_free(const struct pool_fixed *pf, uint64_t i)
 {
 	return pf->is_free[i / 64] & (1ull << (i % 64));
 }
 
-static void set_free(struct pool_fixed *pf, uint64_t i, bool v)
+static inline void set_free(struct pool_fixed *pf, uint64_t i, bool v)
 {
 	if (v)
 		pf->is_free[i / 64] |= 1ull << (i % 64);
@@ -56,7 +56,7 @@ static void set_free(struct pool_fixed *pf, uint64_t i, bool v)
 		pf->is_free[i / 64] &= ~(1ull << (i % 64));
 }
 
-static uint64_t frame_addr(const struct pool_fixed *pf, uint64_t i)
+static inline uint64_t frame_addr(const struct pool_fixed *pf, uint64_t i)
 {
 	if (pf->shift)
 		return pf->base.base + (i << pf->shift);
@@ -65,7 +65,7 @@ static uint64_t frame_addr(const struct pool_fixed *pf, uint64_t i)
 
 /* The frame holding [addr, addr + len), or UINT64_MAX. Every free asks: the
  * usual chunk (a power of two) takes the shift, not the divisions. */
-static uint64_t frame_of(const struct pool_fixed *pf, uint64_t addr, uint32_t len)
+static inline uint64_t frame_of(const struct pool_fixed *pf, uint64_t addr, uint32_t len)
 {
 	uint64_t rel = addr - pf->base.base, off, k, i;
 
@@ -85,17 +85,17 @@ static uint64_t frame_of(const struct pool_fixed *pf, uint64_t addr, uint32_t le
 	return i;
 }
 
-static int pop(struct pool_fixed *pf, uint64_t *addr)
+static inline int pop(struct pool_fixed *pf, uint64_t *addr)
 {
-	uint64_t a;
+	uint64_t i;
 
 	if (!pf->top) {
 		pf->alloc_failures++;
 		return -ENOMEM;
 	}
-	a = pf->stack[--pf->top];
-	set_free(pf, frame_of(pf, a, 0), false);
-	*addr = a;
+	i = pf->stack[--pf->top];
+	set_free(pf, i, false);
+	*addr = frame_addr(pf, i);
 	return 0;
 }
 
@@ -142,7 +142,7 @@ static int fixed_free(struct ntad_pool *p, uint64_t addr, uint32_t len)
 	if (i == UINT64_MAX || frame_free(pf, i))
 		return -EINVAL;
 	set_free(pf, i, true);
-	pf->stack[pf->top++] = frame_addr(pf, i);
+	pf->stack[pf->top++] = i;
 	return 0;
 }
 
@@ -169,9 +169,9 @@ static int fixed_check(const struct ntad_pool *p)
 	if (nfree != pf->top)
 		return -EUCLEAN;
 	for (uint64_t i = 0; i < pf->top; i++) {
-		uint64_t f = frame_of(pf, pf->stack[i], 0);
+		uint64_t f = pf->stack[i];
 
-		if (f == UINT64_MAX || frame_addr(pf, f) != pf->stack[i] || !frame_free(pf, f))
+		if (f >= pf->nr_frames || !frame_free(pf, f))
 			return -EUCLEAN;
 	}
 	return 0;
@@ -239,7 +239,7 @@ struct ntad_pool *ntad_pool_fixed_create_at(uint64_t base, uint64_t size, uint32
 	pf->base.size = size;
 	/* Push in reverse so the first pops return frames in address order. */
 	for (uint64_t i = pf->nr_frames; i-- > 0;) {
-		pf->stack[pf->top++] = frame_addr(pf, i);
+		pf->stack[pf->top++] = i;
 		set_free(pf, i, true);
 	}
 	return &pf->base;
