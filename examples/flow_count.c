@@ -40,7 +40,7 @@ static void count(const uint8_t *f, uint32_t len)
 		if ((k.proto == 6 || k.proto == 17) && l4 + 4 <= f + len)
 			k.sport = ntohs(*(const uint16_t *)l4), k.dport = ntohs(*(const uint16_t *)(l4 + 2));
 	}
-	h = (k.src * 31 + k.dst) * 31 + (uint32_t)(k.sport << 16 | k.dport) + k.proto;
+	h = (k.src * 31 + k.dst) * 31 + ((uint32_t)k.sport << 16 | k.dport) + k.proto;
 	for (uint32_t i = 0; i < SLOTS; i++) { /* open addressing, linear probing */
 		struct flow *s = &flows[(h + i) % SLOTS];
 

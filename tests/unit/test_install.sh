@@ -29,9 +29,14 @@ if nm -D --defined-only "$tmp/prefix/lib/libntad.so" | grep -E ' T ntad_(path|ch
 fi
 
 export PKG_CONFIG_PATH=$tmp/prefix/lib/pkgconfig
+# A sanitizer build (make SANITIZE=1, TSAN=1) installs sanitized libraries: a
+# program linked to them needs the same runtime first.
+san=
+ldd "$tmp/prefix/lib/libntad.so" | grep -q libasan && san=-fsanitize=address,undefined
+ldd "$tmp/prefix/lib/libntad.so" | grep -q libtsan && san=-fsanitize=thread
 for ex in udp_echo flow_count; do
 	# shellcheck disable=SC2046 # word splitting of pkg-config's output is the point
-	cc -o "$tmp/$ex" "$top/examples/$ex.c" $(pkg-config --cflags --libs libntad) ||
+	cc $san -o "$tmp/$ex" "$top/examples/$ex.c" $(pkg-config --cflags --libs libntad) ||
 		{ echo "FAIL: $ex does not build against the installed copy"; exit 1; }
 	rc=0
 	out=$(LD_LIBRARY_PATH=$tmp/prefix/lib "$tmp/$ex" 2>&1) || rc=$?
