@@ -30,11 +30,12 @@
  * cache is drained (or destroyed), bytes in use by nta are exactly the bytes
  * callers hold.
  *
- * Errors: a free of the hot size is trusted (kept in the magazine unchecked);
- * other frees are checked when flushed. A bad free therefore shows up later:
- * as a failed flush, counted in nta_mt_cache_stats.free_errors and returned by
- * nta_mt_cache_drain() as -EINVAL. NTA_DEBUG builds also look for a region
- * freed twice into the same magazine.
+ * Errors: every call refuses at once, with -EINVAL and no change, a NULL
+ * argument, a length of 0 or above nta_max_alloc(), and a range that is not
+ * block-aligned, leaves the area or crosses a page. Whether the blocks of a
+ * well-formed free are allocated is checked by nta when the free reaches it:
+ * a bad one shows up then, counted in nta_mt_cache_stats.free_errors and
+ * returned by nta_mt_cache_drain() as -EINVAL.
  */
 #ifndef NTA_MT_H
 #define NTA_MT_H

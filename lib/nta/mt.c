@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "nta_mt.h"
 
 #define CACHE_LINE 64
@@ -303,6 +304,8 @@ int nta_mt_cache_drain(struct nta_mt_cache *c)
 {
 	uint64_t errors;
 
+	if (!c)
+		return -EINVAL;
 	if (c->nmag || c->npend || c->ntrim) {
 		lock(c);
 		release_trims_locked(c);
@@ -378,6 +381,8 @@ int nta_mt_alloc(struct nta_mt_cache *c, uint32_t len, uint64_t *off)
 {
 	int ret;
 
+	if (!c || !off || !len || len > c->mt->max_len)
+		return -EINVAL;
 	bump(&c->st.allocs, 1);
 	if (len == c->mt->hot_len) {
 		if (c->nmag) {
@@ -408,6 +413,10 @@ int nta_mt_alloc_bulk(struct nta_mt_cache *c, uint32_t len, uint64_t *offs, unsi
 	unsigned int i = 0;
 	int ret;
 
+	if (!c || (n && !offs) || !len || len > c->mt->max_len)
+		return -EINVAL;
+	if (n > INT32_MAX)
+		n = INT32_MAX;
 	if (len != c->mt->hot_len) {
 		bump(&c->st.allocs, n);
 		lock(c);
@@ -524,11 +533,12 @@ static bool untrim(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 
 int nta_mt_free(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 {
-	uint64_t locks = c->st.locks;
+	uint64_t locks;
 	int ret = 0;
 
-	if (!len)
+	if (!c || nta_range_valid(c->mt->nta, off, len))
 		return -EINVAL;
+	locks = c->st.locks;
 	bump(&c->st.frees, 1);
 	if (len == c->mt->hot_len) {
 #if defined(NTA_DEBUG) && NTA_DEBUG
@@ -551,13 +561,18 @@ int nta_mt_free(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 int nta_mt_trim(struct nta_mt_cache *c, uint64_t off, uint32_t len, uint64_t keep_off,
 		uint32_t keep_len)
 {
-	struct nta_mt *mt = c->mt;
-	uint64_t mask = (1u << mt->block_shift) - 1, end, kend;
+	struct nta_mt *mt;
+	uint64_t mask, end, kend;
 	struct pending_trim *t;
 	int ret = 0;
 
-	if (!len || !keep_len || ((off | keep_off) & mask) || keep_off < off ||
-	    keep_off + keep_len > off + (uint64_t)len || len > mt->max_len)
+	if (!c)
+		return -EINVAL;
+	mt = c->mt;
+	mask = (1u << mt->block_shift) - 1;
+	/* relative to off, so that no sum can wrap: keep_off - off <= len < 2^32 */
+	if (!keep_len || (keep_off & mask) || keep_off < off || keep_off - off > len ||
+	    keep_len > len - (keep_off - off) || nta_range_valid(mt->nta, off, len))
 		return -EINVAL;
 	bump(&c->st.trims, 1);
 	end = (off + len + mask) & ~mask;
@@ -587,6 +602,12 @@ int nta_mt_trim(struct nta_mt_cache *c, uint64_t off, uint32_t len, uint64_t kee
 
 void nta_mt_cache_get_stats(const struct nta_mt_cache *c, struct nta_mt_cache_stats *st)
 {
+	if (!st)
+		return;
+	if (!c) {
+		*st = (struct nta_mt_cache_stats){ 0 };
+		return;
+	}
 	st->allocs = get(&c->st.allocs);
 	st->frees = get(&c->st.frees);
 	st->fast_allocs = get(&c->st.fast_allocs);
@@ -625,6 +646,8 @@ int nta_mt_check(struct nta_mt *mt)
 	uint64_t parked, locks;
 	int ret;
 
+	if (!mt)
+		return -EINVAL;
 	pthread_mutex_lock(&mt->lock);
 	ret = nta_check(mt->nta);
 	if (!ret)
@@ -642,7 +665,7 @@ int nta_mt_get_stats(struct nta_mt *mt, struct nta_mt_stats *st)
 	uint64_t parked, locks, trims[2];
 	int ret;
 
-	if (!st || st->sz < sizeof(*st))
+	if (!mt || !st || st->sz < sizeof(*st))
 		return -EINVAL;
 	memset(&st->nta, 0, sizeof(st->nta));
 	st->nta.sz = sizeof(st->nta);
