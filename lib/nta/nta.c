@@ -454,6 +454,18 @@ int nta_range_valid(const struct nta *nta, uint64_t off, uint32_t len)
 		      &z, &p, &b);
 }
 
+bool nta_range_allocated(const struct nta *nta, uint64_t off, uint32_t len)
+{
+	struct nta_zone *z;
+	uint32_t p, b, nb;
+
+	if (!len)
+		return false;
+	nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
+	return !locate(nta, off, nb, &z, &p, &b) &&
+	       nta_bm_all_set(z->bits + (size_t)p * z->words, b, nb);
+}
+
 /* nta_free's push onto a non-empty magazine, out of line so that the fast path
  * saves no registers: off, of chunk c, is allocated; it must not be held by the
  * cache, i.e. neither the top nor marked (nta_cache_held). */

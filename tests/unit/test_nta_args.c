@@ -345,6 +345,18 @@ static void test_mt_calls(void)
 	MT_REFUSED(mt, c, before, nta_mt_free(c, NORMAL - 32, 64), "across the zones");
 	MT_REFUSED(mt, c, before, nta_mt_free(c, AREA - 32, HOT), "across the area's end");
 	MT_REFUSED(mt, c, before, nta_mt_free(c, held + 32, HOT), "hot, across a page");
+	/* a double free of a parked region, and frees and trims that meet it */
+	{
+		struct nta_mt_cache_stats cs;
+
+		CHECK(nta_mt_free(c, parked, HOT) == -EINVAL);
+		CHECK(nta_mt_free(c, parked + 64, 64) == -EINVAL);
+		CHECK(nta_mt_free(c, parked + HOT - 32, 64) == -EINVAL);
+		CHECK(nta_mt_trim(c, parked, HOT, parked + 256, 64) == -EINVAL);
+		nta_mt_cache_get_stats(c, &cs);
+		CHECK(cs.double_frees == 4 && nta_mt_check(mt) == 0);
+		before = mt_snap(mt, c); /* only the counter moved */
+	}
 	MT_REFUSED(mt, c, before, nta_mt_alloc(NULL, HOT, &off), "alloc NULL");
 	MT_REFUSED(mt, c, before, nta_mt_alloc(c, HOT, NULL), "alloc NULL off");
 	MT_REFUSED(mt, c, before, nta_mt_alloc_bulk(NULL, HOT, offs, 4), "bulk NULL");
