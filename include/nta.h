@@ -108,8 +108,14 @@ int nta_free(struct nta *nta, uint64_t off, uint32_t len);
  * all or nothing: -EINVAL without any change when keep_len is 0, the kept range
  * is not block-aligned or not inside [off, off + len), or [off, off + len) is
  * not a valid nta_free range (every block allocated, one page, not the cache's).
- * Nothing goes to the front cache.
- * Counted as one free in nta_stats. Added later; existing calls are unchanged.
+ * With the front cache, a trim of a whole cache_len region at a cache_len-
+ * aligned offset of the normal pages is deferred: its head and tail stay set
+ * in the bitmaps, parked like cached regions (nta_stats.bytes_cached), until
+ * the free of exactly the kept blocks gives the whole region to the front
+ * cache (the received frame trimmed, then completed: no coalescing, no split),
+ * any other free or trim of the kept blocks makes the trim first, or an
+ * allocation that would fail makes every deferred trim. The parked head and
+ * tail are refused like any cached region. Counted as one free in nta_stats.
  */
 int nta_trim(struct nta *nta, uint64_t off, uint32_t len, uint64_t keep_off, uint32_t keep_len);
 
@@ -140,7 +146,8 @@ struct nta_stats {
 	/* class_regions[i]: free regions of i + 1 blocks (normal and jumbo pages) */
 	uint32_t class_regions[NTA_MAX_CLASSES];
 	/* Fields below were added later; filled only when sz covers them. */
-	uint64_t bytes_cached;   /* regions held by the front cache (not in use, not free) */
+	uint64_t bytes_cached;   /* regions held by the front cache and the heads and
+	                          * tails of deferred trims (not in use, not free) */
 	uint64_t metadata_fixed; /* part of metadata_bytes allocated by nta_create */
 };
 

@@ -16,6 +16,7 @@ pkgs=(
 	tcpdump jq                          # capture checks, JSON output in tests
 	iputils-ping                        # test_filter: the host still answers ping under ntad
 	valgrind
+	libmimalloc-dev                     # bench_nta's mimalloc row (dlopen'ed when present)
 )
 
 missing=()

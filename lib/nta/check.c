@@ -137,20 +137,48 @@ out:
 static int check_cache(const struct nta *nta)
 {
 	const struct nta_zone *z = &nta->zone[0];
-	uint64_t marked;
+	uint64_t marked, parked = 0;
+	uint32_t deferred = 0;
 	int err = 0;
 
 	if (!nta->cache_bits)
 		return nta->mag_n ? -EUCLEAN : 0;
 	marked = nta_bm_count(nta->cache_bits, nta->cache_words);
-	/* every held region but the top is marked (nta_cache_held) */
-	if (marked != (nta->mag_n ? nta->mag_n - 1 : 0) || nta->mag_n > nta->mag_cap)
-		FAIL("cache: %u regions held, %llu marked", nta->mag_n,
-		     (unsigned long long)marked);
+	/* every held region but the top is marked (nta_cache_held), and every
+	 * deferred trim */
+	if (marked != (nta->mag_n ? nta->mag_n - 1 : 0) + nta->ndeferred || nta->mag_n > nta->mag_cap)
+		FAIL("cache: %u regions held, %u deferred trims, %llu marked", nta->mag_n,
+		     nta->ndeferred, (unsigned long long)marked);
+	/* bound: zone 0's chunks */
+	for (uint32_t c = 0; c < nta->defer_chunks; c++) {
+		uint32_t v = nta->defer[c], head = v >> 8, keep = v & 0xff;
+		uint64_t off = (uint64_t)c << nta->cache_shift;
+		uint32_t p = (uint32_t)(off >> z->page_shift);
+		uint32_t b = (uint32_t)((off & ((1ULL << z->page_shift) - 1)) >> nta->block_shift);
+
+		if (!v)
+			continue;
+		deferred++;
+		parked += nta->cache_blocks - keep;
+		if (!keep || head + keep > nta->cache_blocks || keep == nta->cache_blocks ||
+		    !(*nta_cache_word(nta, c) & nta_cache_bit(c)) ||
+		    !nta_bm_all_set(z->bits + (size_t)p * z->words, b, nta->cache_blocks))
+			FAIL("deferred trim of chunk %u (head %u, kept %u): bad, unmarked or not "
+			     "allocated", c, head, keep);
+	}
+	if (deferred != nta->ndeferred || parked != nta->deferred_blocks ||
+	    (nta->defers != 0) != (deferred != 0))
+		FAIL("%u deferred trims parking %llu blocks, counted %u and %llu", deferred,
+		     (unsigned long long)parked, nta->ndeferred,
+		     (unsigned long long)nta->deferred_blocks);
 	/* bound: mag_n; distinct because each but the top is marked, marks ==
 	 * their count, and the top is not marked */
 	for (uint32_t i = 0; i < nta->mag_n; i++) {
 		uint64_t off = nta->mag[i], c = off >> nta->cache_shift;
+
+		if (nta->defer && nta->defer[c])
+			FAIL("cache: region %u at 0x%llx is also a deferred trim", i,
+			     (unsigned long long)off);
 		uint32_t p = (uint32_t)(off >> z->page_shift);
 		uint32_t b = (uint32_t)((off & ((1ULL << z->page_shift) - 1)) >> nta->block_shift);
 

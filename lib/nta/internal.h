@@ -100,6 +100,8 @@ struct nta {
 	uint8_t cache_shift, block_shift;
 	uint8_t cache_lshift;   /* 64 - cache_blocks: shifting a word left by it
 	                         * keeps a chunk's bits (cache_chunks != 0) */
+	uint8_t defers;         /* ndeferred != 0: some marks in cache_bits are
+	                         * deferred trims, not cached regions */
 
 	uint64_t size;          /* managed bytes, both zones */
 	uint32_t flags, max_alloc;
@@ -124,6 +126,12 @@ struct nta {
 	uint64_t meta_fixed;
 	uint64_t released;      /* frees and trims that did not park a region */
 	uint64_t flushed;       /* regions given back to the lists by cache_flush */
+	/* Deferred trims: defer[c] = head << 8 | kept blocks of chunk c of zone 0
+	 * (0: none), marked in cache_bits; their head and tail blocks stay set
+	 * (deferred_blocks), parked like cached regions. NULL without cache_chunks. */
+	uint16_t *defer;
+	uint64_t deferred_blocks;
+	uint32_t ndeferred, defer_chunks;
 };
 
 _Static_assert(offsetof(struct nta, size) == 64, "the fast paths' fields fill one line");

@@ -25,6 +25,15 @@
  * about as much as a frame stack. Frees that touch a cached region are rejected
  * like any free of unallocated space. When the lists cannot satisfy a request,
  * the cache is flushed back to the lists and the request retried.
+ *
+ * Deferred trims: the engine trims a received frame (head and tail) and frees
+ * its kept blocks a moment later. Done through the lists, that is two
+ * coalescing releases, a third that merges them, and a split when the region
+ * is allocated again. nta_trim of a whole cache_len chunk instead records head
+ * and kept length in defer[chunk] and marks the chunk in cache_bits like a
+ * cached region; the free of exactly the kept blocks finds the record and
+ * pushes the whole chunk on the magazine. Anything else that touches the kept
+ * blocks makes the trim first, and so does an allocation that would fail.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +184,12 @@ struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts)
 		nta->mag = malloc(sizeof(*nta->mag) * cache_size);
 		if (!nta->cache_bits || !nta->mag)
 			goto fail_cache;
+		if (nta->cache_chunks) {
+			nta->defer_chunks = (uint32_t)nta->cache_chunks;
+			nta->defer = calloc(nta->defer_chunks, sizeof(*nta->defer));
+			if (!nta->defer)
+				goto fail_cache;
+		}
 	}
 	nta->meta_fixed = nta_meta_bytes(nta);
 	return nta;
@@ -182,6 +197,7 @@ struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts)
 fail_cache:
 	free(nta->cache_bits);
 	free(nta->mag);
+	free(nta->defer);
 fail_tree:
 	nta_tree_fini(&nta->tree);
 fail_zone1:
@@ -202,6 +218,7 @@ void nta_destroy(struct nta *nta)
 		return;
 	free(nta->cache_bits);
 	free(nta->mag);
+	free(nta->defer);
 	nta_tree_fini(&nta->tree);
 	for (unsigned int i = 0; i < nta->nzones; i++)
 		zone_fini(&nta->zone[i]);
@@ -309,6 +326,61 @@ static void cache_flush(struct nta *nta)
 	}
 }
 
+#define DEF_HEAD(v) ((uint32_t)(v) >> 8)
+#define DEF_KEEP(v) ((uint32_t)(v) & 0xff)
+
+/* Page and first block of chunk c of zone 0. */
+static inline void chunk_at(const struct nta *nta, uint64_t c, uint32_t *p, uint32_t *b)
+{
+	uint64_t off = c << nta->cache_shift;
+
+	*p = (uint32_t)(off >> nta->zone[0].page_shift);
+	*b = (uint32_t)((off & ((1ULL << nta->zone[0].page_shift) - 1)) >> nta->block_shift);
+}
+
+/* Chunk c's deferred trim is over: unmark it, uncount its parked blocks. */
+static inline void defer_clear(struct nta *nta, uint64_t c)
+{
+	uint32_t v = nta->defer[c];
+
+	nta->deferred_blocks -= nta->cache_blocks - DEF_KEEP(v);
+	nta->defer[c] = 0;
+	*nta_cache_word(nta, c) &= ~nta_cache_bit(c);
+	nta->defers = --nta->ndeferred != 0;
+}
+
+/* Make chunk c's deferred trim: its head and tail go to the lists. */
+static void defer_send(struct nta *nta, uint64_t c)
+{
+	struct nta_zone *z = &nta->zone[0];
+	uint32_t v = nta->defer[c], p, b;
+	uint32_t head = DEF_HEAD(v), keep = DEF_KEEP(v), tail = nta->cache_blocks - head - keep;
+
+	chunk_at(nta, c, &p, &b);
+	if (head)
+		zone_release(z, p, b, head);
+	if (tail)
+		zone_release(z, p, b + head + keep, tail);
+	nta->set_blocks -= head + tail;
+	defer_clear(nta, c);
+}
+
+/* Make every deferred trim, for an allocation that would fail. Bound: zone
+ * 0's chunks. */
+static void defer_flush(struct nta *nta)
+{
+	for (uint64_t c = 0; nta->ndeferred && c < nta->defer_chunks; c++)
+		if (nta->defer[c])
+			defer_send(nta, c);
+}
+
+/* Give the lists everything parked: the cache and the deferred trims. */
+static void park_flush(struct nta *nta)
+{
+	cache_flush(nta);
+	defer_flush(nta);
+}
+
 static inline int blocks_of(const struct nta *nta, uint32_t len, uint32_t *nb)
 {
 	if (!len || len > nta->max_alloc)
@@ -338,8 +410,8 @@ static __attribute__((noinline)) int alloc_slow(struct nta *nta, uint32_t len, u
 	}
 	z = zone_for(nta, nb);
 	if (!zone_take(z, nb, 1, off, nta->block_shift, &err)) {
-		if (err == -ENOMEM && nta->mag_n) {
-			cache_flush(nta);
+		if (err == -ENOMEM && (nta->mag_n || nta->ndeferred)) {
+			park_flush(nta);
 			if (zone_take(z, nb, 1, off, nta->block_shift, &err))
 				goto taken;
 		}
@@ -396,8 +468,8 @@ int nta_alloc_bulk(struct nta *nta, uint32_t len, uint64_t *offs, unsigned int n
 		uint32_t k = zone_take(z, nb, n - got, offs + got, nta->block_shift, &err);
 
 		if (!k) {
-			if (err == -ENOMEM && nta->mag_n && !flushed) {
-				cache_flush(nta);
+			if (err == -ENOMEM && (nta->mag_n || nta->ndeferred) && !flushed) {
+				park_flush(nta);
 				flushed = true;
 				continue;
 			}
@@ -477,8 +549,79 @@ static __attribute__((noinline)) int free_to_cache(struct nta *nta, uint64_t off
 	return 0;
 }
 
+/*
+ * Does [off, off + nb blocks) of zone 0 meet a region the cache holds, or the
+ * head or tail of a deferred trim? -EINVAL then. Meeting the kept blocks of a
+ * deferred trim is fine, they are the caller's: 1 then (see defer_settle),
+ * else 0. Loop bound: the chunks of one page.
+ */
+static int cache_conflict(const struct nta *nta, uint64_t off, uint32_t nb)
+{
+	uint64_t end = off + ((uint64_t)nb << nta->block_shift);
+	uint64_t c0 = off >> nta->cache_shift, c1 = (end - 1) >> nta->cache_shift;
+
+	if (!nta_cache_held(nta, c0, c1))
+		return 0;
+	if (!nta->defers)
+		return -EINVAL;
+	for (uint64_t c = c0; c <= c1; c++) {
+		uint64_t base = c << nta->cache_shift, lo, hi, klo, khi;
+		uint32_t v = nta->defer[c];
+
+		if (!(*nta_cache_word(nta, c) & nta_cache_bit(c)) &&
+		    !(nta->mag_n && nta->mag[nta->mag_n - 1] >> nta->cache_shift == c))
+			continue;
+		if (!v)
+			return -EINVAL; /* cached */
+		lo = off > base ? off : base;
+		hi = end < base + nta->cache_len ? end : base + nta->cache_len;
+		klo = base + ((uint64_t)DEF_HEAD(v) << nta->block_shift);
+		khi = klo + ((uint64_t)DEF_KEEP(v) << nta->block_shift);
+		if (lo < klo || hi > khi)
+			return -EINVAL;
+	}
+	return 1;
+}
+
+/*
+ * Before [off, off + nb blocks) of zone 0, validated, is freed or trimmed: a
+ * deferred trim whose kept blocks are exactly the range is undone, the region
+ * given back whole (returns true: nothing more to do); any other deferred
+ * trim the range touches is made first, so that the lists see the head and
+ * tail before the kept blocks.
+ */
+static bool defer_settle(struct nta *nta, uint64_t off, uint32_t nb, bool untrim)
+{
+	uint64_t c0 = off >> nta->cache_shift;
+	uint64_t c1 = (off + ((uint64_t)nb << nta->block_shift) - 1) >> nta->cache_shift;
+
+	for (uint64_t c = c0; c <= c1; c++) {
+		uint32_t v = nta->defer[c], p, b;
+
+		if (!v)
+			continue;
+		if (!untrim || c0 != c1 || DEF_KEEP(v) != nb ||
+		    off != (c << nta->cache_shift) + ((uint64_t)DEF_HEAD(v) << nta->block_shift)) {
+			defer_send(nta, c);
+			continue;
+		}
+		defer_clear(nta, c);
+		if (nta->mag_n < nta->mag_cap) {
+			cache_push(nta, c << nta->cache_shift); /* counted by mag_n */
+			return true;
+		}
+		chunk_at(nta, c, &p, &b);
+		zone_release(&nta->zone[0], p, b, nta->cache_blocks);
+		nta->set_blocks -= nta->cache_blocks;
+		nta->released++;
+		return true;
+	}
+	return false;
+}
+
 /* May [off, off + len) be freed? Every block allocated, one page, none the
- * cache's; *z, *p, *b, *nb locate it. -EINVAL otherwise. */
+ * cache's; *z, *p, *b, *nb locate it. -EINVAL otherwise; 1 when it touches
+ * the kept blocks of a deferred trim (defer_settle), else 0. */
 static int free_check(const struct nta *nta, uint64_t off, uint32_t len, struct nta_zone **z,
 		      uint32_t *p, uint32_t *b, uint32_t *nb)
 {
@@ -492,13 +635,8 @@ static int free_check(const struct nta *nta, uint64_t off, uint32_t len, struct 
 		return err;
 	if (!nta_bm_all_set((*z)->bits + (size_t)*p * (*z)->words, *b, *nb))
 		return -EINVAL;
-	if (nta->cache_bits && *z == &nta->zone[0]) {
-		uint64_t c0 = off >> nta->cache_shift;
-		uint64_t c1 = (off + ((uint64_t)*nb << nta->block_shift) - 1) >> nta->cache_shift;
-
-		if (nta_cache_held(nta, c0, c1))
-			return -EINVAL;
-	}
+	if (nta->cache_bits && *z == &nta->zone[0])
+		return cache_conflict(nta, off, *nb);
 	return 0;
 }
 
@@ -509,9 +647,22 @@ static __attribute__((noinline)) int free_slow(struct nta *nta, uint64_t off, ui
 	uint32_t p, b, nb;
 	int err;
 
+	/* the packet's free after a deferred trim: a valid record proves the kept
+	 * blocks allocated (any other change to them makes the trim first), so
+	 * the record alone decides */
+	if (nta->defers && off < (uint64_t)nta->defer_chunks << nta->cache_shift && len) {
+		uint32_t v = nta->defer[off >> nta->cache_shift];
+
+		nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
+		if (v && DEF_KEEP(v) == nb &&
+		    (off & (nta->cache_len - 1)) == (uint64_t)DEF_HEAD(v) << nta->block_shift)
+			return defer_settle(nta, off, nb, true) ? 0 : -EINVAL;
+	}
 	err = free_check(nta, off, len, &z, &p, &b, &nb);
-	if (err)
+	if (err < 0)
 		return err;
+	if (err && defer_settle(nta, off, nb, true))
+		return 0;
 	if (nta->cache_bits && z == &nta->zone[0] && nb == nta->cache_blocks &&
 	    !(off & (nta->cache_len - 1)) && nta->mag_n < nta->mag_cap) {
 		/* counted by mag_n (nta_stats_frees) */
@@ -553,6 +704,9 @@ int nta_free(struct nta *nta, uint64_t off, uint32_t len)
 		 * is counted by mag_n (nta_stats_frees) */
 		if (n)
 			return free_to_cache(nta, off, c);
+		/* a deferred trim's chunk: its head or tail is parked */
+		if (nta->defers && (*nta_cache_word(nta, c) & nta_cache_bit(c)))
+			return -EINVAL;
 		nta->mag[0] = off;
 		nta->mag_n = 1;
 		return 0;
@@ -579,19 +733,30 @@ int nta_trim(struct nta *nta, uint64_t off, uint32_t len, uint64_t keep_off, uin
 	ke = kb + (uint32_t)(((uint64_t)keep_len + nta->block_size - 1) >> nta->block_shift);
 	if (ke > b + nb || !nta_bm_all_set(z->bits + (size_t)p * z->words, b, nb))
 		return -EINVAL;
-	if (nta->cache_bits && z == &nta->zone[0]) {
-		uint64_t c0 = off >> nta->cache_shift;
-		uint64_t c1 = (off + ((uint64_t)nb << nta->block_shift) - 1) >> nta->cache_shift;
+	err = nta->cache_bits && z == &nta->zone[0] ? cache_conflict(nta, off, nb) : 0;
+	if (err < 0)
+		return err;
+	nta->released++;
+	if (err)
+		(void)defer_settle(nta, off, nb, false);
+	if (nta->defer && z == &nta->zone[0] && nb == nta->cache_blocks &&
+	    !(off & (nta->cache_len - 1)) && ke - kb < nb) {
+		/* a fill region trimmed to its packet: park head and tail until the
+		 * packet's free gives the region back whole */
+		uint64_t c = off >> nta->cache_shift;
 
-		if (nta_cache_held(nta, c0, c1))
-			return -EINVAL;
+		nta->defer[c] = (uint16_t)((kb - b) << 8 | (ke - kb));
+		nta->deferred_blocks += nb - (ke - kb);
+		*nta_cache_word(nta, c) |= nta_cache_bit(c);
+		nta->ndeferred++;
+		nta->defers = 1;
+		return 0;
 	}
 	if (ke < b + nb)
 		zone_release(z, p, ke, b + nb - ke);
 	if (kb > b)
 		zone_release(z, p, b, kb - b);
 	nta->set_blocks -= nb - (ke - kb);
-	nta->released++;
 	return 0;
 }
 
@@ -627,12 +792,12 @@ int nta_free_bulk(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_
 	/* bound: n, the caller's count */
 	for (i = 0; i < n; i++) {
 		err = free_check(nta, offs[i], len, &z, &p, &b, &nb);
-		if (err)
+		if (err < 0)
 			break;
 		nta_bm_clear(z->bits + (size_t)p * z->words, b, nb);
 	}
 	bulk_restore(nta, offs, i, len);
-	if (err)
+	if (err < 0)
 		return err;
 	for (i = 0; i < n; i++) {
 		err = nta_free(nta, offs[i], len);

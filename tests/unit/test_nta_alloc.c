@@ -334,7 +334,8 @@ static void test_cache_top(void)
 /* nta_trim: the same result as two nta_free calls, all or nothing on errors. */
 static void test_trim_call(void)
 {
-	struct nta *nta = nta_create(area, 64 * 1024, NULL);
+	NTA_OPTS(nc, .flags = NTA_F_NO_CACHE); /* no cache: no deferred trims either */
+	struct nta *nta = nta_create(area, 64 * 1024, &nc);
 	NTA_OPTS(o, .flags = NTA_F_TREE_LOOKUP | NTA_F_NO_CACHE);
 	struct nta *ref = nta_create(area, 64 * 1024, &o);
 	uint64_t a, b, c;
@@ -366,6 +367,55 @@ static void test_trim_call(void)
 	CHECK(nta_check(nta) == 0 && nta_check(ref) == 0);
 	nta_destroy(nta);
 	nta_destroy(ref);
+}
+
+/* With the front cache, a trim of a whole cache_len region waits: its head and
+ * tail are parked until the free of exactly the kept blocks gives the region
+ * back whole, or something else makes it (a free touching the kept blocks,
+ * an allocation that would fail). */
+static void test_deferred_trim(void)
+{
+	struct nta *nta = nta_create(area, 16 * 4096, NULL);
+	struct nta_stats st;
+	uint64_t a, b, offs[32];
+	int n;
+
+	CHECK(nta_alloc(nta, 2048, &a) == 0 && nta_alloc(nta, 2048, &b) == 0);
+	CHECK(nta_trim(nta, a, 2048, a + 256, 100) == 0);
+	st = stats(nta);
+	CHECK(st.bytes_in_use == 2048 + 128 && st.bytes_cached == 2048 - 128 && nta_check(nta) == 0);
+	/* the parked head and tail cannot be freed or trimmed again, nor the region */
+	CHECK(nta_free(nta, a, 256) == -EINVAL && nta_free(nta, a + 384, 32) == -EINVAL);
+	CHECK(nta_free(nta, a, 2048) == -EINVAL && nta_trim(nta, a, 2048, a + 256, 100) == -EINVAL);
+	CHECK(nta_free(nta, a + 256, 160) == -EINVAL); /* kept and one tail block */
+	/* the packet's free: the region comes back whole, the next alloc takes it */
+	CHECK(nta_free(nta, a + 256, 100) == 0);
+	st = stats(nta);
+	CHECK(st.bytes_in_use == 2048 && st.bytes_cached == 2048 && nta_check(nta) == 0);
+	CHECK(nta_alloc(nta, 2048, &offs[0]) == 0 && offs[0] == a);
+	/* the kept blocks freed in two pieces: the trim is made at the first */
+	CHECK(nta_trim(nta, a, 2048, a + 256, 100) == 0);
+	CHECK(nta_free(nta, a + 256, 32) == 0 && nta_check(nta) == 0);
+	st = stats(nta);
+	CHECK(st.bytes_in_use == 2048 + 96 && st.bytes_cached == 0);
+	CHECK(nta_free(nta, a + 288, 68) == 0);
+	/* trimmed again: the first trim is made, the second is an ordinary one */
+	CHECK(nta_trim(nta, b, 2048, b, 1024) == 0);
+	CHECK(nta_trim(nta, b, 1024, b + 64, 64) == 0 && nta_check(nta) == 0);
+	CHECK(stats(nta).bytes_in_use == 64 && stats(nta).bytes_cached == 0);
+	CHECK(nta_free(nta, b + 64, 64) == 0 && stats(nta).bytes_in_use == 0);
+	/* every region trimmed: an allocation makes the trims it needs */
+	n = nta_alloc_bulk(nta, 2048, offs, 32);
+	CHECK(n == 32);
+	for (int i = 0; i < n; i++)
+		CHECK(nta_trim(nta, offs[i], 2048, offs[i] + 1024, 64) == 0);
+	CHECK(stats(nta).bytes_free == 0 && nta_check(nta) == 0);
+	CHECK(nta_alloc(nta, 1024, &a) == 0 && nta_check(nta) == 0);
+	CHECK(nta_free(nta, a, 1024) == 0);
+	for (int i = 0; i < n; i++)
+		CHECK(nta_free(nta, offs[i] + 1024, 64) == 0);
+	CHECK(stats(nta).bytes_in_use == 0 && nta_check(nta) == 0);
+	nta_destroy(nta);
 }
 
 static void test_tree_lookup_mode(void)
@@ -497,6 +547,7 @@ int main(void)
 	test_cache_fast_path();
 	test_cache_top();
 	test_trim_call();
+	test_deferred_trim();
 	test_tree_lookup_mode();
 	test_check_catches();
 	test_stats_and_budget();
