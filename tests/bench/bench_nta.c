@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "nta.h"
+#include "testing.h" /* lib/nta: NTA_F_TREE_LOOKUP, NTA_F_NO_CACHE */
 
 #define AREA (64ull << 20)
 #define JUMBO (16ull << 20)
