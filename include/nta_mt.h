@@ -13,17 +13,19 @@
  * depot is full), when the queue of other frees is full, and for allocations
  * of other sizes.
  *
- * Parking and double frees: a region in a magazine or the depot is marked as
- * parked in a table shared by all caches (one word per window of the area, a
- * window being the largest power of two <= hot_len). A free or trim that
- * meets parked blocks is refused with -EINVAL and counted in double_frees, at
- * the call, whichever thread parked the region.
+ * Parking and double frees: every region of the hot size that a magazine
+ * hands out or holds is described in a table shared by all caches (one word
+ * per window of the area, a window being the largest power of two <=
+ * hot_len): parked whole, or held by a caller but for a parked head and tail.
+ * A free or trim that meets parked blocks is refused with -EINVAL and counted
+ * in double_frees, at the call, whichever thread parked them.
  *
- * Trims (nta_mt_trim of a hot region) wait in the same table until the free of
- * exactly their kept blocks, through any cache, cancels them (a received frame
- * trimmed, sent, completed: its region goes back whole into that cache's
- * magazine), or until an allocation would fail or a cache is drained, which
- * sends every waiting trim on to nta as the frees of its head and tail.
+ * Trims and partial frees of such a region (the head and tail of a received
+ * frame, with nta_mt_trim or with frees) take no lock either: they move the
+ * held part's bounds in the region's word, and the free of the last held part,
+ * through any cache, parks the region whole in that cache's magazine. The
+ * parked heads and tails go to nta when an allocation would fail or a cache is
+ * drained.
  *
  * Ownership: nta_mt does not own the nta (nor the area): the caller creates the
  * nta, wraps it, and destroys it after nta_mt_destroy(). While an nta_mt wraps
@@ -32,10 +34,10 @@
  * e.g. pthread_join); a free may name a region another thread allocated.
  *
  * Accounting: regions in magazines, the depot, queued frees and the heads and
- * tails of waiting trims stay allocated in nta's bitmaps (nta_check() sees
+ * tails of held regions stay allocated in nta's bitmaps (nta_check() sees
  * them as in use); nta_mt_get_stats() reports them as parked, apart from what
  * callers hold. nta_mt_cache_drain() returns a cache's parked regions, the
- * depot and every waiting trim to nta; after every cache is drained (or
+ * depot and every parked head and tail to nta; after every cache is drained (or
  * destroyed), bytes in use by nta are exactly the bytes callers hold.
  *
  * Errors: every call refuses at once, with -EINVAL and no change, a NULL
@@ -91,20 +93,16 @@ int nta_mt_free(struct nta_mt_cache *c, uint64_t off, uint32_t len);
 
 /*
  * As nta_trim: of the allocated [off, off + len), keep [keep_off, keep_off +
- * keep_len) and free the rest; off and keep_off block-aligned. For a region of
- * hot_len bytes the trim waits in the shared table (its head and tail count as
- * parked) until the free of exactly the kept blocks, through any cache, frees
- * the whole region into that cache's magazine instead, or until it is sent on
- * (an allocation that would fail, a drain). Other trims are queued as the frees
- * of their head and tail. -EINVAL for a bad range or one that meets parked
- * blocks.
+ * keep_len) and free the rest; off and keep_off block-aligned. The same as
+ * nta_mt_free of the head and of the tail, in one call. -EINVAL for a bad
+ * range or one that meets parked blocks.
  */
 int nta_mt_trim(struct nta_mt_cache *c, uint64_t off, uint32_t len, uint64_t keep_off,
 		uint32_t keep_len);
 
-/* Give every parked region of the cache, the depot and every waiting trim back
- * to nta. Returns 0, or -EINVAL when a free queued since the last drain was
- * refused by nta. */
+/* Give every parked region of the cache, the depot and every parked head and
+ * tail back to nta. Returns 0, or -EINVAL when a free queued since the last
+ * drain was refused by nta. */
 int nta_mt_cache_drain(struct nta_mt_cache *c);
 
 /* nta_check() under the lock, plus the front's own bookkeeping. With workers

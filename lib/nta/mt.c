@@ -15,26 +15,30 @@
  * design), so that a queue whose completions outrun its refills feeds the
  * others without a trip through nta's lists.
  *
- * Marks: the area is cut into windows of W bytes, the largest power of two <=
- * hot_len. Two disjoint regions of hot_len bytes cannot start in one window,
- * so one atomic word per window can describe the front's hot region starting
- * there: PARKED (whole, in a magazine or the depot) or TRIMMED (the caller
- * holds the kept blocks, the front the head and tail), with its start, head
- * and kept length. Every free and trim first looks at the words of the
- * windows its range can reach (at most (len + hot_len) / W + 1 of them) and
- * refuses a range that meets parked blocks: a double free of a parked region is
- * an -EINVAL at the call, in every build, and counted. A hot free claims its
- * window with a compare-and-swap, so two threads freeing one region cannot
- * both park it.
+ * Windows: the area is cut into windows of W bytes, the largest power of two
+ * <= hot_len. Two disjoint regions of hot_len bytes cannot start in one
+ * window, so one atomic word per window can describe the front's hot region
+ * starting there: PARKED (whole, in a magazine or the depot) or HELD (handed
+ * out: a caller holds `keep` blocks after `head` parked ones, the rest, the
+ * tail, parked too), with its start. Every free and trim first looks at the
+ * words of the windows its range can reach (at most (len + hot_len) / W + 1)
+ * and refuses a range that meets parked blocks: a double free of a parked
+ * region, or of the parked head of a trimmed one, is an -EINVAL at the call,
+ * in every build, and counted.
  *
- * Trims: a received frame is trimmed (head and tail freed) and its kept blocks
- * come back a moment later, at TX completion. nta_mt_trim records the trim in
- * the region's window instead of freeing; the free of exactly the kept blocks,
- * on any thread, finds it there and swaps it to PARKED: the region goes whole
- * into that thread's magazine, and nta never sees the trim nor the split that
- * would follow it. No lock and no per-thread table: the only shared line is the
- * window's word. Trims wait there until an allocation would fail or a cache is
- * drained; both send every waiting trim on to nta under the lock.
+ * Frees and trims of a region handed out by a magazine never take the lock: a
+ * received frame is trimmed (head and tail freed, with nta_mt_trim or two
+ * frees) and its kept blocks come back a moment later, at TX completion. Each
+ * of these moves the held part's bounds in the region's word with one
+ * compare-and-swap, and the last one swaps it to PARKED: the region goes whole
+ * into the magazine of the thread that freed it, and nta never sees the trims
+ * nor the split that would follow them. This is mimalloc's local free list of
+ * a page in one word per region: since the word is the only state, a free on
+ * another thread (a remote free) needs no hand-back queue, and the swap
+ * settles any race. The parked heads and tails wait until an allocation would
+ * fail or a cache is drained; both send every one of them on to nta under the
+ * lock. A free the word cannot describe (a middle part, or across two
+ * allocations) takes the region from its window first and goes to nta.
  *
  * Other sizes (copy-break blocks, txonly frames) are rarer: their frees are
  * queued per thread and flushed under the lock in one go, and their
@@ -63,7 +67,7 @@
 #define DEPOT 4096 /* regions, at most the area's hot regions */
 
 /* A window's word: kind in bits 0-1, then 16-bit fields in blocks. */
-enum { W_NONE, W_PARKED, W_TRIMMED };
+enum { W_NONE, W_PARKED, W_HELD };
 #define W_START(v) ((uint32_t)((v) >> 2) & 0xffff)
 #define W_HEAD(v) ((uint32_t)((v) >> 18) & 0xffff)
 #define W_KEEP(v) ((uint32_t)((v) >> 34) & 0xffff)
@@ -177,37 +181,39 @@ static bool parked_meets(const struct nta_mt *mt, uint64_t j, uint64_t v, uint64
 }
 
 /*
- * Look at every window whose region can reach [off, off + len): none may have
- * parked blocks in it. With untrim, a TRIMMED region whose kept blocks are
- * exactly the range is reported in *j and *v instead (the kept blocks are the
- * caller's, so they meet nothing parked). Returns -EINVAL when the range meets
- * parked blocks, 1 when a trim was found, 0 otherwise. Loop bound: (len +
- * hot_len) / W + 1 windows.
+ * Look at every window whose region can reach [off, off + len) (at most (len +
+ * hot_len) / W + 1 of them). Returns -EINVAL when the range meets parked
+ * blocks; 1 when it lies inside the blocks a caller holds of a HELD region,
+ * that region's window and word in *j, *v; 2 when it touches such blocks
+ * without lying inside them (a free across two allocations); 0 otherwise.
  */
-static int scan(const struct nta_mt *mt, uint64_t off, uint32_t len, bool untrim, uint64_t *j,
-		uint64_t *v)
+static int scan(const struct nta_mt *mt, uint64_t off, uint32_t len, uint64_t *j, uint64_t *v)
 {
 	uint64_t lo = off >= mt->hot_len ? (off - mt->hot_len + 1) >> mt->win_shift : 0;
-	uint64_t hi = (off + len - 1) >> mt->win_shift;
-	uint32_t nb = (uint32_t)(((uint64_t)len + (1u << mt->block_shift) - 1) >> mt->block_shift);
+	uint64_t hi = (off + len - 1) >> mt->win_shift, bs = mt->block_shift;
+	uint64_t end = off + ((((uint64_t)len + (1u << bs) - 1) >> bs) << bs);
 	int ret = 0;
 
 	if (hi >= mt->nwin)
 		hi = mt->nwin - 1;
 	for (uint64_t k = lo; k <= hi; k++) {
-		uint64_t w = __atomic_load_n(&mt->win[k], __ATOMIC_RELAXED);
+		uint64_t w = __atomic_load_n(&mt->win[k], __ATOMIC_RELAXED), kl, kh;
 
 		if (!w)
 			continue;
-		if (untrim && (w & 3) == W_TRIMMED && W_KEEP(w) == nb &&
-		    w_base(mt, k, w) + ((uint64_t)W_HEAD(w) << mt->block_shift) == off) {
+		if (parked_meets(mt, k, w, off, len))
+			return -EINVAL;
+		if ((w & 3) != W_HELD)
+			continue;
+		kl = w_base(mt, k, w) + ((uint64_t)W_HEAD(w) << bs);
+		kh = kl + ((uint64_t)W_KEEP(w) << bs);
+		if (off >= kl && end <= kh) {
 			*j = k;
 			*v = w;
 			ret = 1;
-			continue;
+		} else if (meets(kl, kh - kl, off, len) && !ret) {
+			ret = 2;
 		}
-		if (parked_meets(mt, k, w, off, len))
-			return -EINVAL;
 	}
 	return ret;
 }
@@ -216,8 +222,8 @@ static int scan(const struct nta_mt *mt, uint64_t off, uint32_t len, bool untrim
 
 static void pend_put(struct nta_mt_cache *c, uint64_t off, uint32_t len);
 
-/* The head and tail of window k's trim (word v) as queued frees, once the swap
- * to 0 has taken the trim from its window. */
+/* The head and tail of window k's HELD region (word v) as queued frees, once
+ * the swap to 0 has taken the region from its window. */
 static void trim_send(struct nta_mt_cache *c, uint64_t k, uint64_t v)
 {
 	struct nta_mt *mt = c->mt;
@@ -232,10 +238,11 @@ static void trim_send(struct nta_mt_cache *c, uint64_t k, uint64_t v)
 }
 
 /*
- * A free or trim of [off, off + len) that touches the kept blocks of a waiting
- * trim without being exactly them first sends that trim on: the blocks it
- * frees could otherwise be handed out again while the window still speaks of
- * the region. Loop bound: as scan().
+ * A free of [off, off + len) that touches the held blocks of a HELD region in a
+ * way its word cannot describe (across two allocations, or a middle part)
+ * first takes the region from its window and sends its parked head and tail
+ * on: the blocks it frees could otherwise be handed out again while the window
+ * still speaks of the region. Loop bound: as scan().
  */
 static void send_touched(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 {
@@ -248,7 +255,7 @@ static void send_touched(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 	for (uint64_t k = lo; k <= hi; k++) {
 		uint64_t v = __atomic_load_n(&mt->win[k], __ATOMIC_RELAXED);
 
-		if ((v & 3) == W_TRIMMED &&
+		if ((v & 3) == W_HELD &&
 		    meets(w_base(mt, k, v) + ((uint64_t)W_HEAD(v) << mt->block_shift),
 			  (uint64_t)W_KEEP(v) << mt->block_shift, off, len) &&
 		    __atomic_compare_exchange_n(&mt->win[k], &v, 0, false, __ATOMIC_RELAXED,
@@ -307,7 +314,7 @@ static void release_oldest_locked(struct nta_mt_cache *c, uint32_t n)
 	c->nmag -= n;
 }
 
-/* Under the lock: the depot and every waiting trim (of any cache) to nta, for
+/* Under the lock: the depot and every parked head and tail (of any cache) to nta, for
  * an allocation that would fail or a drain. Loop bound: the depot, the
  * windows of the area. */
 static void release_all_locked(struct nta_mt_cache *c)
@@ -321,7 +328,7 @@ static void release_all_locked(struct nta_mt_cache *c)
 		uint32_t head, tail;
 
 		/* the swap settles a race with the free of the kept blocks */
-		if ((v & 3) != W_TRIMMED ||
+		if ((v & 3) != W_HELD || W_KEEP(v) == mt->hot_blocks ||
 		    !__atomic_compare_exchange_n(&mt->win[k], &v, 0, false, __ATOMIC_RELAXED,
 						 __ATOMIC_RELAXED))
 			continue;
@@ -390,7 +397,7 @@ void nta_mt_destroy(struct nta_mt *mt)
 		return;
 	while (mt->caches)
 		nta_mt_cache_destroy(mt->caches);
-	/* waiting trims of caches destroyed before the last drain */
+	/* parked heads and tails left by caches destroyed before the last drain */
 	{
 		struct nta_mt_cache tmp = { .mt = mt };
 
@@ -487,9 +494,9 @@ void nta_mt_cache_destroy(struct nta_mt_cache *c)
 }
 
 /* Under the lock: n regions of len, after the queued frees; when nta is short,
- * once more after giving it the depot and the waiting trims. Regions of the hot
- * size come from the depot first and are marked PARKED (they go into the
- * magazine). */
+ * once more after giving it the depot and the parked heads and tails. Regions
+ * of the hot size come from the depot first and are marked PARKED (they go
+ * into the magazine). */
 static int alloc_bulk_locked(struct nta_mt_cache *c, uint32_t len, uint64_t *offs, unsigned int n)
 {
 	struct nta_mt *mt = c->mt;
@@ -534,12 +541,13 @@ static int refill(struct nta_mt_cache *c)
 	return 0;
 }
 
-/* Pop the warmest region: the caller holds it now, so its mark goes. */
+/* Pop the warmest region: the caller holds all of it now. */
 static inline uint64_t mag_pop(struct nta_mt_cache *c)
 {
 	uint64_t off = c->mag[--c->nmag];
 
-	__atomic_store_n(win_of(c->mt, off), 0, __ATOMIC_RELAXED);
+	__atomic_store_n(win_of(c->mt, off), w_word(c->mt, W_HELD, off, 0, c->mt->hot_blocks),
+			 __ATOMIC_RELAXED);
 	return off;
 }
 
@@ -631,37 +639,68 @@ static int refuse(struct nta_mt_cache *c)
 	return -EINVAL;
 }
 
+/*
+ * [off, off + len) back from a caller, validated in shape. Inside the held
+ * blocks of a HELD region it becomes part of the region's parked head or tail
+ * (one compare-and-swap of the window's word), or parks the whole region when
+ * it was the last held part; anything else is queued for nta. -EINVAL when it
+ * meets parked blocks.
+ */
+static int front_free(struct nta_mt_cache *c, uint64_t off, uint32_t len)
+{
+	struct nta_mt *mt = c->mt;
+	uint64_t bs = mt->block_shift, j = 0, v = 0, nv, kl, kh;
+	uint32_t nb = (uint32_t)(((uint64_t)len + (1u << bs) - 1) >> bs);
+	int ret;
+
+	/* bound: retried only when another thread changed the word meanwhile */
+	for (;;) {
+		ret = scan(mt, off, len, &j, &v);
+		if (ret < 0)
+			return refuse(c);
+		if (ret != 1) {
+			if (ret == 2)
+				send_touched(c, off, len);
+			pend_put(c, off, len);
+			return 0;
+		}
+		kl = w_base(mt, j, v) + ((uint64_t)W_HEAD(v) << bs);
+		kh = kl + ((uint64_t)W_KEEP(v) << bs);
+		if (off == kl && nb == W_KEEP(v))
+			nv = w_make(W_PARKED, W_START(v), 0, 0);
+		else if (off == kl)
+			nv = w_make(W_HELD, W_START(v), W_HEAD(v) + nb, W_KEEP(v) - nb);
+		else if (off + ((uint64_t)nb << bs) == kh)
+			nv = w_make(W_HELD, W_START(v), W_HEAD(v), W_KEEP(v) - nb);
+		else
+			nv = 0; /* a middle part: the word cannot say it */
+		if (!__atomic_compare_exchange_n(&mt->win[j], &v, nv, false, __ATOMIC_RELAXED,
+						 __ATOMIC_RELAXED))
+			continue;
+		if (!nv) {
+			trim_send(c, j, v);
+			pend_put(c, off, len);
+		} else if ((nv & 3) == W_PARKED) {
+			if (W_KEEP(v) != mt->hot_blocks)
+				bump(&c->st.trims_undone, 1);
+			mag_put(c, w_base(mt, j, v));
+		}
+		return 0;
+	}
+}
+
 int nta_mt_free(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 {
-	struct nta_mt *mt;
-	uint64_t locks, j, v;
+	uint64_t locks;
 	int ret;
 
 	if (!c || nta_range_valid(c->mt->nta, off, len))
 		return -EINVAL;
-	mt = c->mt;
-	ret = scan(mt, off, len, len != mt->hot_len, &j, &v);
-	if (ret < 0)
-		return refuse(c);
 	locks = c->st.locks;
+	ret = front_free(c, off, len);
+	if (ret)
+		return ret;
 	bump(&c->st.frees, 1);
-	if (len == mt->hot_len) {
-		v = 0;
-		/* a region starting in the same window would overlap this one */
-		if (!__atomic_compare_exchange_n(win_of(mt, off), &v, w_word(mt, W_PARKED, off, 0, 0),
-						 false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			return refuse(c);
-		mag_put(c, off);
-	} else if (ret && __atomic_compare_exchange_n(&mt->win[j], &v,
-						      w_make(W_PARKED, W_START(v), 0, 0), false,
-						      __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-		/* the kept blocks of a waiting trim: the region is whole again */
-		bump(&c->st.trims_undone, 1);
-		mag_put(c, w_base(mt, j, v));
-	} else {
-		send_touched(c, off, len);
-		pend_put(c, off, len);
-	}
 	if (c->st.locks == locks)
 		bump(&c->st.fast_frees, 1);
 	update_parked(c);
@@ -672,8 +711,8 @@ int nta_mt_trim(struct nta_mt_cache *c, uint64_t off, uint32_t len, uint64_t kee
 		uint32_t keep_len)
 {
 	struct nta_mt *mt;
-	uint64_t mask, end, kend, v = 0, j;
-	uint32_t head, keep;
+	uint64_t mask, end, kend, j = 0, v = 0, kl;
+	int ret;
 
 	if (!c)
 		return -EINVAL;
@@ -683,27 +722,34 @@ int nta_mt_trim(struct nta_mt_cache *c, uint64_t off, uint32_t len, uint64_t kee
 	if (!keep_len || (keep_off & mask) || keep_off < off || keep_off - off > len ||
 	    keep_len > len - (keep_off - off) || nta_range_valid(mt->nta, off, len))
 		return -EINVAL;
-	if (scan(mt, off, len, false, &j, &v) < 0)
-		return refuse(c);
-	bump(&c->st.trims, 1);
 	end = (off + len + mask) & ~mask;
 	kend = (keep_off + keep_len + mask) & ~mask;
-	if (keep_off == off && kend == end)
-		return 0;
-	head = (uint32_t)((keep_off - off) >> mt->block_shift);
-	keep = (uint32_t)((kend - keep_off) >> mt->block_shift);
-	v = 0;
-	if (end - off != mt->hot_len ||
-	    !__atomic_compare_exchange_n(win_of(mt, off), &v, w_word(mt, W_TRIMMED, off, head, keep),
-					 false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-		/* not a hot region, or (with a caller's race) its window is taken:
-		 * the head and tail are plain frees */
-		send_touched(c, off, len);
-		if (keep_off > off)
-			pend_put(c, off, (uint32_t)(keep_off - off));
-		if (kend < end)
-			pend_put(c, kend, (uint32_t)(end - kend));
+	/* bound: retried only when another thread changed the word meanwhile */
+	for (;;) {
+		ret = scan(mt, off, len, &j, &v);
+		if (ret < 0)
+			return refuse(c);
+		kl = ret == 1 ? w_base(mt, j, v) + ((uint64_t)W_HEAD(v) << mt->block_shift) : 0;
+		/* the common case, the whole held part trimmed: one swap */
+		if (ret != 1 || kl != off || end - off != (uint64_t)W_KEEP(v) << mt->block_shift)
+			break;
+		if (keep_off == off && kend == end)
+			goto done;
+		if (__atomic_compare_exchange_n(
+			    &mt->win[j], &v,
+			    w_make(W_HELD, W_START(v),
+				   W_HEAD(v) + (uint32_t)((keep_off - off) >> mt->block_shift),
+				   (uint32_t)((kend - keep_off) >> mt->block_shift)),
+			    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			goto done;
 	}
+	/* anything else: the head and the tail as two frees */
+	if (keep_off > off)
+		(void)front_free(c, off, (uint32_t)(keep_off - off));
+	if (kend < end)
+		(void)front_free(c, kend, (uint32_t)(end - kend));
+done:
+	bump(&c->st.trims, 1);
 	update_parked(c);
 	return 0;
 }
@@ -729,7 +775,7 @@ void nta_mt_cache_get_stats(const struct nta_mt_cache *c, struct nta_mt_cache_st
 }
 
 /* Under the lock: the bytes the front parks (magazines, queues, depot, the
- * head and tail of waiting trims) and the sums of the caches' counters
+ * heads and tails of held regions) and the sums of the caches' counters
  * (locks, trims, trims_undone, double_frees); -EUCLEAN when a marked region
  * is not allocated in nta. Loop bound: caches, the windows of the area. */
 static int sum_locked(const struct nta_mt *mt, uint64_t *parked, uint64_t sums[4])
@@ -755,14 +801,9 @@ static int sum_locked(const struct nta_mt *mt, uint64_t *parked, uint64_t sums[4
 		head = (uint64_t)W_HEAD(v) << mt->block_shift;
 		tail = (uint64_t)(mt->hot_blocks - W_HEAD(v) - W_KEEP(v)) << mt->block_shift;
 
-		if ((v & 3) == W_TRIMMED) {
+		if ((v & 3) == W_HELD)
 			*parked += head + tail;
-			held = (!head || nta_range_allocated(mt->nta, s, (uint32_t)head)) &&
-			       (!tail || nta_range_allocated(mt->nta, s + mt->hot_len - tail,
-							     (uint32_t)tail));
-		} else {
-			held = nta_range_allocated(mt->nta, s, mt->hot_len);
-		}
+		held = nta_range_allocated(mt->nta, s, mt->hot_len);
 		if (!held) {
 			nta_report("nta_mt: window %llu marks a region at 0x%llx that nta does not hold",
 				   (unsigned long long)k, (unsigned long long)w_base(mt, k, v));

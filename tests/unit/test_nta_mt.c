@@ -347,13 +347,25 @@ static void test_api(void)
 	for (int i = 0; i < 100; i++)
 		if (nta_mt_free(c, offs[i], HOT))
 			FAIL("free bulk %d", i);
-	/* A small block and a trim, through the pending list. */
+	/* A small block, through the queue of other frees. */
 	if (nta_mt_alloc(c, 96, &off2) || nta_mt_free(c, off2, 96))
 		FAIL("small");
+	/* A hot region freed in three parts, head, tail, then the middle: the
+	 * last parks it whole, without the lock. */
+	nta_mt_cache_get_stats(c, &cs);
 	if (nta_mt_free(c, off, 64) || nta_mt_free(c, off + 128, HOT - 128) || nta_mt_free(c, off + 64, 64))
 		FAIL("trim");
-	/* A bad free is queued, then reported by the drain. */
-	if (nta_mt_free(c, off + 32, 64))
+	{
+		struct nta_mt_cache_stats cs2;
+		uint64_t again;
+
+		nta_mt_cache_get_stats(c, &cs2);
+		if (cs2.locks != cs.locks || nta_mt_alloc(c, HOT, &again) || again != off ||
+		    nta_mt_free(c, again, HOT))
+			FAIL("a region freed in parts did not come back whole");
+	}
+	/* A bad free of another size is queued, then reported by the drain. */
+	if (nta_mt_free(c, off2, 96))
 		FAIL("queued bad free refused early");
 	if (nta_mt_cache_drain(c) != -EINVAL)
 		FAIL("drain did not report the bad free");
@@ -414,8 +426,8 @@ static uint64_t in_use(void)
 	return st.bytes_in_use;
 }
 
-/* Deferred trims: cancelled by the kept blocks' free on any cache, released for
- * an allocation that would fail, drained. */
+/* Trims: undone by the kept blocks' free on any cache, parked heads and tails
+ * released for an allocation that would fail, drained. */
 static void test_trims(void)
 {
 	struct nta *nta = make_nta();
@@ -462,10 +474,16 @@ static void test_trims(void)
 	if (cs2.trims_undone != cs.trims_undone + 1 || cs2.parked_bytes != HOT)
 		FAIL("cross untrim: undone %llu parked %llu", (unsigned long long)cs2.trims_undone,
 		     (unsigned long long)cs2.parked_bytes);
-	/* A free of part of the kept blocks sends the trim on first. */
+	/* The kept blocks freed in two pieces: the second parks the region. */
 	if (nta_mt_alloc(c, HOT, &off) || nta_mt_trim(c, off, HOT, off + 256, 1500) ||
 	    nta_mt_free(c, off + 256, 64) || nta_mt_free(c, off + 320, 1436) || in_use())
 		FAIL("kept part freed in two pieces");
+	/* A middle part: the word cannot describe it, the region goes to nta in
+	 * pieces (head and tail at once, the rest as it comes). */
+	if (nta_mt_alloc(c, HOT, &off) || nta_mt_trim(c, off, HOT, off + 256, 1500) ||
+	    nta_mt_free(c, off + 512, 64) || in_use() != 1504 - 64 ||
+	    nta_mt_free(c, off + 256, 256) || nta_mt_free(c, off + 576, 1180) || in_use())
+		FAIL("middle part");
 	if (nta_mt_cache_drain(c2) || nta_mt_get_stats(mt, &st) || st.bytes_in_use ||
 	    st.nta.bytes_in_use != st.bytes_parked)
 		FAIL("after the other cache's drain: nta %llu parked %llu",
