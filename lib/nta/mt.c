@@ -94,6 +94,7 @@ struct nta_mt {
 	uint32_t ndepot, depot_cap;
 	struct nta_mt_cache *caches;   /* attached caches, under lock */
 	uint64_t nr_caches;            /* under lock */
+	uint64_t retired_partial;      /* partial of destroyed caches, under lock */
 	uint64_t retired[4];           /* locks, trims, trims_undone, double_frees of
 	                                * destroyed caches, under lock */
 } __attribute__((aligned(CACHE_LINE)));
@@ -107,6 +108,11 @@ struct nta_mt_cache {
 	uint32_t npend;
 	uint64_t pend_bytes;
 	uint64_t errors_reported;         /* free_errors at the last drain */
+	/* HELD words with a parked head or tail this cache made, less those it
+	 * cleared (any cache may clear one, so only the sum over the caches means
+	 * anything): a release scans the windows only when the sum is not 0.
+	 * Written by the owner (atomic stores), summed under the lock. */
+	uint64_t partial;
 	/* Written only by the owner (atomic stores), read by anyone. */
 	struct nta_mt_cache_stats st;
 } __attribute__((aligned(CACHE_LINE)));
@@ -218,6 +224,12 @@ static int scan(const struct nta_mt *mt, uint64_t off, uint32_t len, uint64_t *j
 	return ret;
 }
 
+/* Does window word v park a head or tail? */
+static inline int w_partial(const struct nta_mt *mt, uint64_t v)
+{
+	return (v & 3) == W_HELD && W_KEEP(v) != mt->hot_blocks;
+}
+
 /* ---- the lock and what is done under it ---- */
 
 static void pend_put(struct nta_mt_cache *c, uint64_t off, uint32_t len);
@@ -259,8 +271,10 @@ static void send_touched(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 		    meets(w_base(mt, k, v) + ((uint64_t)W_HEAD(v) << mt->block_shift),
 			  (uint64_t)W_KEEP(v) << mt->block_shift, off, len) &&
 		    __atomic_compare_exchange_n(&mt->win[k], &v, 0, false, __ATOMIC_RELAXED,
-						__ATOMIC_RELAXED))
+						__ATOMIC_RELAXED)) {
+			bump(&c->partial, (uint64_t)-w_partial(mt, v));
 			trim_send(c, k, v);
+		}
 	}
 }
 
@@ -321,9 +335,13 @@ static void release_all_locked(struct nta_mt_cache *c)
 {
 	struct nta_mt *mt = c->mt;
 
+	uint64_t partial = mt->retired_partial;
+
 	while (mt->ndepot)
 		to_nta(c, mt->depot[--mt->ndepot]);
-	for (uint64_t k = 0; k < mt->nwin; k++) {
+	for (const struct nta_mt_cache *o = mt->caches; o; o = o->next)
+		partial += get(&o->partial);
+	for (uint64_t k = 0; partial && k < mt->nwin; k++) {
 		uint64_t v = __atomic_load_n(&mt->win[k], __ATOMIC_RELAXED), s;
 		uint32_t head, tail;
 
@@ -332,6 +350,8 @@ static void release_all_locked(struct nta_mt_cache *c)
 		    !__atomic_compare_exchange_n(&mt->win[k], &v, 0, false, __ATOMIC_RELAXED,
 						 __ATOMIC_RELAXED))
 			continue;
+		bump(&c->partial, (uint64_t)-1);
+		partial--;
 		s = w_base(mt, k, v);
 		head = W_HEAD(v) << mt->block_shift;
 		tail = (mt->hot_blocks - W_HEAD(v) - W_KEEP(v)) << mt->block_shift;
@@ -487,6 +507,7 @@ void nta_mt_cache_destroy(struct nta_mt_cache *c)
 	mt->retired[1] += get(&c->st.trims);
 	mt->retired[2] += get(&c->st.trims_undone);
 	mt->retired[3] += get(&c->st.double_frees);
+	mt->retired_partial += get(&c->partial);
 	pthread_mutex_unlock(&mt->lock);
 	free(c->pend);
 	free(c->mag);
@@ -677,6 +698,8 @@ static int front_free(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 		if (!__atomic_compare_exchange_n(&mt->win[j], &v, nv, false, __ATOMIC_RELAXED,
 						 __ATOMIC_RELAXED))
 			continue;
+		if (w_partial(mt, nv) != w_partial(mt, v))
+			bump(&c->partial, (uint64_t)(w_partial(mt, nv) - w_partial(mt, v)));
 		if (!nv) {
 			trim_send(c, j, v);
 			pend_put(c, off, len);
@@ -740,8 +763,11 @@ int nta_mt_trim(struct nta_mt_cache *c, uint64_t off, uint32_t len, uint64_t kee
 			    w_make(W_HELD, W_START(v),
 				   W_HEAD(v) + (uint32_t)((keep_off - off) >> mt->block_shift),
 				   (uint32_t)((kend - keep_off) >> mt->block_shift)),
-			    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			if (!w_partial(mt, v))
+				bump(&c->partial, 1);
 			goto done;
+		}
 	}
 	/* anything else: the head and the tail as two frees */
 	if (keep_off > off)
