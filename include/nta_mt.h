@@ -117,7 +117,8 @@ struct nta_mt_cache_stats {
 	uint64_t free_errors;         /* queued frees nta refused */
 	uint64_t parked_bytes;        /* magazine + queued frees, now */
 	uint64_t trims;               /* nta_mt_trim calls */
-	uint64_t trims_undone;        /* trims cancelled by a free of their kept
+	uint64_t trims_undone;        /* trimmed or partly freed regions made whole
+	                               * again (parked) by a free of their last held
 	                               * blocks through this cache */
 	uint64_t double_frees;        /* frees and trims refused for meeting parked
 	                               * blocks */
