@@ -196,7 +196,7 @@ $(B)/tests/unit/test_bpf%: tests/unit/test_bpf%.c $(HDRS) $(BPF_SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
-$(B)/tests/bench/bench_nta%: tests/bench/bench_nta%.c $(HDRS) $(B)/libnta.a
+$(B)/tests/bench/bench_%: tests/bench/bench_%.c $(HDRS) $(B)/libnta.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Ilib/nta $(LDFLAGS) -o $@ $< $(B)/libnta.a -lpthread -lm
