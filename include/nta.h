@@ -8,9 +8,9 @@
  *
  * Design (after the 2006 proposal in shared/seed): every page of the area is a node
  * of an AVL tree keyed by page address; each node has a bitmap of the page's blocks
- * (32 bytes by default); pages with free space sit in doubly-linked lists
- * indexed by the size in blocks of their largest free run, found in O(1)
- * through a bitmap of non-empty lists; a free coalesces with both neighbours. Blocks larger than a page come from a separate
+ * (32 bytes by default); free regions sit in doubly-linked lists indexed by their
+ * size in blocks, found in O(1) through a bitmap of non-empty lists; a free
+ * coalesces with both neighbours. Blocks larger than a page come from a separate
  * jumbo range at the end of the area, made of larger pages, so the start of any
  * block is found from any address inside it by masking.
  *
@@ -41,13 +41,18 @@ struct nta_opts {
 	uint32_t jumbo_page_size; /* largest multi-page block, power of two > page_size;
 	                           * 0: 16384 */
 	/* Fields below were added later; nta reads them only when sz covers them. */
-	uint32_t flags;           /* 0 (other values are for nta's own tests and
-	                           * benchmarks: lib/nta/testing.h) */
+	uint32_t flags;           /* NTA_F_* */
 	uint32_t cache_len;       /* size the LIFO front cache holds (the fill ring's
 	                           * chunk), power of two, block_size..page_size;
 	                           * 0: 2048 or page_size if smaller */
 	uint32_t cache_size;      /* regions the front cache holds at most; 0: 256 */
 };
+
+/* Look pages up in the AVL tree on every free instead of the direct page array
+ * (the tree stays the index either way; this exists to measure and validate). */
+#define NTA_F_TREE_LOOKUP (1u << 0)
+/* No front cache: every free of a cache_len region goes back to the lists. */
+#define NTA_F_NO_CACHE (1u << 1)
 
 /* Declare and zero an nta_opts with its size set: NTA_OPTS(o, .block_size = 64); */
 #define NTA_OPTS(NAME, ...)                                                    \
@@ -56,9 +61,7 @@ struct nta_opts {
 /*
  * Manage the area [area, area + size). size is rounded down to whole pages.
  * opts may be NULL for the defaults. Returns NULL and sets errno (EINVAL for bad
- * options, an area smaller than one page or one that wraps the address space,
- * ENOMEM) on failure. A cache_size above the area's cache_len chunks is served
- * by a magazine of that many.
+ * options or an area smaller than one page, ENOMEM) on failure.
  */
 struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts);
 
@@ -90,8 +93,8 @@ int nta_alloc_bulk(struct nta *nta, uint32_t len, uint64_t *offs, unsigned int n
  * A free of exactly cache_len bytes at a cache_len-aligned offset may be kept in
  * the front cache: it stays allocated in the bitmaps (owned by the cache, counted
  * in nta_stats.bytes_cached) and is handed out again by the next nta_alloc of
- * that size. A free never allocates memory and never fails on a valid range:
- * all metadata is allocated by nta_create.
+ * that size. A free can also fail with -ENOMEM, again without any change, when
+ * the metadata for a newly split free region cannot be allocated (see docs/NTA.md).
  */
 int nta_free(struct nta *nta, uint64_t off, uint32_t len);
 
@@ -102,20 +105,13 @@ int nta_free(struct nta *nta, uint64_t off, uint32_t len);
  * headroom and the unused tail). Same as nta_free(head) + nta_free(tail), but
  * all or nothing: -EINVAL without any change when keep_len is 0, the kept range
  * is not block-aligned or not inside [off, off + len), or [off, off + len) is
- * not a valid nta_free range (every block allocated, one page, not the cache's).
- * With the front cache, a trim of a whole cache_len region at a cache_len-
- * aligned offset of the normal pages is deferred: its head and tail stay set
- * in the bitmaps, parked like cached regions (nta_stats.bytes_cached), until
- * the free of exactly the kept blocks gives the whole region to the front
- * cache (the received frame trimmed, then completed: no coalescing, no split),
- * any other free or trim of the kept blocks makes the trim first, or an
- * allocation that would fail makes every deferred trim. The parked head and
- * tail are refused like any cached region. Counted as one free in nta_stats.
+ * not a valid nta_free range (every block allocated, one page, not the cache's);
+ * -ENOMEM, again without change, as nta_free. Nothing goes to the front cache.
+ * Counted as one free in nta_stats. Added later; existing calls are unchanged.
  */
 int nta_trim(struct nta *nta, uint64_t off, uint32_t len, uint64_t keep_off, uint32_t keep_len);
 
-/* Free n ranges of len bytes each, all or nothing: -EINVAL without any change
- * when any of them is not a valid nta_free range or two of them share a block. */
+/* Free n whole allocations of len bytes each; stops at and returns the first error. */
 int nta_free_bulk(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_t len);
 
 /*
@@ -134,15 +130,14 @@ struct nta_stats {
 	uint64_t bytes_free;
 	uint64_t largest_free;   /* largest block nta_alloc can return now */
 	uint64_t free_regions;   /* number of free regions */
-	uint64_t metadata_bytes; /* memory nta holds outside the area: all of it
-	                          * allocated by nta_create, so also the peak */
+	uint64_t metadata_bytes; /* memory nta holds outside the area (never shrinks,
+	                          * so it is also the peak) */
 	uint64_t allocs, frees;  /* successful calls since creation */
 	uint64_t alloc_failures; /* -ENOMEM returns */
 	/* class_regions[i]: free regions of i + 1 blocks (normal and jumbo pages) */
 	uint32_t class_regions[NTA_MAX_CLASSES];
 	/* Fields below were added later; filled only when sz covers them. */
-	uint64_t bytes_cached;   /* regions held by the front cache and the heads and
-	                          * tails of deferred trims (not in use, not free) */
+	uint64_t bytes_cached;   /* regions held by the front cache (not in use, not free) */
 	uint64_t metadata_fixed; /* part of metadata_bytes allocated by nta_create */
 };
 

@@ -8,15 +8,21 @@
  * page size differs, so "mask the offset with the zone's page mask" finds the page
  * of any address and its block bitmap tells where every region starts and ends.
  *
- * Per page, all allocated by nta_create and never resized:
+ * Per page (the fixed part, allocated by nta_create):
  *   - an AVL tree node: left/right as u32 node indices, balance as i8 (tree.c);
  *   - the block bitmap, bit set = block allocated (bitmap.h);
- *   - lmax, its largest free run in blocks, and the list entry through which
- *     the page sits in the class list of that size (classes.h).
+ *   - the list entry of a free region starting at block 0 or 1 ("slot 0");
+ *   - tbl: index + 1 of the page's region table, nreg: regions living in it.
+ * Free regions starting at block 2k or 2k + 1 (k > 0) keep their list entry in
+ * slot k of a region table, borrowed from a pool while the page has such regions.
+ * Two free regions of a page never start in the same pair of blocks: regions are
+ * maximal, so at least one allocated block separates them. Hence the direct link
+ * block -> entry is "slot start / 2" and every unlink is O(1).
  *
  * Entry ids of a zone (u32, index into ents[]):
  *   [0, bpp)                  sentinel of size class c (1..bpp) at c - 1
- *   [bpp, bpp + npages)       page p at bpp + p
+ *   [bpp, bpp + npages)       slot 0 of page p at bpp + p
+ *   [tables0, ...)            table t, slot k at tables0 + t * spt + k
  */
 #ifndef NTA_INTERNAL_H
 #define NTA_INTERNAL_H
@@ -27,7 +33,6 @@
 #include <stdint.h>
 
 #include "nta.h"
-#include "testing.h"
 
 #if defined(NTA_DEBUG) && NTA_DEBUG
 #include <assert.h>
@@ -63,15 +68,19 @@ struct nta_zone {
 	uint32_t npages, node0; /* node0: tree node of page 0 */
 	uint32_t page_shift, bpp, words; /* blocks per page, bitmap words per page */
 	uint64_t *bits;         /* npages * words */
-	uint16_t *lmax;         /* per page: largest free run, blocks; 0: none */
-	/* size classes (classes.c): class c lists the pages whose lmax is c */
+	uint32_t *tbl;          /* per page: region table + 1, 0: none */
+	uint16_t *nreg;         /* per page: free regions recorded in its table */
+	/* size classes (classes.c): class c holds free regions of c blocks */
 	uint32_t cwords;        /* words of nonempty */
 	uint64_t summary;       /* bit w: nonempty[w] != 0 */
 	uint64_t *nonempty;     /* bit c - 1: class c is not empty */
-	struct nta_ent *ents;   /* sentinels, then one entry per page */
-	/* statistics: free regions of c blocks at count[c - 1], and in all */
-	uint64_t *count;
+	uint32_t *count;        /* count[c - 1]: regions in class c */
 	uint64_t regions;
+	/* list entries and region tables */
+	struct nta_ent *ents;
+	uint32_t tables0, spt, spt_shift;
+	uint32_t *owner;        /* owner[t]: page using table t, NTA_NIL if free */
+	uint32_t ntables, cap_tables, free_table, tables_used;
 };
 
 struct nta {
@@ -101,8 +110,6 @@ struct nta {
 	uint8_t cache_shift, block_shift;
 	uint8_t cache_lshift;   /* 64 - cache_blocks: shifting a word left by it
 	                         * keeps a chunk's bits (cache_chunks != 0) */
-	uint8_t defers;         /* ndeferred != 0: some marks in cache_bits are
-	                         * deferred trims, not cached regions */
 
 	uint64_t size;          /* managed bytes, both zones */
 	uint32_t flags, max_alloc;
@@ -127,12 +134,6 @@ struct nta {
 	uint64_t meta_fixed;
 	uint64_t released;      /* frees and trims that did not park a region */
 	uint64_t flushed;       /* regions given back to the lists by cache_flush */
-	/* Deferred trims: defer[c] = head << 8 | kept blocks of chunk c of zone 0
-	 * (0: none), marked in cache_bits; their head and tail blocks stay set
-	 * (deferred_blocks), parked like cached regions. NULL without cache_chunks. */
-	uint16_t *defer;
-	uint64_t deferred_blocks;
-	uint32_t ndeferred, defer_chunks;
 };
 
 _Static_assert(offsetof(struct nta, size) == 64, "the fast paths' fields fill one line");
@@ -175,13 +176,6 @@ static inline uint64_t nta_stats_frees(const struct nta *nta)
 	return nta->released + nta->flushed + nta->mag_n + nta->allocs - nta->list_allocs;
 }
 
-/* nta.c: 0 when [off, off + len) has the shape of a free (len > 0, block-aligned,
- * inside the area and one page), whatever its blocks hold; else -EINVAL. */
-int nta_range_valid(const struct nta *nta, uint64_t off, uint32_t len);
-/* Is every block of the valid range [off, off + len) set in the bitmaps (held by
- * a caller or by the front cache)? For nta_mt_check. */
-bool nta_range_allocated(const struct nta *nta, uint64_t off, uint32_t len);
-
 /* tree.c */
 int nta_tree_init(struct nta_tree *t, uint32_t cap, uint32_t split, uint32_t shift0,
 		  uint64_t base1, uint32_t shift1);
@@ -199,6 +193,8 @@ static inline uint64_t nta_tree_key(const struct nta_tree *t, uint32_t i)
 /* classes.c */
 int nta_zone_classes_init(struct nta_zone *z);
 void nta_zone_classes_fini(struct nta_zone *z);
+int nta_table_get(struct nta_zone *z, uint32_t page);
+void nta_table_put(struct nta_zone *z, uint32_t page);
 uint64_t nta_zone_meta_bytes(const struct nta_zone *z);
 
 /* bitmap.c */

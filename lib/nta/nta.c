@@ -2,20 +2,18 @@
 /*
  * nta.c - create/destroy, alloc/free and their bulk forms, the front cache.
  *
- * An allocation takes the first page of the class list of its size in blocks or
- * of the next non-empty larger one (O(1) through the non-empty bitmap): the
- * page whose largest free run fits most tightly. In that page's bitmap it picks
- * the shortest run that fits, marks its last blocks allocated and refiles the
- * page under its new largest run. A free finds its page by masking, checks in
- * the bitmap that every block of the range is allocated, finds both
- * neighbouring free runs with ctz/clz, clears the bits and refiles the page if
- * the coalesced run is now its largest. Nothing loops over lists or pages: the
- * loops below are bounded by a page's bitmap words and free runs, by the
- * caller's count (bulk calls) or by the front cache's capacity (flush).
+ * An allocation takes the class list of its size in blocks or the next non-empty
+ * larger one (O(1) through the non-empty bitmap), takes the head region, marks
+ * its last blocks allocated and files the rest under its new size. A free finds
+ * its page by masking (the direct page array, or the AVL tree with
+ * NTA_F_TREE_LOOKUP), checks in the bitmap that every block of the range is
+ * allocated, finds both neighbouring free runs with ctz/clz, unlinks them in O(1)
+ * through their slots and files the coalesced region. Nothing loops over lists
+ * or pages: the loops below are bounded by a page's bitmap words, by the caller's
+ * count (bulk calls) or by the front cache's capacity (flush).
  *
- * Each operation validates everything first, then changes state, so an error
- * changes nothing; and no operation allocates memory after nta_create, so a
- * free always succeeds once its range is valid.
+ * Each operation first decides everything that can fail (validation, a region
+ * table for a new slot), then changes state, so an error changes nothing.
  *
  * The front cache is a LIFO magazine of cache_len regions at cache_len-aligned
  * offsets, the fill ring's hot size: a free of such a region parks it (its bits
@@ -25,15 +23,6 @@
  * about as much as a frame stack. Frees that touch a cached region are rejected
  * like any free of unallocated space. When the lists cannot satisfy a request,
  * the cache is flushed back to the lists and the request retried.
- *
- * Deferred trims: the engine trims a received frame (head and tail) and frees
- * its kept blocks a moment later. Done through the lists, that is two
- * coalescing releases, a third that merges them, and a split when the region
- * is allocated again. nta_trim of a whole cache_len chunk instead records head
- * and kept length in defer[chunk] and marks the chunk in cache_bits like a
- * cached region; the free of exactly the kept blocks finds the record and
- * pushes the whole chunk on the magazine. Anything else that touches the kept
- * blocks makes the trim first, and so does an allocation that would fail.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -53,13 +42,16 @@ static uint32_t log2u(uint64_t x)
 static void zone_fini(struct nta_zone *z)
 {
 	free(z->bits);
-	free(z->lmax);
+	free(z->tbl);
+	free(z->nreg);
 	z->bits = NULL;
-	z->lmax = NULL;
+	z->tbl = NULL;
+	z->nreg = NULL;
 	nta_zone_classes_fini(z);
 }
 
-/* Set up a zone of npages pages, all free: each page is one region of bpp blocks. */
+/* Set up a zone of npages pages, all free: each page is one region of bpp blocks
+ * whose entry is its own slot 0. */
 static int zone_init(struct nta_zone *z, uint64_t base, uint32_t npages, uint32_t node0,
 		     uint32_t page_shift, uint32_t block_shift)
 {
@@ -74,8 +66,9 @@ static int zone_init(struct nta_zone *z, uint64_t base, uint32_t npages, uint32_
 	z->bpp = 1u << (page_shift - block_shift);
 	z->words = z->bpp / 64;
 	z->bits = calloc((size_t)npages * z->words, sizeof(*z->bits));
-	z->lmax = calloc(npages, sizeof(*z->lmax));
-	if (!z->bits || !z->lmax) {
+	z->tbl = calloc(npages, sizeof(*z->tbl));
+	z->nreg = calloc(npages, sizeof(*z->nreg));
+	if (!z->bits || !z->tbl || !z->nreg) {
 		zone_fini(z);
 		return -ENOMEM;
 	}
@@ -85,10 +78,8 @@ static int zone_init(struct nta_zone *z, uint64_t base, uint32_t npages, uint32_
 		return err;
 	}
 	/* bound: npages; pushed in reverse so the lowest page is used first */
-	for (uint32_t p = npages; p-- > 0;) {
-		nta_page_file(z, p, z->bpp);
-		nta_region_add(z, z->bpp);
-	}
+	for (uint32_t p = npages; p-- > 0;)
+		nta_class_push(z, z->bpp + p, z->bpp);
 	return 0;
 }
 
@@ -103,10 +94,8 @@ struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts)
 	struct nta *nta;
 	int err = -EINVAL;
 
-	/* the area's offsets must be addresses too: it may not wrap the address space */
-	if (!area || size > UINTPTR_MAX - (uintptr_t)area ||
-	    (opts && opts->sz < offsetof(struct nta_opts, jumbo_page_size) +
-				sizeof(opts->jumbo_page_size)))
+	if (!area || (opts && opts->sz < offsetof(struct nta_opts, jumbo_page_size) +
+					  sizeof(opts->jumbo_page_size)))
 		goto fail;
 	block = OPT(opts, block_size, 32);
 	page = OPT(opts, page_size, 4096);
@@ -171,9 +160,6 @@ struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts)
 		nta->cache_len = cache_len;
 		nta->cache_blocks = cache_len >> nta->block_shift;
 		nta->cache_shift = (uint8_t)log2u(cache_len);
-		/* more slots than chunks could never fill */
-		if (cache_size > nta->zone[0].size >> nta->cache_shift)
-			cache_size = (uint32_t)(nta->zone[0].size >> nta->cache_shift);
 		nta->mag_cap = cache_size;
 		nta->cache_lshift = nta->cache_blocks < 64 ? (uint8_t)(64 - nta->cache_blocks) : 0;
 		nta->cache_min = cache_len - block + 1;
@@ -184,12 +170,6 @@ struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts)
 		nta->mag = malloc(sizeof(*nta->mag) * cache_size);
 		if (!nta->cache_bits || !nta->mag)
 			goto fail_cache;
-		if (nta->cache_chunks) {
-			nta->defer_chunks = (uint32_t)nta->cache_chunks;
-			nta->defer = calloc(nta->defer_chunks, sizeof(*nta->defer));
-			if (!nta->defer)
-				goto fail_cache;
-		}
 	}
 	nta->meta_fixed = nta_meta_bytes(nta);
 	return nta;
@@ -197,7 +177,6 @@ struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts)
 fail_cache:
 	free(nta->cache_bits);
 	free(nta->mag);
-	free(nta->defer);
 fail_tree:
 	nta_tree_fini(&nta->tree);
 fail_zone1:
@@ -218,40 +197,72 @@ void nta_destroy(struct nta *nta)
 		return;
 	free(nta->cache_bits);
 	free(nta->mag);
-	free(nta->defer);
 	nta_tree_fini(&nta->tree);
 	for (unsigned int i = 0; i < nta->nzones; i++)
 		zone_fini(&nta->zone[i]);
 	free(nta);
 }
 
+/* The slot of a region starting at start needs the page's table: get it now,
+ * before anything changes, so -ENOMEM leaves no trace. */
+static inline int need_table(struct nta_zone *z, uint32_t p, uint32_t start)
+{
+	if (!(start >> 1) || z->tbl[p])
+		return 0;
+	return nta_table_get(z, p);
+}
+
+static inline void region_add(struct nta_zone *z, uint32_t p, uint32_t start, uint32_t n)
+{
+	if (start >> 1)
+		z->nreg[p]++;
+	nta_class_push(z, nta_slot(z, p, start), n);
+}
+
+static inline void region_del(struct nta_zone *z, uint32_t p, uint32_t start, uint32_t n)
+{
+	nta_class_unlink(z, nta_slot(z, p, start), n);
+	if (start >> 1)
+		z->nreg[p]--;
+}
+
+static inline void table_settle(struct nta_zone *z, uint32_t p)
+{
+	if (z->tbl[p] && !z->nreg[p])
+		nta_table_put(z, p);
+}
+
 /*
- * Take up to max regions of want blocks from one free run: from the page filed
- * under the smallest class >= want, its best-fitting run, split once. The
- * blocks come from the end of the run. Returns how many (0 with -ENOMEM in
- * *err if none fits).
+ * Take up to max regions of want blocks from one free region: the smallest class
+ * >= want, split once. The blocks come from the end of the region, so the rest
+ * keeps its start and therefore its slot: no region table is ever needed to
+ * split, and a fresh page cut into fill regions keeps using its inline slot.
+ * Returns how many (0 with -ENOMEM in *err if none fits).
  */
 static inline uint32_t zone_take(struct nta_zone *z, uint32_t want, uint32_t max,
 				 uint64_t *offs, uint32_t block_shift, int *err)
 {
-	uint32_t c = nta_class_find(z, want), p, start, len, other, k, used, rest;
+	uint32_t c = nta_class_find(z, want), id, p, start, k, used, rest;
 	uint64_t first;
 
 	if (!c) {
 		*err = -ENOMEM;
 		return 0;
 	}
-	p = z->ents[c - 1].next - z->bpp;
-	other = nta_bm_fit(z->bits + (size_t)p * z->words, z->bpp, want, &start, &len);
-	nta_assert(len >= want);
-	k = len / want < max ? len / want : max;
+	id = z->ents[c - 1].next;
+	nta_slot_decode(z, id, &p, &start);
+	k = c / want < max ? c / want : max;
 	used = k * want;
-	rest = len - used;
+	rest = c - used;
+	nta_class_unlink(z, id, c);
 	nta_bm_set(z->bits + (size_t)p * z->words, start + rest, used);
-	nta_region_del(z, len);
-	if (rest)
-		nta_region_add(z, rest);
-	nta_page_file(z, p, rest > other ? rest : other);
+	if (rest) {
+		nta_class_push(z, id, rest);
+	} else {
+		if (start >> 1)
+			z->nreg[p]--;
+		table_settle(z, p);
+	}
 	first = z->base + ((uint64_t)p << z->page_shift) + ((uint64_t)(start + rest) << block_shift);
 	/* bound: k <= max, the caller's count */
 	for (uint32_t i = 0; i < k; i++)
@@ -261,24 +272,30 @@ static inline uint32_t zone_take(struct nta_zone *z, uint32_t want, uint32_t max
 }
 
 /* Give back blocks [b, b + n) of page p, all allocated, coalescing with both
- * neighbouring free runs. Nothing is allocated: it cannot fail. */
-static inline void zone_release(struct nta_zone *z, uint32_t p, uint32_t b, uint32_t n)
+ * neighbouring free runs. */
+static inline int zone_release(struct nta_zone *z, uint32_t p, uint32_t b, uint32_t n)
 {
 	uint64_t *bm = z->bits + (size_t)p * z->words;
 	uint32_t s = b, e = b + n, end = e;
+	bool left = b && !nta_bm_test(bm, b - 1);
+	bool right = e < z->bpp && !nta_bm_test(bm, e);
+	int err;
 
-	if (b && !nta_bm_test(bm, b - 1)) {
+	if (left)
 		s = (uint32_t)(nta_bm_prev_set(bm, b - 1) + 1);
-		nta_region_del(z, b - s);
-	}
-	if (e < z->bpp && !nta_bm_test(bm, e)) {
+	if (right)
 		end = nta_bm_next_set(bm, e, z->bpp);
-		nta_region_del(z, end - e);
-	}
+	err = need_table(z, p, s);
+	if (err)
+		return err;
+	if (left)
+		region_del(z, p, s, b - s);
+	if (right)
+		region_del(z, p, e, end - e);
 	nta_bm_clear(bm, b, n);
-	nta_region_add(z, end - s);
-	if (end - s > z->lmax[p])
-		nta_page_file(z, p, end - s);
+	region_add(z, p, s, end - s);
+	table_settle(z, p);
+	return 0;
 }
 
 /* Push off, a region of the cache's size and alignment not held by the cache,
@@ -319,66 +336,12 @@ static void cache_flush(struct nta *nta)
 		uint32_t p = (uint32_t)(off >> z->page_shift);
 		uint32_t b = (uint32_t)((off & ((1ULL << z->page_shift) - 1)) >> nta->block_shift);
 
-		zone_release(z, p, b, nta->cache_blocks);
+		if (zone_release(z, p, b, nta->cache_blocks))
+			return; /* out of metadata: keep the rest cached */
 		cache_pop(nta);
 		nta->set_blocks -= nta->cache_blocks;
 		nta->flushed++;
 	}
-}
-
-#define DEF_HEAD(v) ((uint32_t)(v) >> 8)
-#define DEF_KEEP(v) ((uint32_t)(v) & 0xff)
-
-/* Page and first block of chunk c of zone 0. */
-static inline void chunk_at(const struct nta *nta, uint64_t c, uint32_t *p, uint32_t *b)
-{
-	uint64_t off = c << nta->cache_shift;
-
-	*p = (uint32_t)(off >> nta->zone[0].page_shift);
-	*b = (uint32_t)((off & ((1ULL << nta->zone[0].page_shift) - 1)) >> nta->block_shift);
-}
-
-/* Chunk c's deferred trim is over: unmark it, uncount its parked blocks. */
-static inline void defer_clear(struct nta *nta, uint64_t c)
-{
-	uint32_t v = nta->defer[c];
-
-	nta->deferred_blocks -= nta->cache_blocks - DEF_KEEP(v);
-	nta->defer[c] = 0;
-	*nta_cache_word(nta, c) &= ~nta_cache_bit(c);
-	nta->defers = --nta->ndeferred != 0;
-}
-
-/* Make chunk c's deferred trim: its head and tail go to the lists. */
-static void defer_send(struct nta *nta, uint64_t c)
-{
-	struct nta_zone *z = &nta->zone[0];
-	uint32_t v = nta->defer[c], p, b;
-	uint32_t head = DEF_HEAD(v), keep = DEF_KEEP(v), tail = nta->cache_blocks - head - keep;
-
-	chunk_at(nta, c, &p, &b);
-	if (head)
-		zone_release(z, p, b, head);
-	if (tail)
-		zone_release(z, p, b + head + keep, tail);
-	nta->set_blocks -= head + tail;
-	defer_clear(nta, c);
-}
-
-/* Make every deferred trim, for an allocation that would fail. Bound: zone
- * 0's chunks. */
-static void defer_flush(struct nta *nta)
-{
-	for (uint64_t c = 0; nta->ndeferred && c < nta->defer_chunks; c++)
-		if (nta->defer[c])
-			defer_send(nta, c);
-}
-
-/* Give the lists everything parked: the cache and the deferred trims. */
-static void park_flush(struct nta *nta)
-{
-	cache_flush(nta);
-	defer_flush(nta);
 }
 
 static inline int blocks_of(const struct nta *nta, uint32_t len, uint32_t *nb)
@@ -410,8 +373,8 @@ static __attribute__((noinline)) int alloc_slow(struct nta *nta, uint32_t len, u
 	}
 	z = zone_for(nta, nb);
 	if (!zone_take(z, nb, 1, off, nta->block_shift, &err)) {
-		if (err == -ENOMEM && (nta->mag_n || nta->ndeferred)) {
-			park_flush(nta);
+		if (err == -ENOMEM && nta->mag_n) {
+			cache_flush(nta);
 			if (zone_take(z, nb, 1, off, nta->block_shift, &err))
 				goto taken;
 		}
@@ -468,8 +431,8 @@ int nta_alloc_bulk(struct nta *nta, uint32_t len, uint64_t *offs, unsigned int n
 		uint32_t k = zone_take(z, nb, n - got, offs + got, nta->block_shift, &err);
 
 		if (!k) {
-			if (err == -ENOMEM && (nta->mag_n || nta->ndeferred) && !flushed) {
-				park_flush(nta);
+			if (err == -ENOMEM && nta->mag_n && !flushed) {
+				cache_flush(nta);
 				flushed = true;
 				continue;
 			}
@@ -515,29 +478,6 @@ static inline int locate(const struct nta *nta, uint64_t off, uint32_t nb,
 	return 0;
 }
 
-int nta_range_valid(const struct nta *nta, uint64_t off, uint32_t len)
-{
-	struct nta_zone *z;
-	uint32_t p, b;
-
-	if (!len)
-		return -EINVAL;
-	return locate(nta, off, (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift),
-		      &z, &p, &b);
-}
-
-bool nta_range_allocated(const struct nta *nta, uint64_t off, uint32_t len)
-{
-	struct nta_zone *z;
-	uint32_t p, b, nb;
-
-	if (!len)
-		return false;
-	nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
-	return !locate(nta, off, nb, &z, &p, &b) &&
-	       nta_bm_all_set(z->bits + (size_t)p * z->words, b, nb);
-}
-
 /* nta_free's push onto a non-empty magazine, out of line so that the fast path
  * saves no registers: off, of chunk c, is allocated; it must not be held by the
  * cache, i.e. neither the top nor marked (nta_cache_held). */
@@ -549,97 +489,6 @@ static __attribute__((noinline)) int free_to_cache(struct nta *nta, uint64_t off
 	return 0;
 }
 
-/*
- * Does [off, off + nb blocks) of zone 0 meet a region the cache holds, or the
- * head or tail of a deferred trim? -EINVAL then. Meeting the kept blocks of a
- * deferred trim is fine, they are the caller's: 1 then (see defer_settle),
- * else 0. Loop bound: the chunks of one page.
- */
-static int cache_conflict(const struct nta *nta, uint64_t off, uint32_t nb)
-{
-	uint64_t end = off + ((uint64_t)nb << nta->block_shift);
-	uint64_t c0 = off >> nta->cache_shift, c1 = (end - 1) >> nta->cache_shift;
-
-	if (!nta_cache_held(nta, c0, c1))
-		return 0;
-	if (!nta->defers)
-		return -EINVAL;
-	for (uint64_t c = c0; c <= c1; c++) {
-		uint64_t base = c << nta->cache_shift, lo, hi, klo, khi;
-		uint32_t v = nta->defer[c];
-
-		if (!(*nta_cache_word(nta, c) & nta_cache_bit(c)) &&
-		    !(nta->mag_n && nta->mag[nta->mag_n - 1] >> nta->cache_shift == c))
-			continue;
-		if (!v)
-			return -EINVAL; /* cached */
-		lo = off > base ? off : base;
-		hi = end < base + nta->cache_len ? end : base + nta->cache_len;
-		klo = base + ((uint64_t)DEF_HEAD(v) << nta->block_shift);
-		khi = klo + ((uint64_t)DEF_KEEP(v) << nta->block_shift);
-		if (lo < klo || hi > khi)
-			return -EINVAL;
-	}
-	return 1;
-}
-
-/*
- * Before [off, off + nb blocks) of zone 0, validated, is freed or trimmed: a
- * deferred trim whose kept blocks are exactly the range is undone, the region
- * given back whole (returns true: nothing more to do); any other deferred
- * trim the range touches is made first, so that the lists see the head and
- * tail before the kept blocks.
- */
-static bool defer_settle(struct nta *nta, uint64_t off, uint32_t nb, bool untrim)
-{
-	uint64_t c0 = off >> nta->cache_shift;
-	uint64_t c1 = (off + ((uint64_t)nb << nta->block_shift) - 1) >> nta->cache_shift;
-
-	for (uint64_t c = c0; c <= c1; c++) {
-		uint32_t v = nta->defer[c], p, b;
-
-		if (!v)
-			continue;
-		if (!untrim || c0 != c1 || DEF_KEEP(v) != nb ||
-		    off != (c << nta->cache_shift) + ((uint64_t)DEF_HEAD(v) << nta->block_shift)) {
-			defer_send(nta, c);
-			continue;
-		}
-		defer_clear(nta, c);
-		if (nta->mag_n < nta->mag_cap) {
-			cache_push(nta, c << nta->cache_shift); /* counted by mag_n */
-			return true;
-		}
-		chunk_at(nta, c, &p, &b);
-		zone_release(&nta->zone[0], p, b, nta->cache_blocks);
-		nta->set_blocks -= nta->cache_blocks;
-		nta->released++;
-		return true;
-	}
-	return false;
-}
-
-/* May [off, off + len) be freed? Every block allocated, one page, none the
- * cache's; *z, *p, *b, *nb locate it. -EINVAL otherwise; 1 when it touches
- * the kept blocks of a deferred trim (defer_settle), else 0. */
-static int free_check(const struct nta *nta, uint64_t off, uint32_t len, struct nta_zone **z,
-		      uint32_t *p, uint32_t *b, uint32_t *nb)
-{
-	int err;
-
-	if (!len)
-		return -EINVAL;
-	*nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
-	err = locate(nta, off, *nb, z, p, b);
-	if (err)
-		return err;
-	if (!nta_bm_all_set((*z)->bits + (size_t)*p * (*z)->words, *b, *nb))
-		return -EINVAL;
-	if (nta->cache_bits && *z == &nta->zone[0])
-		return cache_conflict(nta, off, *nb);
-	return 0;
-}
-
 /* Everything but the fast path to the cache (see nta_free), out of line. */
 static __attribute__((noinline)) int free_slow(struct nta *nta, uint64_t off, uint32_t len)
 {
@@ -647,29 +496,30 @@ static __attribute__((noinline)) int free_slow(struct nta *nta, uint64_t off, ui
 	uint32_t p, b, nb;
 	int err;
 
-	/* the packet's free after a deferred trim: a valid record proves the kept
-	 * blocks allocated (any other change to them makes the trim first), so
-	 * the record alone decides */
-	if (nta->defers && off < (uint64_t)nta->defer_chunks << nta->cache_shift && len) {
-		uint32_t v = nta->defer[off >> nta->cache_shift];
-
-		nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
-		if (v && DEF_KEEP(v) == nb &&
-		    (off & (nta->cache_len - 1)) == (uint64_t)DEF_HEAD(v) << nta->block_shift)
-			return defer_settle(nta, off, nb, true) ? 0 : -EINVAL;
-	}
-	err = free_check(nta, off, len, &z, &p, &b, &nb);
-	if (err < 0)
+	if (!len)
+		return -EINVAL;
+	nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
+	err = locate(nta, off, nb, &z, &p, &b);
+	if (err)
 		return err;
-	if (err && defer_settle(nta, off, nb, true))
-		return 0;
-	if (nta->cache_bits && z == &nta->zone[0] && nb == nta->cache_blocks &&
-	    !(off & (nta->cache_len - 1)) && nta->mag_n < nta->mag_cap) {
-		/* counted by mag_n (nta_stats_frees) */
-		cache_push(nta, off);
-		return 0;
+	if (!nta_bm_all_set(z->bits + (size_t)p * z->words, b, nb))
+		return -EINVAL;
+	if (nta->cache_bits && z == &nta->zone[0]) {
+		uint64_t c0 = off >> nta->cache_shift;
+		uint64_t c1 = (off + ((uint64_t)nb << nta->block_shift) - 1) >> nta->cache_shift;
+
+		if (nta_cache_held(nta, c0, c1))
+			return -EINVAL;
+		if (nb == nta->cache_blocks && !(off & (nta->cache_len - 1)) &&
+		    nta->mag_n < nta->mag_cap) {
+			/* counted by mag_n (nta_stats_frees) */
+			cache_push(nta, off);
+			return 0;
+		}
 	}
-	zone_release(z, p, b, nb);
+	err = zone_release(z, p, b, nb);
+	if (err)
+		return err;
 	nta->set_blocks -= nb;
 	nta->released++;
 	return 0;
@@ -704,9 +554,6 @@ int nta_free(struct nta *nta, uint64_t off, uint32_t len)
 		 * is counted by mag_n (nta_stats_frees) */
 		if (n)
 			return free_to_cache(nta, off, c);
-		/* a deferred trim's chunk: its head or tail is parked */
-		if (nta->defers && (*nta_cache_word(nta, c) & nta_cache_bit(c)))
-			return -EINVAL;
 		nta->mag[0] = off;
 		nta->mag_n = 1;
 		return 0;
@@ -720,9 +567,8 @@ int nta_trim(struct nta *nta, uint64_t off, uint32_t len, uint64_t keep_off, uin
 	uint32_t p, b, nb, kb, ke;
 	int err;
 
-	/* relative to off, so that no sum can wrap: rel <= len < 2^32 */
-	if (!nta || !len || !keep_len || keep_off < off || keep_off - off > len ||
-	    keep_len > len - (keep_off - off) || (keep_off & (nta->block_size - 1)))
+	if (!nta || !len || !keep_len || keep_off < off ||
+	    keep_off + keep_len > off + (uint64_t)len || (keep_off & (nta->block_size - 1)))
 		return -EINVAL;
 	nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
 	err = locate(nta, off, nb, &z, &p, &b);
@@ -733,77 +579,47 @@ int nta_trim(struct nta *nta, uint64_t off, uint32_t len, uint64_t keep_off, uin
 	ke = kb + (uint32_t)(((uint64_t)keep_len + nta->block_size - 1) >> nta->block_shift);
 	if (ke > b + nb || !nta_bm_all_set(z->bits + (size_t)p * z->words, b, nb))
 		return -EINVAL;
-	err = nta->cache_bits && z == &nta->zone[0] ? cache_conflict(nta, off, nb) : 0;
-	if (err < 0)
-		return err;
-	nta->released++;
-	if (err)
-		(void)defer_settle(nta, off, nb, false);
-	if (nta->defer && z == &nta->zone[0] && nb == nta->cache_blocks &&
-	    !(off & (nta->cache_len - 1)) && ke - kb < nb) {
-		/* a fill region trimmed to its packet: park head and tail until the
-		 * packet's free gives the region back whole */
-		uint64_t c = off >> nta->cache_shift;
+	if (nta->cache_bits && z == &nta->zone[0]) {
+		uint64_t c0 = off >> nta->cache_shift;
+		uint64_t c1 = (off + ((uint64_t)nb << nta->block_shift) - 1) >> nta->cache_shift;
 
-		nta->defer[c] = (uint16_t)((kb - b) << 8 | (ke - kb));
-		nta->deferred_blocks += nb - (ke - kb);
-		*nta_cache_word(nta, c) |= nta_cache_bit(c);
-		nta->ndeferred++;
-		nta->defers = 1;
-		return 0;
+		if (nta_cache_held(nta, c0, c1))
+			return -EINVAL;
 	}
-	if (ke < b + nb)
-		zone_release(z, p, ke, b + nb - ke);
-	if (kb > b)
-		zone_release(z, p, b, kb - b);
+	/*
+	 * The tail first: its run starts at ke (block ke - 1 is kept, so it has no
+	 * left neighbour) and is the only step that can fail (-ENOMEM for a region
+	 * table), before any change. When there is a head, ke >= 2, so the tail's
+	 * run holds the page's table and the head's release cannot need a new one.
+	 */
+	if (ke < b + nb) {
+		err = zone_release(z, p, ke, b + nb - ke);
+		if (err)
+			return err;
+	}
+	if (kb > b) {
+		err = zone_release(z, p, b, kb - b);
+		nta_assert(!err || ke == b + nb);
+		if (err)
+			return err;
+	}
 	nta->set_blocks -= nb - (ke - kb);
+	nta->released++;
 	return 0;
 }
 
-/* Set the blocks of offs[0..n) again (validated, then cleared by nta_free_bulk). */
-static void bulk_restore(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_t len)
-{
-	struct nta_zone *z = NULL;
-	uint32_t p = 0, b = 0, nb;
-
-	/* bound: n, the caller's count */
-	for (unsigned int i = 0; i < n; i++) {
-		nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
-		(void)locate(nta, offs[i], nb, &z, &p, &b);
-		nta_bm_set(z->bits + (size_t)p * z->words, b, nb);
-	}
-}
-
-/*
- * All or nothing: each range is validated with the blocks of the ranges before
- * it cleared for a moment, so that two ranges sharing a block fail like a
- * double free; then the bits are put back and every free is made (none can
- * fail any more: they are valid and disjoint).
- */
 int nta_free_bulk(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_t len)
 {
-	struct nta_zone *z;
-	uint32_t p, b, nb;
-	int err = 0;
-	unsigned int i;
-
-	if (!nta || (n && !offs))
+	if (n && !offs)
 		return -EINVAL;
 	/* bound: n, the caller's count */
-	for (i = 0; i < n; i++) {
-		err = free_check(nta, offs[i], len, &z, &p, &b, &nb);
-		if (err < 0)
-			break;
-		nta_bm_clear(z->bits + (size_t)p * z->words, b, nb);
+	for (unsigned int i = 0; i < n; i++) {
+		int err = nta_free(nta, offs[i], len);
+
+		if (err)
+			return err;
 	}
-	bulk_restore(nta, offs, i, len);
-	if (err < 0)
-		return err;
-	for (i = 0; i < n; i++) {
-		err = nta_free(nta, offs[i], len);
-		nta_assert(!err);
-	}
-	return err;
+	return 0;
 }
 
 uint32_t nta_block_size(const struct nta *nta)

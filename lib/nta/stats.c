@@ -21,8 +21,7 @@ uint64_t nta_meta_bytes(const struct nta *nta)
 		n += nta_zone_meta_bytes(&nta->zone[i]);
 	if (nta->cache_bits)
 		n += (uint64_t)nta->cache_words * sizeof(*nta->cache_bits) +
-		     (uint64_t)nta->mag_cap * sizeof(*nta->mag) +
-		     (uint64_t)nta->defer_chunks * sizeof(*nta->defer);
+		     (uint64_t)nta->mag_cap * sizeof(*nta->mag);
 	return n;
 }
 
@@ -36,8 +35,7 @@ int nta_get_stats(const struct nta *nta, struct nta_stats *st)
 	sz = st->sz < sizeof(s) ? st->sz : sizeof(s);
 	memset(&s, 0, sizeof(s));
 	s.area_size = nta->size;
-	s.bytes_cached = (uint64_t)nta->mag_n * nta->cache_len +
-			 (nta->deferred_blocks << nta->block_shift);
+	s.bytes_cached = (uint64_t)nta->mag_n * nta->cache_len;
 	s.bytes_in_use = (nta->set_blocks << nta->block_shift) - s.bytes_cached;
 	s.bytes_free = nta->size - s.bytes_in_use - s.bytes_cached;
 	s.metadata_bytes = nta_meta_bytes(nta);
@@ -54,7 +52,7 @@ int nta_get_stats(const struct nta *nta, struct nta_stats *st)
 			s.largest_free = largest;
 		s.free_regions += z->regions;
 		for (uint32_t c = 1; c <= z->bpp && c <= NTA_MAX_CLASSES; c++)
-			s.class_regions[c - 1] += (uint32_t)z->count[c - 1];
+			s.class_regions[c - 1] += z->count[c - 1];
 	}
 	/* a cached region comes back on the next alloc of its size or a flush */
 	if (nta->mag_n && s.largest_free < nta->cache_len)

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * bench_nta.c - nta against a fixed-frame LIFO stack, glibc malloc and mimalloc
- * (when installed) on the same pre-generated operation traces (`make
- * bench-nta`). Not a test.
+ * bench_nta.c - nta against a fixed-frame LIFO stack and glibc malloc on the
+ * same pre-generated operation traces (`make bench-nta`). Not a test.
  *
  * Traces (each packet's operations are generated before timing, so the random
  * number generator is not measured):
@@ -15,16 +14,14 @@
  * The stack baseline hands out whole frames (2048 bytes; 16 KiB in (iii)) and
  * treats trims as no-ops, which is what a fixed-frame engine does. Each round
  * builds fresh allocators, warms up to the in-flight count and times N packets;
- * printed: the median ns per packet over the rounds and the medians of the
- * per-round ratios to the stack and to mimalloc. The heaps allocate the packet,
- * shrink it with realloc at the tail trim and free it. Then the largest number of packets in flight a
+ * printed: the median ns per packet over the rounds and the median of the
+ * per-round ratios to the stack. Then the largest number of packets in flight a
  * 64 MiB area sustains on trace (ii) without an allocation failure (the stack:
  * 32768), and nta's metadata as a share of the area.
  * Usage: bench_nta [rounds] [packets per round] [traces, e.g. "12" or "m"]
  * (the third argument picks traces 1, 2, 3 and m, the in-flight search; for
  * profiling one trace at a time; default all).
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +29,6 @@
 #include <time.h>
 
 #include "nta.h"
-#include "testing.h" /* lib/nta: NTA_F_TREE_LOOKUP, NTA_F_NO_CACHE */
 
 #define AREA (64ull << 20)
 #define JUMBO (16ull << 20)
@@ -183,17 +179,7 @@ static unsigned long run_stack(struct stack *s, const struct trace *t, size_t fr
 	return fails;
 }
 
-/* A general-purpose allocator as a user could pick instead: a packet is
- * malloc, a realloc that shrinks it to the end of the kept bytes (the tail
- * trim; a heap block cannot give its head back, so the head trim is nothing),
- * and free. */
-struct heap {
-	void *(*alloc)(size_t);
-	void *(*resize)(void *, size_t);
-	void (*release)(void *);
-};
-
-static unsigned long run_malloc(const struct heap *h, const struct trace *t, size_t from, size_t to)
+static unsigned long run_malloc(const struct trace *t, size_t from, size_t to)
 {
 	unsigned long fails = 0;
 
@@ -201,37 +187,13 @@ static unsigned long run_malloc(const struct heap *h, const struct trace *t, siz
 		const struct op *o = &t->ops[i];
 
 		if (o->kind == OP_ALLOC) {
-			ptrs[o->slot] = h->alloc(o->len);
+			ptrs[o->slot] = malloc(o->len);
 			fails += !ptrs[o->slot];
 		} else if (o->kind == OP_FREE) {
-			h->release(ptrs[o->slot]);
-		} else if (o->rel) {
-			void *p = h->resize(ptrs[o->slot], o->rel);
-
-			fails += !p;
-			ptrs[o->slot] = p ? p : ptrs[o->slot];
+			free(ptrs[o->slot]);
 		}
 	}
 	return fails;
-}
-
-static const struct heap glibc = { malloc, realloc, free };
-static struct heap mimalloc;
-
-/* mimalloc when its library is installed (Debian: libmimalloc-dev). dlopen,
- * not linking: Debian's libmimalloc.so also exports malloc and free, and
- * linked into the program it would replace glibc's in the glibc row. */
-static void mimalloc_load(void)
-{
-	void *lib = dlopen("libmimalloc.so.2", RTLD_NOW | RTLD_LOCAL);
-
-	if (!lib)
-		return;
-	*(void **)&mimalloc.alloc = dlsym(lib, "mi_malloc");
-	*(void **)&mimalloc.resize = dlsym(lib, "mi_realloc");
-	*(void **)&mimalloc.release = dlsym(lib, "mi_free");
-	if (!mimalloc.alloc || !mimalloc.resize || !mimalloc.release)
-		mimalloc.alloc = NULL;
 }
 
 static void stack_init(struct stack *s, uint32_t frame)
@@ -256,9 +218,9 @@ static double median(double *v, int n)
 
 static void *area;
 
-enum { V_STACK, V_NTA, V_NTA_TRIM, V_NTA_TREE, V_NTA_NOCACHE, V_MALLOC, V_MIMALLOC, NV };
+enum { V_STACK, V_NTA, V_NTA_TRIM, V_NTA_TREE, V_NTA_NOCACHE, V_MALLOC, NV };
 static const char *vname[NV] = { "stack", "nta", "nta + nta_trim", "nta tree lookup", "nta no cache",
-				   "glibc malloc", "mimalloc" };
+				   "malloc" };
 
 static struct nta *make_nta(uint32_t flags, int jumbo)
 {
@@ -274,7 +236,7 @@ static struct nta *make_nta(uint32_t flags, int jumbo)
 
 static void bench(struct trace *t, int jumbo, int rounds)
 {
-	double ns[NV][MAXROUNDS], ratio[NV][MAXROUNDS], rel[NV][MAXROUNDS];
+	double ns[NV][MAXROUNDS], ratio[NV][MAXROUNDS];
 	struct stack s = { .frames = malloc(sizeof(uint64_t) * (AREA / 2048)) };
 	uint64_t meta = 0;
 
@@ -290,19 +252,13 @@ static void bench(struct trace *t, int jumbo, int rounds)
 				t0 = now_ns();
 				fails = run_stack(&s, t, t->warm, t->nops);
 				t1 = now_ns();
-			} else if (v == V_MALLOC || v == V_MIMALLOC) {
-				const struct heap *h = v == V_MALLOC ? &glibc : &mimalloc;
-
-				if (!h->alloc) {
-					ns[v][r] = 0;
-					continue;
-				}
-				run_malloc(h, t, 0, t->warm);
+			} else if (v == V_MALLOC) {
+				run_malloc(t, 0, t->warm);
 				t0 = now_ns();
-				fails = run_malloc(h, t, t->warm, t->nops);
+				fails = run_malloc(t, t->warm, t->nops);
 				t1 = now_ns();
 				for (uint32_t k = 0; k < t->slots; k++)
-					h->release(ptrs[k]);
+					free(ptrs[k]);
 			} else {
 				nta = make_nta(v == V_NTA_TREE ? NTA_F_TREE_LOOKUP :
 					       v == V_NTA_NOCACHE ? NTA_F_NO_CACHE : 0, jumbo);
@@ -327,23 +283,13 @@ static void bench(struct trace *t, int jumbo, int rounds)
 			}
 			ns[v][r] = (t1 - t0) / (double)t->packets;
 		}
-		for (int v = 0; v < NV; v++) {
+		for (int v = 0; v < NV; v++)
 			ratio[v][r] = ns[v][r] / ns[V_STACK][r];
-			rel[v][r] = mimalloc.alloc ? ns[v][r] / ns[V_MIMALLOC][r] : 0;
-		}
 	}
 	printf("%s\n", t->name);
-	for (int v = 0; v < NV; v++) {
-		if (v == V_MIMALLOC && !mimalloc.alloc) {
-			printf("  %-16s not installed (libmimalloc-dev)\n", vname[v]);
-			continue;
-		}
-		printf("  %-16s %7.1f ns/packet  %5.2fx stack", vname[v], median(ns[v], rounds),
+	for (int v = 0; v < NV; v++)
+		printf("  %-16s %7.1f ns/packet  %5.2fx stack\n", vname[v], median(ns[v], rounds),
 		       median(ratio[v], rounds));
-		if (mimalloc.alloc && v != V_MIMALLOC)
-			printf("  %5.2fx mimalloc", median(rel[v], rounds));
-		putchar('\n');
-	}
 	printf("  nta metadata after the trace: %llu bytes, %.2f%% of the area\n",
 	       (unsigned long long)meta, 100.0 * (double)meta / AREA);
 	free(s.frames);
@@ -381,7 +327,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_nta [rounds 1..%d] [packets per round]\n", MAXROUNDS);
 		return 2;
 	}
-	mimalloc_load();
 	area = aligned_alloc(4096, AREA); /* never touched: nta only hands out offsets */
 	if (!area)
 		return 1;

@@ -14,19 +14,13 @@
  * both queues at once on the same nta, threads pinned to CPUs 0 and 1 when the
  * machine has them.
  *
- * Configurations alternate within each round (plain nta on 1 thread, two plain
- * ntas on 2 threads, which is what the machine itself gives independent work
- * at that moment, nta_mt on 1 and on 2 threads), so a busy machine slows all
- * of them alike; printed: per configuration the median
+ * Configurations alternate within each round (plain, 1 thread, 2 threads), so
+ * a busy machine slows all of them alike; printed: per configuration the median
  * over the rounds of the aggregate allocator calls per second and ns per packet
  * per thread, the locks taken per packet, and the 2-thread / 1-thread ratio of
  * the medians. Each run ends by freeing everything it holds; a configuration
  * that leaves bytes in use or fails nta_check makes the program exit 1.
- * The head and tail go back with one trim call (nta_trim, nta_mt_trim: 3 calls
- * per packet, what ntad's queues do) or, with the mode "free", with two frees
- * (4 calls per packet).
  * Usage: bench_nta_mt [rounds (default 7)] [packets per thread (default 2000000)]
- *        [trim|free (default trim)]
  *
  * bench_nta_mt meta: nta's metadata for the shared UMEM sizes ntad asks of an
  * N-queue configuration with the default rings (docs/MULTIQUEUE.md): for N = 1,
@@ -54,7 +48,7 @@
 #define SLOTS 4096u
 #define MAXROUNDS 31
 #define MAXTHREADS 2
-#define OPS_PER_PKT 4 /* in the trace; "trim" makes the two trims one call */
+#define OPS_PER_PKT 4
 
 enum kind { OP_ALLOC, OP_TRIM, OP_FREE };
 struct op {
@@ -135,29 +129,6 @@ struct worker {
 	uint64_t offs[SLOTS];
 };
 
-static int trim_mode = 1;
-
-static int call(struct worker *w, struct nta_mt_cache *c, const struct op *o);
-
-/* ops[i] and, when it is the head trim of a trim pair, ops[i + 1] in one call;
- * *used is how many ops it took. */
-static int call2(struct worker *w, struct nta_mt_cache *c, const struct op *o, size_t left,
-		 size_t *used)
-{
-	uint64_t base = w->offs[o->slot];
-
-	*used = 1;
-	if (trim_mode && o->kind == OP_TRIM && left > 1 && o[1].kind == OP_TRIM &&
-	    o[1].slot == o->slot) {
-		uint32_t keep = o->rel + o->len, len = o[1].rel + o[1].len - o->rel;
-
-		*used = 2;
-		return c ? nta_mt_trim(c, base + o->rel, len, base + keep, o[1].rel - keep) :
-			   nta_trim(w->nta, base + o->rel, len, base + keep, o[1].rel - keep);
-	}
-	return call(w, c, o);
-}
-
 static int call(struct worker *w, struct nta_mt_cache *c, const struct op *o)
 {
 	uint64_t *off = &w->offs[o->slot];
@@ -186,12 +157,12 @@ static void *work(void *arg)
 		pthread_barrier_wait(w->start);
 		return NULL;
 	}
-	for (size_t i = 0, used; i < t->warm; i += used)
-		w->failures += call2(w, c, &t->ops[i], t->warm - i, &used) != 0;
+	for (size_t i = 0; i < t->warm; i++)
+		w->failures += call(w, c, &t->ops[i]) != 0;
 	pthread_barrier_wait(w->start);
 	t0 = now_ns();
-	for (size_t i = t->warm, used; i < t->nops; i += used)
-		w->failures += call2(w, c, &t->ops[i], t->nops - i, &used) != 0;
+	for (size_t i = t->warm; i < t->nops; i++)
+		w->failures += call(w, c, &t->ops[i]) != 0;
 	w->ns = now_ns() - t0;
 	/* Give back what the trace still holds, then the cache's parked regions. */
 	for (uint32_t s = 0; s < SLOTS; s++) {
@@ -205,11 +176,9 @@ static void *work(void *arg)
 	return NULL;
 }
 
-/* CFG_PLAIN2 is the machine's own scaling at that moment: two threads, each on
- * its own nta, share nothing but the CPUs and the memory system. */
-enum { CFG_PLAIN, CFG_PLAIN2, CFG_MT1, CFG_MT2, NCFG };
+enum { CFG_PLAIN, CFG_MT1, CFG_MT2, NCFG };
 static const char *const cfg_name[NCFG] = {
-	"nta, 1 thread (reference)", "2 x nta, 2 threads", "nta_mt, 1 thread", "nta_mt, 2 threads",
+	"nta, 1 thread (reference)", "nta_mt, 1 thread", "nta_mt, 2 threads",
 };
 
 struct result {
@@ -221,26 +190,25 @@ static void *area;
 /* One round of one configuration; 0, or -1 when the allocator misbehaved. */
 static int run(int cfg, const struct trace *traces, int ncpu, struct result *res)
 {
-	int nthreads = cfg == CFG_MT2 || cfg == CFG_PLAIN2 ? 2 : 1;
+	int nthreads = cfg == CFG_MT2 ? 2 : 1;
 	struct worker *w = calloc(MAXTHREADS, sizeof(*w));
 	pthread_t th[MAXTHREADS];
 	pthread_barrier_t start;
 	struct nta_mt_stats ms = { .sz = sizeof(ms) };
 	struct nta_stats st = { .sz = sizeof(st) };
 	struct nta *nta = nta_create(area, AREA, NULL);
-	struct nta *nta2 = cfg == CFG_PLAIN2 ? nta_create(area, AREA, NULL) : NULL;
 	struct nta_mt *mt = NULL;
 	double ns = 0;
 	unsigned long failures = 0, packets = 0;
 	int ret = -1;
 
-	if (!w || !nta || (cfg == CFG_PLAIN2 && !nta2))
+	if (!w || !nta)
 		goto out;
-	if (cfg >= CFG_MT1 && !(mt = nta_mt_create(nta, NULL)))
+	if (cfg != CFG_PLAIN && !(mt = nta_mt_create(nta, NULL)))
 		goto out;
 	pthread_barrier_init(&start, NULL, (unsigned)nthreads);
 	for (int i = 0; i < nthreads; i++) {
-		w[i] = (struct worker){ .t = &traces[i], .nta = mt ? NULL : i ? nta2 : nta, .mt = mt,
+		w[i] = (struct worker){ .t = &traces[i], .nta = mt ? NULL : nta, .mt = mt,
 					.start = &start, .cpu = nthreads > 1 && ncpu > 1 ? i : -1 };
 		if (pthread_create(&th[i], NULL, work, &w[i])) {
 			fprintf(stderr, "pthread_create failed\n");
@@ -260,19 +228,16 @@ static int run(int cfg, const struct trace *traces, int ncpu, struct result *res
 	else
 		res->locks_pkt = 0;
 	nta_mt_destroy(mt);
-	if (nta2 && (nta_check(nta2) || nta_get_stats(nta2, &st) || st.bytes_in_use))
-		failures++;
 	if (failures || nta_check(nta) || nta_get_stats(nta, &st) || st.bytes_in_use) {
 		fprintf(stderr, "%s: %lu failed calls, %llu bytes in use after freeing everything\n",
 			cfg_name[cfg], failures, (unsigned long long)st.bytes_in_use);
 		goto out;
 	}
-	res->mops = (double)packets * (OPS_PER_PKT - trim_mode) / ns * 1e3;
+	res->mops = (double)packets * OPS_PER_PKT / ns * 1e3;
 	res->ns_pkt = ns / (double)(packets / (unsigned long)nthreads);
 	ret = 0;
 out:
 	nta_destroy(nta);
-	nta_destroy(nta2);
 	free(w);
 	return ret;
 }
@@ -371,8 +336,6 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "meta"))
 		return meta();
-	if (argc > 3)
-		trim_mode = strcmp(argv[3], "free") != 0;
 	if (rounds < 1 || rounds > MAXROUNDS || packets < 1000) {
 		fprintf(stderr, "usage: bench_nta_mt [rounds 1..%d] [packets per thread >= 1000]\n",
 			MAXROUNDS);
@@ -391,9 +354,8 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("trace: alloc 2048, trim head 256 and tail to IMIX, hold 4096 in flight per thread, free\n"
-	       "%d rounds x %lu packets per thread (%d allocator calls each: %s), %d CPUs online\n",
-	       rounds, packets, OPS_PER_PKT - trim_mode,
-	       trim_mode ? "alloc, trim, free" : "alloc, free head, free tail, free", ncpu);
+	       "%d rounds x %lu packets per thread (%d allocator calls each), %d CPUs online\n",
+	       rounds, packets, OPS_PER_PKT, ncpu);
 	for (int r = 0; r < rounds; r++) {
 		for (int c = 0; c < NCFG; c++) {
 			/* Alternate the order so no configuration always runs first. */
@@ -413,10 +375,8 @@ int main(int argc, char **argv)
 		printf("%-28s %12.1f %16.1f %14.4f\n", cfg_name[c], med[c], median(ns[c], rounds),
 		       median(locks[c], rounds));
 	}
-	printf("2 threads / 1 thread (nta_mt): %.2fx; the machine on independent work: %.2fx; "
-	       "nta_mt 1 thread / plain nta: %.2fx\n",
-	       med[CFG_MT2] / med[CFG_MT1], med[CFG_PLAIN2] / med[CFG_PLAIN],
-	       med[CFG_MT1] / med[CFG_PLAIN]);
+	printf("2 threads / 1 thread (nta_mt): %.2fx; nta_mt 1 thread / plain nta: %.2fx\n",
+	       med[CFG_MT2] / med[CFG_MT1], med[CFG_MT1] / med[CFG_PLAIN]);
 	for (int i = 0; i < MAXTHREADS; i++)
 		free(traces[i].ops);
 	free(area);
