@@ -567,8 +567,9 @@ int nta_trim(struct nta *nta, uint64_t off, uint32_t len, uint64_t keep_off, uin
 	uint32_t p, b, nb, kb, ke;
 	int err;
 
-	if (!nta || !len || !keep_len || keep_off < off ||
-	    keep_off + keep_len > off + (uint64_t)len || (keep_off & (nta->block_size - 1)))
+	/* The kept range relative to off: keep_off + keep_len could wrap past 2^64. */
+	if (!nta || !len || !keep_len || keep_off < off || keep_off - off > len ||
+	    keep_len > len - (keep_off - off) || (keep_off & (nta->block_size - 1)))
 		return -EINVAL;
 	nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
 	err = locate(nta, off, nb, &z, &p, &b);

@@ -348,6 +348,9 @@ static void test_trim_call(void)
 	CHECK(nta_trim(nta, a, 1024, a + 1000 - 8, 40) == -EINVAL);  /* rounds outside */
 	CHECK(nta_trim(nta, a + 8, 64, a + 8, 8) == -EINVAL);        /* unaligned off */
 	CHECK(nta_trim(nta, a + 2048, 4096, a + 2048, 32) == -EINVAL); /* crosses a page */
+	/* a kept range whose end wraps past 2^64 (it once passed and overran the bitmap) */
+	CHECK(nta_trim(nta, a, 2048, UINT64_MAX - 31, 64) == -EINVAL);
+	CHECK(nta_trim(nta, a, 2048, a + 2016, UINT32_MAX) == -EINVAL);
 	CHECK(stats(nta).bytes_in_use == 4096 && nta_check(nta) == 0);
 	/* head and tail: same bitmaps and stats as the two frees */
 	CHECK(nta_trim(nta, a, 2048, a + 256, 100) == 0);
