@@ -53,21 +53,9 @@ done
 [ -x "$a/ntad" ] && [ -x "$b/ntad" ] || die "give two build trees with ntad: --a DIR --b DIR"
 [ "$(id -u)" -eq 0 ] || die "needs root (namespaces, XDP)"
 
-tag=ab$$
-ns_a=ntad-a-$tag ns_b=ntad-b-$tag dev=n$tag peer=n${tag}p
-tmp=$(mktemp -d)
-gen_pid=
-cleanup() {
-	[ -n "$gen_pid" ] && kill "$gen_pid" 2>/dev/null && wait "$gen_pid" 2>/dev/null
-	"$top/scripts/setup-veth.sh" teardown --dev "$dev" --dev-netns "$ns_a" --peer "$peer" \
-		--netns "$ns_b" >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-"$top/scripts/setup-veth.sh" setup --dev "$dev" --dev-netns "$ns_a" --peer "$peer" --netns "$ns_b" \
-	--build "$a" >/dev/null || die "cannot make the veth pair"
-dev_mac=$(ip -n "$ns_a" -j link show dev "$dev" | jq -r '.[0].address')
-peer_mac=$(ip -n "$ns_b" -j link show dev "$peer" | jq -r '.[0].address')
+# shellcheck source=scripts/ab-pair.sh
+. "$top/scripts/ab-pair.sh"
+pair_setup "ab$$" "$a"
 
 # run BUILD MODE SIZE POOL: packets per second of one run, or 0.
 run() {
@@ -76,17 +64,11 @@ run() {
 		args=(--size "$size" --dst-mac "$peer_mac")
 	else
 		[ "$mode" = rxdrop ] && field=rx_packets
-		ip netns exec "$ns_b" taskset -c "$gen_cpu" "$a/ntad" -i "$peer" -m txonly --size "$size" \
-			--dst-mac "$dev_mac" -d $((duration + 3)) --interval 0 >/dev/null 2>&1 &
-		gen_pid=$!
+		gen_start "$a" "$size" "$gen_cpu"
 	fi
 	sum=$(ip netns exec "$ns_a" taskset -c "$ntad_cpu" "$bld/ntad" -i "$dev" -m "$mode" --pool "$pool" \
 		-d "$duration" --interval 0 --json "${args[@]}" 2>/dev/null | grep '"type":"summary"')
-	if [ -n "$gen_pid" ]; then
-		kill "$gen_pid" 2>/dev/null
-		wait "$gen_pid" 2>/dev/null
-		gen_pid=
-	fi
+	gen_stop
 	jq -r "if .elapsed > 0 then .$field / .elapsed else 0 end" <<<"$sum" 2>/dev/null || echo 0
 }
 

@@ -65,21 +65,9 @@ for b in "${builds[@]}"; do
 	[ -x "$b/ntad" ] || die "$b: no ntad; run make"
 done
 
-tag=bi$$
-ns_a=ntad-a-$tag ns_b=ntad-b-$tag dev=n$tag peer=n${tag}p
-tmp=$(mktemp -d)
-gen_pid=
-cleanup() {
-	[ -n "$gen_pid" ] && kill "$gen_pid" 2>/dev/null && wait "$gen_pid" 2>/dev/null
-	"$top/scripts/setup-veth.sh" teardown --dev "$dev" --dev-netns "$ns_a" --peer "$peer" \
-		--netns "$ns_b" >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-"$top/scripts/setup-veth.sh" setup --dev "$dev" --dev-netns "$ns_a" --peer "$peer" --netns "$ns_b" \
-	--build "${builds[0]}" >/dev/null || die "cannot make the veth pair"
-dev_mac=$(ip -n "$ns_a" -j link show dev "$dev" | jq -r '.[0].address')
-peer_mac=$(ip -n "$ns_b" -j link show dev "$peer" | jq -r '.[0].address')
+# shellcheck source=scripts/ab-pair.sh
+. "$top/scripts/ab-pair.sh"
+pair_setup "bi$$" "${builds[0]}"
 
 # One run: instructions per packet of the queue thread, or "-" on failure.
 measure() {
@@ -88,19 +76,13 @@ measure() {
 	if [ "$mode" = txonly ]; then
 		args=(--size "$size" --dst-mac "$peer_mac")
 	else
-		ip netns exec "$ns_b" taskset -c 0 "${builds[0]}/ntad" -i "$peer" -m txonly --size "$size" \
-			--dst-mac "$dev_mac" -d 600 --interval 0 >/dev/null 2>&1 &
-		gen_pid=$!
+		gen_start "${builds[0]}" "$size" 0
 		sleep 0.5 # until it sends
 	fi
 	ip netns exec "$ns_a" taskset -c 1 valgrind --tool=callgrind --callgrind-out-file="$out" \
 		"$b/ntad" -i "$dev" -m "$mode" --pool "$pool" -n "$count" -d 120 --interval 0 --json "${args[@]}" \
 		>"$tmp/run.log" 2>&1
-	if [ -n "$gen_pid" ]; then
-		kill "$gen_pid" 2>/dev/null
-		wait "$gen_pid" 2>/dev/null
-		gen_pid=
-	fi
+	gen_stop
 	# The queue thread's entry: ntad_worker_thread (libntad), ntad_engine_thread before it.
 	sym=$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
 		grep -E ' [^ ]*:ntad_(worker|engine)_thread ' | head -n 1)
