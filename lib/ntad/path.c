@@ -141,25 +141,19 @@ unsigned int ntad_rx_burst(struct ntad_queue *q, unsigned int port, struct ntad_
 	if (!n)
 		return 0;
 	/*
-	 * The ledger entries and first lines (the headers a caller reads first) of
-	 * the batch, all at once: the misses overlap instead of coming one by one.
+	 * Two passes: the first fills the handles and starts loading each one's
+	 * ledger entry and first line (the headers a caller reads first), the
+	 * second moves the entries; so the misses of a batch overlap instead of
+	 * coming one by one.
 	 */
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t a = xsk_ring_cons__rx_desc(&s->rx, idx + i)->addr;
-
-		ntad_ledger_prefetch(&q->ledger, xsk_umem__extract_addr(a));
-		__builtin_prefetch(q->area + xsk_umem__add_offset_to_addr(a), 1);
-	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + i);
 		uint64_t base = xsk_umem__extract_addr(d->addr);
 		uint64_t addr = xsk_umem__add_offset_to_addr(d->addr);
-		struct ntad_pkt *p = &pkts[k];
+		struct ntad_pkt *p = &pkts[i];
 
-		if (!ntad_ledger_move(&q->ledger, base, NTAD_AT_FILL, NTAD_AT_USER)) {
-			ntad_path_refused(q, base, "a receive");
-			continue;
-		}
+		ntad_ledger_prefetch(&q->ledger, base);
+		__builtin_prefetch(q->area + addr, 1);
 		p->data = q->area + addr;
 		p->len = d->len;
 		p->port = (uint16_t)port;
@@ -167,6 +161,16 @@ unsigned int ntad_rx_burst(struct ntad_queue *q, unsigned int port, struct ntad_
 		p->addr = addr;
 		p->region = base;
 		bytes += d->len;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (__builtin_expect(!ntad_ledger_move(&q->ledger, pkts[i].region, NTAD_AT_FILL,
+						       NTAD_AT_USER), 0)) {
+			ntad_path_refused(q, pkts[i].region, "a receive");
+			bytes -= pkts[i].len;
+			continue;
+		}
+		if (k != i)
+			pkts[k] = pkts[i];
 		k++;
 	}
 	xsk_ring_cons__release(&s->rx, n);
@@ -306,17 +310,23 @@ void ntad_pkt_free(struct ntad_queue *q, struct ntad_pkt *pkts, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++) {
 		struct ntad_pkt *p = &pkts[i];
-		uint64_t key = p->region != NTAD_NO_REGION ? p->region : p->addr;
+		uint64_t key = p->region;
+		uint32_t len = q->chunk;
 
-		if (p->nr_bufs > 1) {
-			ntad_chain_free(q, p);
-			continue;
+		/* Received and untouched (rxdrop's every packet): its whole region. */
+		if (key == NTAD_NO_REGION) {
+			if (p->nr_bufs > 1) {
+				ntad_chain_free(q, p);
+				continue;
+			}
+			key = p->addr;
+			len = p->len;
 		}
 		if (!ntad_ledger_move(&q->ledger, key, NTAD_AT_USER, NTAD_AT_POOL)) {
 			ntad_path_refused(q, key, "a free");
 			continue;
 		}
-		ntad_path_pool_free(q, key, p->region != NTAD_NO_REGION ? q->chunk : p->len);
+		ntad_path_pool_free(q, key, len);
 	}
 }
 
