@@ -6,8 +6,8 @@
  * The FIFO lives outside the UMEM (a ring of {addr, len, arrival, due}), like
  * every other piece of ntad's metadata: the kernel writes into the UMEM. It
  * knows nothing of sockets or pools: it admits, orders, evicts and counts, so
- * tests/unit/test_retain.c drives it without root. retention.c is the engine's
- * side (rings, pool, pcap).
+ * tests/unit/test_retain.c drives it without root. modes/held.c, delay.c and
+ * capture.c are the side with the packets (the library, the pcap file).
  *
  * Budget: every held packet costs what the pool really spends on it (nta: its
  * length rounded up to a 32-byte block; fixed frames: a whole chunk); the sum

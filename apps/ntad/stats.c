@@ -3,7 +3,7 @@
  * stats.c - formatting of ntad's interval lines and exit summary.
  *
  * One struct (ntad_report) carries every number, filled by main.c from the
- * engine's counters, the kernel's XDP_STATISTICS, the XDP program's per-CPU
+ * queues' counters (the library's and the modes'), the kernel's XDP_STATISTICS, the XDP program's per-CPU
  * counters and the pool; this file only formats it, so the text and the JSON
  * forms can never disagree. JSON field names are an interface (the tests read
  * them with jq): add fields, never rename them.
@@ -88,7 +88,7 @@ static void print_text_queues(FILE *f, const struct ntad_report *r)
 	}
 }
 
-/* delay / capture (retention.c): what is held and what it really occupies. */
+/* delay / capture (modes/delay.c, capture.c): what is held and what it really occupies. */
 static bool retains(const struct ntad_report *r)
 {
 	return !strcmp(r->mode, "delay") || !strcmp(r->mode, "capture");
@@ -155,7 +155,7 @@ static void print_json(FILE *f, const struct ntad_report *r)
 		c->fill_short, c->tx_alloc_fail, c->pool_errors,
 		r->ps.size, r->ps.in_use, r->ps.free, r->ps.largest_free, r->ps.cached,
 		r->ps.trims_undone);
-	/* Multi-buffer (frags.c): zero unless frames larger than a chunk moved. */
+	/* Multi-buffer (lib/ntad/chain.c): zero unless frames larger than a chunk moved. */
 	fprintf(f, ",\"rx_multibuf\":%" PRIu64 ",\"tx_multibuf\":%" PRIu64 ",\"gathers\":%" PRIu64,
 		c->rx_multibuf, c->tx_multibuf, c->gathers);
 	if (retains(r))

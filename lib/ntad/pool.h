@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pool.h - the UMEM managers behind one small interface, so the engine runs
+ * pool.h - the UMEM managers behind one small interface, so the packet path runs
  * the same loop over nta (variable-size blocks, pool_nta.c) and over a fixed
  * frame LIFO (pool_fixed.c, the baseline benchmarks compare against).
  *

@@ -12,7 +12,7 @@
  * page, which nta_free needs for partial frees. nta's front cache is sized to
  * the chunk, so a region freed by rxdrop is what the next refill gets back.
  * With multi-buffer, the end of the UMEM is nta's jumbo range: a 9000-byte
- * frame is one contiguous block there (frags.c), never on a fill ring.
+ * frame is one contiguous block there (lib/ntad/chain.c), never on a fill ring.
  *
  * Queues: one nta for the whole UMEM behind nta_mt's thread-safe front; each
  * queue's handle is one nta_mt cache (a magazine of chunk-sized regions), so

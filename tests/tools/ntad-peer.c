@@ -10,7 +10,7 @@
  *   ntad-peer raw -i IF -n COUNT --kind KIND [addresses] [--rate PPS]
  *
  * It speaks AF_PACKET, deliberately not AF_XDP: the tests check ntad's AF_XDP
- * path, so the other end must not share its bugs. Frames are user/pkt.h test
+ * path, so the other end must not share its bugs. Frames are include/ntad_pkt.h test
  * frames, so every received frame is checked byte for byte and by sequence
  * number. Sockets: one raw socket bound to the interface for sending, one for
  * receiving with PACKET_IGNORE_OUTGOING, so our own transmissions are never

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_pkt.c - unit test of user/pkt.c, the test frames of ntad.
+ * test_pkt.c - unit test of lib/ntad/pkt.c, the test frames of ntad.
  *
  * Round trip for every length from the minimum to the jumbo maximum in steps
  * (and the edges), each corruption kind detected with the right error at
