@@ -3,10 +3,11 @@
  * stats.c - formatting of ntad's interval lines and exit summary.
  *
  * One struct (ntad_report) carries every number, filled by main.c from the
- * queues' counters (the library's and the modes'), the kernel's XDP_STATISTICS, the XDP program's per-CPU
- * counters and the pool; this file only formats it, so the text and the JSON
- * forms can never disagree. JSON field names are an interface (the tests read
- * them with jq): add fields, never rename them.
+ * queues' counters (the library's and the modes'), the kernel's
+ * XDP_STATISTICS, the XDP program's per-CPU counters and the pool; this file
+ * only formats it, so the text and the JSON forms can never disagree. JSON
+ * field names are an interface (the tests read them with jq): add fields,
+ * never rename them.
  */
 #include <inttypes.h>
 #include <string.h>
