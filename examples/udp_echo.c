@@ -70,9 +70,9 @@ int main(int argc, char **argv)
 	printf("udp_echo: echoing UDP port %u on %s\n", rule.dport, argv[1]);
 	fflush(stdout);
 	while (!stop) {
-		unsigned int work = ntad_queue__poll(q), n, k = 0;
+		unsigned int work = ntad_queue__poll(q), room = ntad_tx_room(q, 0), n, k = 0;
 
-		n = ntad_rx_burst(q, 0, pkts, ntad_tx_room(q, 0) < 64 ? ntad_tx_room(q, 0) : 64);
+		n = ntad_rx_burst(q, 0, pkts, room < 64 ? room : 64); /* never more than can go back */
 		for (unsigned int i = 0; i < n; i++) {
 			if (pkts[i].nr_bufs == 1 && !reflect(pkts[i].data, pkts[i].len))
 				out[k++] = pkts[i];

@@ -81,6 +81,13 @@ ntad_print_fn_t ntad_set_print(ntad_print_fn_t fn);
 
 /* ---- UMEM ---- */
 
+/* Received data starts this far into its fill region (the kernel's
+ * XDP_PACKET_HEADROOM; ntad asks for no UMEM headroom of its own). */
+#define NTAD_RX_OFFSET 256u
+/* nta's jumbo range is cut into pages of this size: its largest block, a
+ * 9014-byte frame and more. */
+#define NTAD_JUMBO_PAGE 16384u
+
 enum ntad_pool_kind {
 	NTAD_POOL_NTA,   /* the Network Tree Allocator: blocks of any length */
 	NTAD_POOL_FIXED, /* fixed frames of chunk_size bytes, the usual AF_XDP layout */
@@ -95,7 +102,7 @@ struct ntad_umem_opts {
 	enum ntad_pool_kind pool;
 	unsigned int nr_queues;  /* queue threads that will use it (pool handles); default 1 */
 	/* nta: bytes at the end of the area for blocks larger than a page (a
-	 * multiple of 16 KiB): multi-buffer frames held or built contiguously. */
+	 * multiple of NTAD_JUMBO_PAGE): multi-buffer frames held or built contiguously. */
 	uint64_t jumbo_size;
 	bool hugepages;          /* map 2 MiB huge pages (reserve them first) */
 	size_t :0;
@@ -345,7 +352,7 @@ unsigned int ntad_rx_burst(struct ntad_queue *q, unsigned int port, struct ntad_
 			   unsigned int n);
 
 /* Free descriptors on the TX ring of port index `port`. */
-unsigned int ntad_tx_room(const struct ntad_queue *q, unsigned int port);
+unsigned int ntad_tx_room(struct ntad_queue *q, unsigned int port);
 
 /*
  * Send pkts[0..n) on port index `port`, in order. A received packet is made

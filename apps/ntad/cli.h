@@ -28,12 +28,6 @@ enum ntad_frags_mode { NTAD_FRAGS_AUTO, NTAD_FRAGS_ON, NTAD_FRAGS_OFF };
 #define NTAD_GIVEN_DST_MAC (1u << 1)
 #define NTAD_GIVEN_COPY_BREAK (1u << 8) /* delay/capture copy every packet unless given */
 
-/*
- * Data of a received frame starts this far into its fill region in copy mode:
- * the kernel's XDP_PACKET_HEADROOM (PLATFORM.md); ntad uses no UMEM headroom.
- */
-#define NTAD_RX_OFFSET 256u
-
 struct ntad_opts {
 	char ifname[IF_NAMESIZE];
 	char out_ifname[IF_NAMESIZE];  /* fwd and delay: -o */

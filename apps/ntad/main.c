@@ -59,7 +59,6 @@ struct ntad_slot {
 	struct ntad_worker w;
 	bool ready;                  /* its mode is set up */
 	pthread_t thread;
-	bool thread_started;
 	struct ntad_counters prev;   /* at the previous report line */
 };
 
@@ -499,7 +498,6 @@ static int run_queues(struct ntad_ctx *x)
 			ret = -ret;
 			break;
 		}
-		s->thread_started = true;
 		started++;
 	}
 	while (!ret) {

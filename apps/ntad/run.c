@@ -10,11 +10,9 @@
  * once. Every 10 ms it publishes its counters for the report thread and checks
  * that its sockets still have an interface.
  */
-#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 

@@ -16,7 +16,6 @@
 #include "sizing.h"
 
 #define GATHER_PAGES 64u
-#define JUMBO_PAGE 16384u
 /*
  * Chunk-sized regions counted out of the held packets' budget with nta, so
  * that nta has a block for nearly every packet the budget admits: each queue's
@@ -78,12 +77,12 @@ uint64_t ntad_jumbo_bytes(const struct ntad_opts *o)
 			pages = frames;
 	} else if (o->mode == NTAD_MODE_DELAY || o->mode == NTAD_MODE_CAPTURE) {
 		uint64_t reserve = ntad_retention_reserve(o);
-		uint64_t half = o->umem_size > reserve ? (o->umem_size - reserve) / 2 / JUMBO_PAGE : 0;
+		uint64_t half = o->umem_size > reserve ? (o->umem_size - reserve) / 2 / NTAD_JUMBO_PAGE : 0;
 
 		if (half > pages)
 			pages = half;
 	}
-	return pages * JUMBO_PAGE;
+	return pages * NTAD_JUMBO_PAGE;
 }
 
 int ntad_frags_decide(struct ntad_opts *o, const char *ifname, unsigned int mtu, char *err,

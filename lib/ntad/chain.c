@@ -80,6 +80,21 @@ static void free_frags(struct ntad_queue *q, struct ntad_chain *c)
 	chain_reset(c);
 }
 
+/*
+ * Are all of c's fragments the caller's? A handle sent or freed already points
+ * at a record since reused: its fragments are elsewhere, and it is refused
+ * before anything is copied or sent.
+ */
+static bool chain_owned(struct ntad_queue *q, const struct ntad_chain *c, const char *what)
+{
+	for (unsigned int i = 0; i < c->n; i++)
+		if (!ntad_ledger_move(&q->ledger, c->f[i].base, NTAD_AT_USER, NTAD_AT_USER)) {
+			ntad_path_refused(q, c->f[i].base, what);
+			return false;
+		}
+	return true;
+}
+
 /* Take one RX descriptor into c (its buffer is ntad's from now on). */
 static void take(struct ntad_queue *q, struct ntad_chain *c, const struct xdp_desc *d)
 {
@@ -202,6 +217,8 @@ int ntad_chain_tx(struct ntad_queue *q, unsigned int port, struct ntad_pkt *p, u
 		n = c->n;
 		if (n > room || !ntad_txchains_room(q->txc, n))
 			return -1;
+		if (!chain_owned(q, c, "a send"))
+			return 0;
 		for (unsigned int i = 0; i < n; i++) {
 			struct ntad_frag *f = &c->f[i];
 
@@ -256,6 +273,9 @@ int ntad_chain_tx_complete(struct ntad_queue *q, uint64_t addr, uint32_t len)
 
 void ntad_chain_free(struct ntad_queue *q, struct ntad_pkt *p)
 {
+	/* A second free must not put the record on the free list twice. */
+	if (!chain_owned(q, &q->records[p->chain], "a free"))
+		return;
 	free_frags(q, &q->records[p->chain]);
 	record_put(q, p->chain);
 }
@@ -265,6 +285,8 @@ int ntad_chain_gather(struct ntad_queue *q, struct ntad_pkt *p)
 	struct ntad_chain *c = &q->records[p->chain];
 	uint64_t a, off = 0;
 
+	if (!chain_owned(q, c, "a hold"))
+		return -EINVAL;
 	if (q->pool->ops->alloc(q->pool, c->len, &a))
 		return -ENOMEM;
 	for (unsigned int i = 0; i < c->n; i++) {

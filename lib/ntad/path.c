@@ -179,12 +179,11 @@ unsigned int ntad_rx_burst(struct ntad_queue *q, unsigned int port, struct ntad_
 	return k;
 }
 
-unsigned int ntad_tx_room(const struct ntad_queue *q, unsigned int port)
+unsigned int ntad_tx_room(struct ntad_queue *q, unsigned int port)
 {
 	if (port >= q->nr_ports)
 		return 0;
-	/* nb_free updates the cached consumer: the ring's own bookkeeping, not q's. */
-	return xsk_prod_nb_free((struct xsk_ring_prod *)(uintptr_t)&q->socks[port].tx, q->batch);
+	return xsk_prod_nb_free(&q->socks[port].tx, q->batch);
 }
 
 /*

@@ -23,8 +23,6 @@
 
 struct ntad_pool;
 
-/* The nta pool's jumbo page: its largest block, for frames larger than a page. */
-#define NTAD_POOL_JUMBO_PAGE 16384u
 
 struct ntad_pool_ops {
 	const char *name;

@@ -308,7 +308,7 @@ int ntad_pools_nta_create(struct ntad_pools *ps, void *area, uint64_t size, uint
 	 */
 	NTA_OPTS(no, .cache_len = (chunk_size & (chunk_size - 1)) ? 0 : chunk_size,
 		 .cache_size = FRONT_CACHE,
-		 .jumbo_size = jumbo_size, .jumbo_page_size = NTAD_POOL_JUMBO_PAGE);
+		 .jumbo_size = jumbo_size, .jumbo_page_size = NTAD_JUMBO_PAGE);
 	NTA_MT_OPTS(mo, .hot_len = chunk_size);
 	struct nta_shared *sh;
 	int ret = -ENOMEM;

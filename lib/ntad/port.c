@@ -24,7 +24,6 @@
 #include "internal.h"
 
 #define ETH_HLEN 14
-#define XDP_HEADROOM 256 /* XDP_PACKET_HEADROOM: received data starts this far into a region */
 
 /* Number of rx (or tx) queues, from /sys/class/net/IF/queues; 0 if unknown. */
 static unsigned int count_queues(const char *ifname, const char *prefix)
@@ -105,7 +104,7 @@ struct ntad_port *ntad_port__open(struct ntad_umem *u, const char *ifname,
 			ntad_log(NTAD_WARN, "%s: no such interface\n", ifname);
 		goto err;
 	}
-	max_frame = u->chunk_size - XDP_HEADROOM;
+	max_frame = u->chunk_size - NTAD_RX_OFFSET;
 	if (!o.tx_only && !o.frags && p->info.mtu + ETH_HLEN > max_frame) {
 		ntad_log(NTAD_WARN, "%s: MTU %u too large for %u-byte chunks without multi-buffer (frames up to %u bytes)\n",
 			 ifname, p->info.mtu, u->chunk_size, max_frame);

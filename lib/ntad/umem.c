@@ -64,7 +64,7 @@ struct ntad_umem *ntad_umem__create(const struct ntad_umem_opts *opts)
 	if (o.chunk_size < 2048 || o.chunk_size > PAGE || o.chunk_size % 32 ||
 	    !ring_size_ok(o.fill_size) || !ring_size_ok(o.comp_size) ||
 	    o.nr_queues > NTAD_MAX_QUEUES || (o.pool != NTAD_POOL_NTA && o.pool != NTAD_POOL_FIXED) ||
-	    o.jumbo_size % NTAD_POOL_JUMBO_PAGE || (o.pool == NTAD_POOL_FIXED && o.jumbo_size) ||
+	    o.jumbo_size % NTAD_JUMBO_PAGE || (o.pool == NTAD_POOL_FIXED && o.jumbo_size) ||
 	    o.size % PAGE || o.size < (uint64_t)o.chunk_size * o.nr_queues || o.jumbo_size >= o.size ||
 	    (o.hugepages && o.size % HUGE_PAGE) || o.size > (1ull << 48)) {
 		ntad_log(NTAD_WARN, "UMEM: options out of range (size %llu, chunk %u, rings %u/%u, %u queues); see ntad.h\n",

@@ -81,6 +81,7 @@ static int capture_init(struct ntad_worker *w)
 static void write_pcap(struct ntad_worker *w)
 {
 	struct capture_file *f = ((struct capture *)w->ms)->file;
+	const uint8_t *area = ntad_umem__area(ntad_queue__umem(w->q));
 	uint64_t next[NTAD_MAX_QUEUES] = { 0 }, n = 0;
 	struct ntad_pcap *pc;
 	int err = 0;
@@ -108,7 +109,7 @@ static void write_pcap(struct ntad_worker *w)
 			break;
 		next[from]++;
 		err = ntad_pcap_add(pc, (uint64_t)((int64_t)h->arrival + f->wall_offset),
-				    (const uint8_t *)ntad_umem__area(ntad_queue__umem(w->q)) + h->addr, h->len);
+				    area + h->addr, h->len);
 		n++;
 	}
 	for (unsigned int i = w->nr_workers; i-- > 0;)

@@ -27,16 +27,17 @@ static int rxdrop_init(struct ntad_worker *w)
 
 static void verify(struct ntad_worker *w, struct ntad_pkt *p)
 {
-	const uint8_t *frame = p->data;
+	const uint8_t *frame;
 	uint32_t seq;
 
 	if (p->nr_bufs > 1 && ntad_pkt_hold(w->q, p)) {
 		struct rxdrop *r = w->ms;
 
+		/* No block that large (fixed frames): read the chain out. */
 		ntad_pkt_read(w->q, p, r->scratch, sizeof(r->scratch));
 		frame = r->scratch;
 	} else {
-		frame = p->data;
+		frame = p->data; /* one buffer, or the block a chain was gathered into */
 	}
 	if (ntad_pkt_verify(frame, p->len, &seq) == NTAD_PKT_OK) {
 		w->c.verify_valid++;
