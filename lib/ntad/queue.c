@@ -37,7 +37,7 @@ struct ntad_queue *ntad_queue__create(struct ntad_port *const *ports, unsigned i
 	LIBNTAD_OPTS(ntad_queue_opts, o);
 	struct ntad_umem *u;
 	struct ntad_queue *q;
-	int ret = -EINVAL;
+	int ret;
 
 	if (opts) {
 		if (opts->sz < offsetof(struct ntad_queue_opts, copy_break) + sizeof(int32_t)) {
@@ -89,7 +89,8 @@ struct ntad_queue *ntad_queue__create(struct ntad_port *const *ports, unsigned i
 	q->frags = ports[0]->o.frags;
 	ntad_ledger_view(&q->ledger, &u->ledger);
 	q->addrs = calloc(NTAD_FILL_MAX, sizeof(*q->addrs));
-	if (!q->addrs || (q->frags && (ret = ntad_chain_init(q, (uint64_t)nr_ports *
+	ret = q->addrs ? 0 : -ENOMEM;
+	if (ret || (q->frags && (ret = ntad_chain_init(q, (uint64_t)nr_ports *
 							      (ports[0]->o.tx_size + q->comp_size)))))
 		goto err;
 	for (unsigned int i = 0; i < nr_ports; i++) {
@@ -129,7 +130,7 @@ err:
 	ntad_chain_fini(q);
 	free(q->addrs);
 	free(q);
-	errno = ret == -EINVAL ? EINVAL : -ret;
+	errno = -ret;
 	return NULL;
 }
 
