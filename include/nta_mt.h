@@ -82,6 +82,10 @@ void nta_mt_cache_destroy(struct nta_mt_cache *c);
 int nta_mt_alloc(struct nta_mt_cache *c, uint32_t len, uint64_t *off);
 int nta_mt_alloc_bulk(struct nta_mt_cache *c, uint32_t len, uint64_t *offs, unsigned int n);
 int nta_mt_free(struct nta_mt_cache *c, uint64_t off, uint32_t len);
+/* n frees of len bytes each, each as nta_mt_free: returns how many of them
+ * were refused (the others are done), or -EINVAL without any change for len 0
+ * or offs NULL. Regions of the magazine's size cost a store each. */
+int nta_mt_free_bulk(struct nta_mt_cache *c, const uint64_t *offs, unsigned int n, uint32_t len);
 
 /*
  * As nta_trim: of the allocated [off, off + len), keep [keep_off, keep_off +

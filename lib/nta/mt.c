@@ -445,7 +445,7 @@ static bool in_magazine(const struct nta_mt_cache *c, uint64_t off)
 
 /* A region of the hot size into the magazine; a full one first gives its
  * oldest batch back to nta. */
-static void mag_put(struct nta_mt_cache *c, uint64_t off)
+static inline void mag_put(struct nta_mt_cache *c, uint64_t off)
 {
 	if (c->nmag == c->cap) {
 		lock(c);
@@ -546,6 +546,31 @@ int nta_mt_free(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 		bump(&c->st.fast_frees, 1);
 	update_parked(c);
 	return ret;
+}
+
+int nta_mt_free_bulk(struct nta_mt_cache *c, const uint64_t *offs, unsigned int n, uint32_t len)
+{
+	int refused = 0;
+
+	if (!len || (n && !offs))
+		return -EINVAL;
+#if !(defined(NTA_DEBUG) && NTA_DEBUG)
+	/* The hot size (the fill ring's regions): straight into the magazine,
+	 * the counters written once for the batch. */
+	if (len == c->mt->hot_len) {
+		uint64_t locks = c->st.locks;
+
+		for (unsigned int i = 0; i < n; i++)
+			mag_put(c, offs[i]);
+		bump(&c->st.frees, n);
+		bump(&c->st.fast_frees, n - (c->st.locks - locks));
+		update_parked(c);
+		return 0;
+	}
+#endif
+	for (unsigned int i = 0; i < n; i++)
+		refused += nta_mt_free(c, offs[i], len) != 0;
+	return refused;
 }
 
 int nta_mt_trim(struct nta_mt_cache *c, uint64_t off, uint32_t len, uint64_t keep_off,

@@ -345,9 +345,14 @@ static void test_api(void)
 	/* Bulk beyond one magazine. */
 	if (nta_mt_alloc_bulk(c, HOT, offs, 100) != 100)
 		FAIL("bulk 100");
-	for (int i = 0; i < 100; i++)
+	for (int i = 0; i < 50; i++)
 		if (nta_mt_free(c, offs[i], HOT))
 			FAIL("free bulk %d", i);
+	if (nta_mt_free_bulk(c, NULL, 1, HOT) != -EINVAL || nta_mt_free_bulk(c, offs, 1, 0) != -EINVAL ||
+	    nta_mt_free_bulk(c, NULL, 0, HOT) != 0)
+		FAIL("free_bulk arguments");
+	if (nta_mt_free_bulk(c, offs + 50, 50, HOT) != 0)
+		FAIL("free_bulk of 50");
 	/* A small block and a trim, through the pending list. */
 	if (nta_mt_alloc(c, 96, &off2) || nta_mt_free(c, off2, 96))
 		FAIL("small");
@@ -374,6 +379,9 @@ static void test_api(void)
 #if defined(NTA_DEBUG) && NTA_DEBUG
 	if (nta_mt_alloc(c, HOT, &off) || nta_mt_free(c, off, HOT) || nta_mt_free(c, off, HOT) != -EINVAL)
 		FAIL("double free into the magazine not caught in a debug build");
+	if (nta_mt_alloc_bulk(c, HOT, offs, 4) != 4 || nta_mt_free_bulk(c, offs, 4, HOT) ||
+	    nta_mt_free_bulk(c, offs, 4, HOT) != 4)
+		FAIL("a batch freed twice into the magazine not refused whole in a debug build");
 #endif
 	nta_mt_cache_destroy(c);
 	if (nta_mt_check(mt) || nta_mt_get_stats(mt, &st) || st.nta.bytes_in_use || st.caches)
