@@ -40,6 +40,9 @@ struct ntad_pool_ops {
 	unsigned int (*alloc_bulk)(struct ntad_pool *p, uint32_t len, uint64_t *addrs, unsigned int n);
 	/* Free a block, a trimmed packet, or a whole region (addr = base, len = chunk). */
 	int (*free)(struct ntad_pool *p, uint64_t addr, uint32_t len);
+	/* n frees of len bytes each (a batch of whole regions); returns how many were refused. */
+	unsigned int (*free_bulk)(struct ntad_pool *p, const uint64_t *addrs, unsigned int n,
+				  uint32_t len);
 	void (*stats)(const struct ntad_pool *p, struct ntad_pool_stats *st);
 	int (*check)(const struct ntad_pool *p);
 	/* Give back what the handle parks (nta_mt magazines); returns the number of

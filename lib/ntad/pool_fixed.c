@@ -4,8 +4,9 @@
  * a LIFO stack, the way the kernel's xdpsock sample and most AF_XDP programs
  * manage their UMEM. Every buffer, a 64-byte packet included, costs a whole frame.
  *
- * LIFO so the most recently freed (cache-warm) frame goes out first. A bitmap of
- * free frames catches double frees and frees of addresses that are not in use,
+ * LIFO so the most recently freed (cache-warm) frame goes out first. A byte per
+ * frame (a load and a store on every free, where a bit would take a shift and
+ * a mask more; 64 KiB for 128 MiB of frames) marks the free ones and catches double frees and frees of addresses that are not in use,
  * so check() means the same thing as nta_check() does for the nta pool.
  * With several queues each queue gets one of these over its own slice
  * [base, base + size) of the UMEM: the per-queue UMEMs of fixed frames that
@@ -29,7 +30,7 @@ struct pool_fixed {
 	uint32_t shift;          /* chunk = 1 << shift and divides page: frames back to back; else 0 */
 	uint64_t top;            /* frames on the stack */
 	uint64_t *stack;         /* frame indexes, LIFO: a pop needs no address-to-frame lookup */
-	uint64_t *is_free;       /* bit per frame */
+	uint8_t *is_free;        /* byte per frame */
 	uint64_t alloc_failures;
 };
 
@@ -45,15 +46,12 @@ static const struct pool_fixed *to_cfixed(const struct ntad_pool *p)
 
 static inline bool frame_free(const struct pool_fixed *pf, uint64_t i)
 {
-	return pf->is_free[i / 64] & (1ull << (i % 64));
+	return pf->is_free[i];
 }
 
 static inline void set_free(struct pool_fixed *pf, uint64_t i, bool v)
 {
-	if (v)
-		pf->is_free[i / 64] |= 1ull << (i % 64);
-	else
-		pf->is_free[i / 64] &= ~(1ull << (i % 64));
+	pf->is_free[i] = v;
 }
 
 static inline uint64_t frame_addr(const struct pool_fixed *pf, uint64_t i)
@@ -70,8 +68,8 @@ static inline uint64_t frame_of(const struct pool_fixed *pf, uint64_t addr, uint
 	uint64_t rel = addr - pf->base.base, off, k, i;
 
 	if (pf->shift) {
-		i = rel >> pf->shift;
-		if (addr < pf->base.base || i >= pf->nr_frames ||
+		i = rel >> pf->shift; /* below base, rel wraps: i >= nr_frames */
+		if (i >= pf->nr_frames ||
 		    (rel & (pf->base.chunk_size - 1)) + len > pf->base.chunk_size)
 			return UINT64_MAX;
 		return i;
@@ -134,9 +132,8 @@ static unsigned int fixed_alloc_bulk(struct ntad_pool *p, uint32_t len, uint64_t
 	return i;
 }
 
-static int fixed_free(struct ntad_pool *p, uint64_t addr, uint32_t len)
+static inline int push(struct pool_fixed *pf, uint64_t addr, uint32_t len)
 {
-	struct pool_fixed *pf = to_fixed(p);
 	uint64_t i = frame_of(pf, addr, len);
 
 	if (i == UINT64_MAX || frame_free(pf, i))
@@ -144,6 +141,22 @@ static int fixed_free(struct ntad_pool *p, uint64_t addr, uint32_t len)
 	set_free(pf, i, true);
 	pf->stack[pf->top++] = i;
 	return 0;
+}
+
+static int fixed_free(struct ntad_pool *p, uint64_t addr, uint32_t len)
+{
+	return push(to_fixed(p), addr, len);
+}
+
+static unsigned int fixed_free_bulk(struct ntad_pool *p, const uint64_t *addrs, unsigned int n,
+				    uint32_t len)
+{
+	struct pool_fixed *pf = to_fixed(p);
+	unsigned int refused = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		refused += push(pf, addrs[i], len) != 0;
+	return refused;
 }
 
 static void fixed_stats(const struct ntad_pool *p, struct ntad_pool_stats *st)
@@ -199,6 +212,7 @@ static const struct ntad_pool_ops fixed_ops = {
 	.alloc = fixed_alloc,
 	.alloc_bulk = fixed_alloc_bulk,
 	.free = fixed_free,
+	.free_bulk = fixed_free_bulk,
 	.stats = fixed_stats,
 	.check = fixed_check,
 	.drain = fixed_drain,
@@ -223,7 +237,7 @@ struct ntad_pool *ntad_pool_fixed_create_at(uint64_t base, uint64_t size, uint32
 		pf->shift = (uint32_t)__builtin_ctz(chunk_size);
 	pf->nr_frames = size / page * pf->per_page + size % page / chunk_size;
 	pf->stack = calloc(pf->nr_frames, sizeof(*pf->stack));
-	pf->is_free = calloc((pf->nr_frames + 63) / 64, sizeof(*pf->is_free));
+	pf->is_free = calloc(pf->nr_frames, sizeof(*pf->is_free));
 	if (!pf->stack || !pf->is_free) {
 		free(pf->stack);
 		free(pf->is_free);

@@ -203,8 +203,9 @@ static int nta_pool_free(struct ntad_pool *p, uint64_t addr, uint32_t len)
 {
 	struct pool_nta *pn = to_nta(p);
 
-	/* Aligned only: then the blocks nta would free are exactly [addr, addr + r). */
-	if (len && !(addr & (pn->block - 1))) {
+	/* Aligned only: then the blocks nta would free are exactly [addr, addr + r).
+	 * Chunks and larger never have a LIFO (lifo_for_alloc). */
+	if (len && len < p->chunk_size && !(addr & (pn->block - 1))) {
 		struct lifo *l = lifo_of(pn, round_len(pn, len));
 
 		if (l && l->n < l->cap) {
@@ -214,6 +215,22 @@ static int nta_pool_free(struct ntad_pool *p, uint64_t addr, uint32_t len)
 		}
 	}
 	return nta_mt_free(pn->cache, addr, len);
+}
+
+static unsigned int nta_pool_free_bulk(struct ntad_pool *p, const uint64_t *addrs, unsigned int n,
+				       uint32_t len)
+{
+	struct pool_nta *pn = to_nta(p);
+	unsigned int refused = 0;
+	int r;
+
+	if (len >= p->chunk_size) {
+		r = nta_mt_free_bulk(pn->cache, addrs, n, len);
+		return r < 0 ? n : (unsigned int)r;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		refused += nta_pool_free(p, addrs[i], len) != 0;
+	return refused;
 }
 
 static void nta_pool_stats(const struct ntad_pool *p, struct ntad_pool_stats *st)
@@ -281,6 +298,7 @@ static const struct ntad_pool_ops nta_ops = {
 	.alloc = nta_pool_alloc,
 	.alloc_bulk = nta_pool_alloc_bulk,
 	.free = nta_pool_free,
+	.free_bulk = nta_pool_free_bulk,
 	.stats = nta_pool_stats,
 	.check = nta_pool_check,
 	.drain = nta_pool_drain,
