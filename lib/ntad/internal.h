@@ -115,6 +115,8 @@ struct ntad_queue {
 	bool frags;                   /* any port has multi-buffer */
 	struct ntad_queue_stats c;
 	uint64_t *addrs;              /* NTAD_FILL_MAX addresses of scratch */
+	uint64_t *spent;              /* whole regions to give back in one pool call */
+	unsigned int nr_spent;
 	/* multi-buffer (chain.c) */
 	struct ntad_chain rx_chain[NTAD_QUEUE_MAX_PORTS]; /* being assembled */
 	struct ntad_chain *records;   /* NTAD_CHAIN_RECORDS handed to the caller */

@@ -4,7 +4,7 @@
  * per-packet transitions inline, they run for every descriptor).
  *
  * Metadata lives outside the UMEM, like nta's: the kernel writes into frames.
- * Cost: 3 bytes per 32 bytes of UMEM (about 9%), paid once at start.
+ * Cost: 2 bytes per 32 bytes of UMEM (about 6 %), paid once at start.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,26 +16,15 @@ int ntad_ledger_init(struct ntad_ledger *l, uint64_t umem_size)
 	l->units = umem_size >> NTAD_LEDGER_SHIFT;
 	l->violations = 0;
 	l->view = false;
-	l->where = calloc(l->units, sizeof(*l->where));
-	l->len = calloc(l->units, sizeof(*l->len));
-	if (!l->where || !l->len) {
-		ntad_ledger_fini(l);
-		return -ENOMEM;
-	}
-	return 0;
+	l->e = calloc(l->units, sizeof(*l->e));
+	return l->e ? 0 : -ENOMEM;
 }
 
 void ntad_ledger_fini(struct ntad_ledger *l)
 {
-	if (l->view) {
-		l->where = NULL;
-		l->len = NULL;
-		return;
-	}
-	free(l->where);
-	free(l->len);
-	l->where = NULL;
-	l->len = NULL;
+	if (!l->view)
+		free(l->e);
+	l->e = NULL;
 }
 
 uint64_t ntad_ledger_sweep(struct ntad_ledger *l, enum ntad_where where,
@@ -44,10 +33,12 @@ uint64_t ntad_ledger_sweep(struct ntad_ledger *l, enum ntad_where where,
 	uint64_t n = 0;
 
 	for (uint64_t i = 0; i < l->units; i++) {
-		if (l->where[i] != where)
+		uint16_t e = l->e[i];
+
+		if ((e & NTAD_LEDGER_STATE) != where)
 			continue;
-		l->where[i] = NTAD_AT_POOL;
-		fn(arg, i << NTAD_LEDGER_SHIFT, l->len[i]);
+		l->e[i] = NTAD_AT_POOL;
+		fn(arg, i << NTAD_LEDGER_SHIFT, e >> 2);
 		n++;
 	}
 	return n;

@@ -5,8 +5,12 @@
  * kernel), or on a TX ring (with its length, which the completion ring does
  * not return).
  *
- * One byte of state and one 16-bit length per 32-byte unit of UMEM address,
- * indexed by a buffer's start address. Every transition of the packet path
+ * One 16-bit entry per 32-byte unit of UMEM address, indexed by a buffer's
+ * start address: the state in its two low bits, and for a buffer on a TX ring
+ * its length above them (a descriptor is at most a chunk, at most 4 KiB).
+ * One array of a non-character type: an entry and its length share a cache
+ * line, and the compiler need not assume that a store to an entry changes
+ * anything else (a uint8_t store may alias any object). Every transition of the packet path
  * (path.c) goes through ntad_ledger_move, which refuses one from the wrong
  * state: a packet given back twice, or a buffer that is not the caller's, is
  * then neither submitted nor freed again, only counted. It gives the
@@ -28,9 +32,10 @@
 
 enum ntad_where { NTAD_AT_POOL = 0, NTAD_AT_FILL = 1, NTAD_AT_TX = 2, NTAD_AT_USER = 3 };
 
+#define NTAD_LEDGER_STATE 3u
+
 struct ntad_ledger {
-	uint8_t *where;
-	uint16_t *len;
+	uint16_t *e;
 	uint64_t units;
 	uint64_t violations;
 	bool view;          /* arrays borrowed from another ledger: fini frees nothing */
@@ -58,37 +63,42 @@ static inline bool ntad_ledger_move(struct ntad_ledger *l, uint64_t addr, enum n
 {
 	uint64_t i = addr >> NTAD_LEDGER_SHIFT;
 
-	if (i >= l->units || (addr & ((1u << NTAD_LEDGER_SHIFT) - 1)) || l->where[i] != from) {
+	if (i >= l->units || (addr & ((1u << NTAD_LEDGER_SHIFT) - 1)) ||
+	    (l->e[i] & NTAD_LEDGER_STATE) != from) {
 		l->violations++;
 		return false;
 	}
-	l->where[i] = (uint8_t)to;
+	l->e[i] = (uint16_t)to;
 	return true;
 }
 
 /*
- * Start loading the entries of the buffer at addr. The entries of one batch are
- * scattered (a 2 KiB region's byte has a cache line of its own), so the packet
- * loops prefetch them all before they use the first: the misses then overlap.
+ * As ntad_ledger_move, for an address the path vouches for: one the pool just
+ * handed out, or one a kernel ring gave back (the start of a buffer the path
+ * put there). Inside the UMEM and aligned, so only its state is checked.
  */
-static inline void ntad_ledger_prefetch(const struct ntad_ledger *l, uint64_t addr)
+static inline bool ntad_ledger_move_known(struct ntad_ledger *l, uint64_t addr,
+					  enum ntad_where from, enum ntad_where to)
 {
-	uint64_t i = addr >> NTAD_LEDGER_SHIFT;
+	uint16_t *e = &l->e[addr >> NTAD_LEDGER_SHIFT];
 
-	if (i < l->units) {
-		__builtin_prefetch(&l->where[i], 1);
-		__builtin_prefetch(&l->len[i], 1);
+	if ((*e & NTAD_LEDGER_STATE) != from) {
+		l->violations++;
+		return false;
 	}
+	*e = (uint16_t)to;
+	return true;
 }
 
+/* The length of a buffer just moved to NTAD_AT_TX (a move clears it). */
 static inline void ntad_ledger_set_len(struct ntad_ledger *l, uint64_t addr, uint32_t len)
 {
-	l->len[addr >> NTAD_LEDGER_SHIFT] = (uint16_t)len;
+	l->e[addr >> NTAD_LEDGER_SHIFT] = (uint16_t)(len << 2 | NTAD_AT_TX);
 }
 
 static inline uint32_t ntad_ledger_len(const struct ntad_ledger *l, uint64_t addr)
 {
-	return l->len[addr >> NTAD_LEDGER_SHIFT];
+	return l->e[addr >> NTAD_LEDGER_SHIFT] >> 2;
 }
 
 /*

@@ -77,7 +77,7 @@ unsigned int ntad_path_refill(struct ntad_queue *q, unsigned int port)
 		return 0;
 	}
 	for (unsigned int i = 0; i < got; i++) {
-		if (!ntad_ledger_move(&q->ledger, q->addrs[i], NTAD_AT_POOL, NTAD_AT_FILL))
+		if (!ntad_ledger_move_known(&q->ledger, q->addrs[i], NTAD_AT_POOL, NTAD_AT_FILL))
 			ntad_path_refused(q, q->addrs[i], "a fill");
 		*xsk_ring_prod__fill_addr(s->fill, idx + i) = q->addrs[i];
 	}
@@ -96,17 +96,14 @@ unsigned int ntad_path_complete(struct ntad_queue *q, unsigned int port)
 	n = xsk_ring_cons__peek(s->comp, q->comp_size, &idx);
 	if (!n)
 		return 0;
-	for (uint32_t i = 0; i < n; i++)
-		ntad_ledger_prefetch(&q->ledger, *xsk_ring_cons__comp_addr(s->comp, idx + i));
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t addr = *xsk_ring_cons__comp_addr(s->comp, idx + i);
-		uint32_t len;
+		uint32_t len = ntad_ledger_len(&q->ledger, addr); /* the move clears it */
 
-		if (!ntad_ledger_move(&q->ledger, addr, NTAD_AT_TX, NTAD_AT_POOL)) {
+		if (!ntad_ledger_move_known(&q->ledger, addr, NTAD_AT_TX, NTAD_AT_POOL)) {
 			ntad_path_refused(q, addr, "a TX completion");
 			continue;
 		}
-		len = ntad_ledger_len(&q->ledger, addr);
 		q->c.tx_bytes += len;
 		if (q->txc) {
 			/* A descriptor of a chain: chain.c frees it, or its block at the end. */
@@ -125,12 +122,53 @@ unsigned int ntad_path_complete(struct ntad_queue *q, unsigned int port)
 	return n;
 }
 
+/* The whole regions gathered in q->spent go back to the pool, in one call. */
+static void spent_flush(struct ntad_queue *q)
+{
+	if (q->nr_spent)
+		q->c.pool_errors += q->pool->ops->free_bulk(q->pool, q->spent, q->nr_spent, q->chunk);
+	q->nr_spent = 0;
+}
+
+/* A received packet's whole region, its ledger entry already back at the
+ * pool: gathered, and freed with the others at the end of the call. */
+static inline void spent_add(struct ntad_queue *q, uint64_t base)
+{
+	q->spent[q->nr_spent++] = base;
+	if (q->nr_spent == NTAD_FILL_MAX)
+		spent_flush(q);
+}
+
+/*
+ * Received buffers the ledger did not have on the fill ring (it refused their
+ * move, so they are not the caller's; rx_burst marked them nr_bufs 0): out of
+ * the burst, said once.
+ */
+static uint32_t drop_refused(struct ntad_queue *q, struct ntad_pkt *pkts, uint32_t n,
+			     uint64_t *bytes)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (!pkts[i].nr_bufs) {
+			ntad_path_refused(q, pkts[i].region, "a receive");
+			*bytes -= pkts[i].len;
+			continue;
+		}
+		pkts[k++] = pkts[i];
+	}
+	return k;
+}
+
 unsigned int ntad_rx_burst(struct ntad_queue *q, unsigned int port, struct ntad_pkt *pkts,
 			   unsigned int n)
 {
+	const struct xdp_desc *descs;
 	struct ntad_sock *s;
-	uint32_t idx, k = 0;
+	uint32_t idx, mask;
 	uint64_t bytes = 0;
+	bool refused = false;
+	uint8_t *area;
 
 	if (port >= q->nr_ports || !q->socks[port].has_rx)
 		return 0;
@@ -141,42 +179,39 @@ unsigned int ntad_rx_burst(struct ntad_queue *q, unsigned int port, struct ntad_
 	if (!n)
 		return 0;
 	/*
-	 * Two passes: the first fills the handles and starts loading each one's
-	 * ledger entry and first line (the headers a caller reads first), the
-	 * second moves the entries; so the misses of a batch overlap instead of
-	 * coming one by one.
+	 * The ring and the area in locals: the handle's stores (a pointer, a
+	 * uint32_t) could alias q's and the ring's fields, which the compiler
+	 * would then load again for every packet.
 	 */
+	descs = s->rx.ring;
+	mask = s->rx.mask;
+	area = q->area;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + i);
+		const struct xdp_desc *d = &descs[(idx + i) & mask];
 		uint64_t base = xsk_umem__extract_addr(d->addr);
 		uint64_t addr = xsk_umem__add_offset_to_addr(d->addr);
+		uint32_t len = d->len;
 		struct ntad_pkt *p = &pkts[i];
 
-		ntad_ledger_prefetch(&q->ledger, base);
-		__builtin_prefetch(q->area + addr, 1);
-		p->data = q->area + addr;
-		p->len = d->len;
+		bool moved = ntad_ledger_move_known(&q->ledger, base, NTAD_AT_FILL, NTAD_AT_USER);
+
+		/* The headers, which the caller reads first, start loading now. */
+		__builtin_prefetch(area + addr, 1);
+		p->data = area + addr;
+		p->len = len;
 		p->port = (uint16_t)port;
-		p->nr_bufs = 1;
+		p->nr_bufs = moved; /* 0: refused, dropped below */
+		refused |= !moved;
 		p->addr = addr;
 		p->region = base;
-		bytes += d->len;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		if (__builtin_expect(!ntad_ledger_move(&q->ledger, pkts[i].region, NTAD_AT_FILL,
-						       NTAD_AT_USER), 0)) {
-			ntad_path_refused(q, pkts[i].region, "a receive");
-			bytes -= pkts[i].len;
-			continue;
-		}
-		if (k != i)
-			pkts[k] = pkts[i];
-		k++;
+		bytes += len;
 	}
 	xsk_ring_cons__release(&s->rx, n);
-	q->c.rx_packets += k;
+	if (__builtin_expect(refused, 0))
+		n = drop_refused(q, pkts, n, &bytes);
+	q->c.rx_packets += n;
 	q->c.rx_bytes += bytes;
-	return k;
+	return n;
 }
 
 unsigned int ntad_tx_room(struct ntad_queue *q, unsigned int port)
@@ -212,7 +247,7 @@ settle(struct ntad_queue *q, struct ntad_pkt *p, uint64_t copy, bool must_copy, 
 	}
 	if (copy != UINT64_MAX) {
 		memcpy(q->area + copy, p->data, p->len);
-		ntad_path_pool_free(q, base, q->chunk);
+		spent_add(q, base);
 		p->addr = copy;
 		p->data = q->area + copy;
 		q->c.copy_breaks++;
@@ -296,6 +331,7 @@ unsigned int ntad_tx_burst(struct ntad_queue *q, unsigned int port, struct ntad_
 	/* Bulk blocks the batch did not use (refused packets, a full ring). */
 	while (cb_next < cb_n)
 		ntad_path_pool_free(q, q->addrs[cb_next++], cb_len);
+	spent_flush(q);
 	s->tx.cached_prod -= room - used; /* give back the slots not used */
 	if (used) {
 		xsk_ring_prod__submit(&s->tx, used);
@@ -309,24 +345,22 @@ void ntad_pkt_free(struct ntad_queue *q, struct ntad_pkt *pkts, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++) {
 		struct ntad_pkt *p = &pkts[i];
-		uint64_t key = p->region;
-		uint32_t len = q->chunk;
 
 		/* Received and untouched (rxdrop's every packet): its whole region. */
-		if (key == NTAD_NO_REGION) {
-			if (p->nr_bufs > 1) {
-				ntad_chain_free(q, p);
-				continue;
-			}
-			key = p->addr;
-			len = p->len;
+		if (p->region != NTAD_NO_REGION) {
+			if (!ntad_ledger_move(&q->ledger, p->region, NTAD_AT_USER, NTAD_AT_POOL))
+				ntad_path_refused(q, p->region, "a free");
+			else
+				spent_add(q, p->region);
+		} else if (p->nr_bufs > 1) {
+			ntad_chain_free(q, p);
+		} else if (!ntad_ledger_move(&q->ledger, p->addr, NTAD_AT_USER, NTAD_AT_POOL)) {
+			ntad_path_refused(q, p->addr, "a free");
+		} else {
+			ntad_path_pool_free(q, p->addr, p->len);
 		}
-		if (!ntad_ledger_move(&q->ledger, key, NTAD_AT_USER, NTAD_AT_POOL)) {
-			ntad_path_refused(q, key, "a free");
-			continue;
-		}
-		ntad_path_pool_free(q, key, len);
 	}
+	spent_flush(q);
 }
 
 unsigned int ntad_pkt_alloc(struct ntad_queue *q, uint32_t len, struct ntad_pkt *pkts,
@@ -363,13 +397,17 @@ unsigned int ntad_pkt_alloc(struct ntad_queue *q, uint32_t len, struct ntad_pkt 
 
 int ntad_pkt_hold(struct ntad_queue *q, struct ntad_pkt *p)
 {
+	int ret;
+
 	if (!p)
 		return -EINVAL;
 	if (p->nr_bufs > 1)
 		return ntad_chain_gather(q, p);
 	if (p->region == NTAD_NO_REGION)
 		return 0;
-	return settle(q, p, UINT64_MAX, true, NTAD_AT_USER);
+	ret = settle(q, p, UINT64_MAX, true, NTAD_AT_USER);
+	spent_flush(q);
+	return ret;
 }
 
 int ntad_pkt_at(const struct ntad_queue *q, uint64_t addr, uint32_t len, struct ntad_pkt *p)

@@ -88,8 +88,9 @@ struct ntad_queue *ntad_queue__create(struct ntad_port *const *ports, unsigned i
 			o.copy_break ? (uint32_t)o.copy_break : DEF_COPY_BREAK;
 	q->frags = ports[0]->o.frags;
 	ntad_ledger_view(&q->ledger, &u->ledger);
-	q->addrs = calloc(NTAD_FILL_MAX, sizeof(*q->addrs));
+	q->addrs = calloc(2 * NTAD_FILL_MAX, sizeof(*q->addrs));
 	ret = q->addrs ? 0 : -ENOMEM;
+	q->spent = q->addrs + NTAD_FILL_MAX;
 	if (ret || (q->frags && (ret = ntad_chain_init(q, (uint64_t)nr_ports *
 							      (ports[0]->o.tx_size + q->comp_size)))))
 		goto err;

@@ -159,9 +159,6 @@ int ntad_umem__reclaim(struct ntad_umem *u, struct ntad_umem_exit *ex)
 	if (!u || !ex || u->queues_live)
 		return -EINVAL;
 	memset(ex, 0, sizeof(*ex));
-	for (uint64_t i = 0; i < u->ledger.units; i++)
-		if (u->ledger.where[i] == NTAD_AT_FILL)
-			u->ledger.len[i] = 0;
 	fill = ntad_ledger_sweep(&u->ledger, NTAD_AT_FILL, reclaim_one, u);
 	ex->kernel_held = fill > u->fill_pending ? fill - u->fill_pending : 0;
 	ex->tx_lost = u->tx_lost + ntad_ledger_sweep(&u->ledger, NTAD_AT_TX, reclaim_one, u);
