@@ -13,14 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NTAD_PKT_MAGIC 0x4e544144u /* "NTAD" */
+#define NTAD_PKT_MAGIC 0x4e544144u       /* "NTAD": pattern from the sequence number */
+#define NTAD_PKT_MAGIC_STAMP 0x4e544153u /* "NTAS": pattern from the length, seq stamped in */
 #define NTAD_PKT_MIN_LEN 60        /* Ethernet minimum without FCS */
 #define NTAD_PKT_MAX_LEN 9014      /* 9000-byte MTU + Ethernet header */
 #define NTAD_PKT_HDR_LEN (14 + 20 + 8) /* Ethernet + IPv4 + UDP */
 
 /* The start of the UDP payload, all fields big-endian on the wire. */
 struct ntad_pkt_payload {
-	uint32_t magic;  /* NTAD_PKT_MAGIC */
+	uint32_t magic;  /* NTAD_PKT_MAGIC or NTAD_PKT_MAGIC_STAMP */
 	uint32_t seq;    /* sequence number given by the sender */
 	uint32_t len;    /* whole frame length, Ethernet header included */
 	uint32_t csum;   /* checksum of the payload bytes after this header */
@@ -45,6 +46,18 @@ void ntad_pkt_params_default(struct ntad_pkt_params *p);
  * len is out of range.
  */
 size_t ntad_pkt_build(void *buf, size_t len, const struct ntad_pkt_params *p, uint32_t seq);
+
+/*
+ * A frame to send again and again: ntad_pkt_template writes it once (as
+ * ntad_pkt_build, but its pattern is a function of len, not of a sequence
+ * number, so the same bytes are valid with any), ntad_pkt_stamp then gives it
+ * sequence number seq by rewriting the number, the IPv4 id and both
+ * checksums incrementally (RFC 1624): a cost that does not grow with len.
+ * ntad_pkt_stamp expects a frame ntad_pkt_template wrote (len from its
+ * header); 0 on success, -EINVAL for any other frame (unchanged).
+ */
+size_t ntad_pkt_template(void *buf, size_t len, const struct ntad_pkt_params *p);
+int ntad_pkt_stamp(void *buf, uint32_t seq);
 
 enum ntad_pkt_err {
 	NTAD_PKT_OK = 0,

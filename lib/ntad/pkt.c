@@ -3,10 +3,13 @@
  * pkt.c - build and check ntad's test frames (see pkt.h for the layout).
  *
  * A frame is Ethernet + IPv4 (no options) + UDP + a 16-byte payload header
- * (magic, seq, len, csum) + a pattern that is a pure function of (seq, offset).
- * Because the receiver can regenerate every byte, it checks content byte for
- * byte, not only a checksum: a swapped, duplicated or shifted byte is caught as
- * surely as a flipped one, and the reported error says which layer is wrong.
+ * (magic, seq, len, csum) + a pattern that is a pure function of (seed,
+ * offset): the seed comes from seq (magic NTAD, ntad_pkt_build) or from the
+ * frame length (magic NTAS, ntad_pkt_template: one frame per length, stamped
+ * with each sequence number in turn). Because the receiver can regenerate
+ * every byte, it checks content byte for byte, not only a checksum: a swapped,
+ * duplicated or shifted byte is caught as surely as a flipped one, and the
+ * reported error says which layer is wrong.
  *
  * The payload checksum is a cheap order-sensitive sum (two 16-bit running sums,
  * like Adler/Fletcher without the modulus): it only has to tell "pattern bytes
@@ -19,6 +22,7 @@
  * alignment guarantee beyond the chunk, and the headers sit at odd offsets.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "ntad_pkt.h"
@@ -137,11 +141,11 @@ void ntad_pkt_params_default(struct ntad_pkt_params *p)
 	p->dport = 9;
 }
 
-size_t ntad_pkt_build(void *buf, size_t len, const struct ntad_pkt_params *p, uint32_t seq)
+static size_t build(uint8_t *f, size_t len, const struct ntad_pkt_params *p, uint32_t seq,
+		    uint32_t magic)
 {
-	uint8_t *f = buf;
 	uint8_t *pat = f + OFF_PATTERN;
-	uint32_t seed = pattern_seed(seq);
+	uint32_t seed = pattern_seed(magic == NTAD_PKT_MAGIC ? seq : (uint32_t)len);
 	struct csum c = { 0, 0 };
 	size_t n, i;
 
@@ -169,7 +173,7 @@ size_t ntad_pkt_build(void *buf, size_t len, const struct ntad_pkt_params *p, ui
 		pat[i] = pattern_byte(seed, i);
 		csum_add(&c, pat[i]);
 	}
-	put32(f + OFF_PAYLOAD, NTAD_PKT_MAGIC);
+	put32(f + OFF_PAYLOAD, magic);
 	put32(f + OFF_PAYLOAD + 4, seq);
 	put32(f + OFF_PAYLOAD + 8, (uint32_t)len);
 	put32(f + OFF_PAYLOAD + 12, csum_val(&c));
@@ -186,11 +190,53 @@ size_t ntad_pkt_build(void *buf, size_t len, const struct ntad_pkt_params *p, ui
 	return len;
 }
 
+size_t ntad_pkt_build(void *buf, size_t len, const struct ntad_pkt_params *p, uint32_t seq)
+{
+	return build(buf, len, p, seq, NTAD_PKT_MAGIC);
+}
+
+size_t ntad_pkt_template(void *buf, size_t len, const struct ntad_pkt_params *p)
+{
+	return build(buf, len, p, 0, NTAD_PKT_MAGIC_STAMP);
+}
+
+/*
+ * RFC 1624, eqn. 3: the checksum at p after a covered 16-bit word changed
+ * from old to new, HC' = ~(~HC + ~m + m'). With UDP's "0 is no checksum"
+ * mapping kept: a result of 0 goes out as 0xffff, its equal in ones' complement.
+ */
+static void csum_update(uint8_t *p, uint16_t old, uint16_t new, bool udp)
+{
+	uint32_t sum = (uint16_t)~get16(p) + (uint32_t)(uint16_t)~old + new;
+	uint16_t hc = fold(sum);
+
+	put16(p, udp && !hc ? 0xffff : hc);
+}
+
+int ntad_pkt_stamp(void *buf, uint32_t seq)
+{
+	uint8_t *f = buf;
+	uint32_t old;
+	uint16_t old_id;
+
+	if (!f || get32(f + OFF_PAYLOAD) != NTAD_PKT_MAGIC_STAMP || get16(f + 12) != 0x0800)
+		return -EINVAL;
+	old = get32(f + OFF_PAYLOAD + 4);
+	old_id = get16(f + OFF_IP + 4);
+	put32(f + OFF_PAYLOAD + 4, seq);
+	put16(f + OFF_IP + 4, (uint16_t)seq);
+	csum_update(f + OFF_IP + 10, old_id, (uint16_t)seq, false);
+	/* The payload's seq: two words the UDP checksum covers. */
+	csum_update(f + OFF_UDP + 6, (uint16_t)(old >> 16), (uint16_t)(seq >> 16), true);
+	csum_update(f + OFF_UDP + 6, (uint16_t)old, (uint16_t)seq, true);
+	return 0;
+}
+
 int ntad_pkt_verify(const void *buf, size_t len, uint32_t *seq)
 {
 	const uint8_t *f = buf;
 	const uint8_t *pat = f + OFF_PATTERN;
-	uint32_t flen, seed, want;
+	uint32_t flen, seed, want, magic;
 	struct csum c = { 0, 0 };
 	size_t i, n;
 	int bad = 0;
@@ -206,7 +252,8 @@ int ntad_pkt_verify(const void *buf, size_t len, uint32_t *seq)
 		return NTAD_PKT_ERR_NOT_OURS;
 	if (len < OFF_PATTERN)
 		return NTAD_PKT_ERR_SHORT;
-	if (get32(f + OFF_PAYLOAD) != NTAD_PKT_MAGIC)
+	magic = get32(f + OFF_PAYLOAD);
+	if (magic != NTAD_PKT_MAGIC && magic != NTAD_PKT_MAGIC_STAMP)
 		return NTAD_PKT_ERR_NOT_OURS;
 	if (seq)
 		*seq = get32(f + OFF_PAYLOAD + 4);
@@ -218,7 +265,7 @@ int ntad_pkt_verify(const void *buf, size_t len, uint32_t *seq)
 	if (fold(sum16(f + OFF_IP, IP_HLEN, 0)) != 0 || get16(f + OFF_IP + 2) != len - L2_HLEN)
 		return NTAD_PKT_ERR_IP;
 
-	seed = pattern_seed(get32(f + OFF_PAYLOAD + 4));
+	seed = pattern_seed(magic == NTAD_PKT_MAGIC ? get32(f + OFF_PAYLOAD + 4) : flen);
 	n = len - OFF_PATTERN;
 	for (i = 0; i < n; i++) {
 		bad |= pat[i] ^ pattern_byte(seed, i);

@@ -325,9 +325,56 @@ static void test_defaults(void)
 	CHECK(ntad_pkt_verify(buf, 60, NULL) == NTAD_PKT_OK, "default frame");
 }
 
+/*
+ * Templates stamped with sequence number after sequence number: every frame
+ * verifies, carries its number and valid checksums (UDP's through its 0xffff
+ * case: 70,000 consecutive numbers take the low word through every value),
+ * and a stamp refuses a frame that is not a template, leaving it alone.
+ */
+static void test_stamp(void)
+{
+	static const size_t lens[] = { NTAD_PKT_MIN_LEN, 64, 65, 576, 1500, 4000, NTAD_PKT_MAX_LEN };
+	static uint8_t copy[NTAD_PKT_MAX_LEN];
+	struct ntad_pkt_params p = params();
+
+	for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		size_t len = lens[k];
+		uint32_t n = len == 64 ? 70000 : 3000;
+
+		memset(buf, 0xa5, sizeof(buf));
+		CHECK(ntad_pkt_template(buf, len, &p) == len, "template %zu", len);
+		CHECK(buf[len] == 0xa5, "len %zu: template wrote past the frame", len);
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t seq = len == 64 ? i : i * 2654435761u, got = 0, sum;
+			int err;
+
+			CHECK(ntad_pkt_stamp(buf, seq) == 0, "len %zu: stamp %u", len, seq);
+			err = ntad_pkt_verify(buf, len, &got);
+			if (err != NTAD_PKT_OK || got != seq) {
+				CHECK(0, "len %zu seq %u: verify %s, seq %u", len, seq, ntad_pkt_strerror(err), got);
+				break;
+			}
+			sum = (uint32_t)(buf[26] << 8 | buf[27]) + (uint32_t)(buf[28] << 8 | buf[29]) +
+			      (uint32_t)(buf[30] << 8 | buf[31]) + (uint32_t)(buf[32] << 8 | buf[33]) + 17 +
+			      (uint32_t)(len - 34);
+			if (ref_csum(buf + 14, 20, 0) || ref_csum(buf + 34, len - 34, sum) || !(buf[40] | buf[41]) ||
+			    (buf[18] << 8 | buf[19]) != (uint16_t)seq) {
+				CHECK(0, "len %zu seq %u: IP or UDP checksum, or IP id, wrong after the stamp", len, seq);
+				break;
+			}
+		}
+		CHECK(buf[42] == 'N' && buf[43] == 'T' && buf[44] == 'A' && buf[45] == 'S', "len %zu: magic", len);
+	}
+	CHECK(ntad_pkt_stamp(NULL, 1) == -EINVAL, "stamp of NULL");
+	CHECK(ntad_pkt_build(buf, 100, &p, 7) == 100, "build");
+	memcpy(copy, buf, 100);
+	CHECK(ntad_pkt_stamp(buf, 8) == -EINVAL && !memcmp(copy, buf, 100), "stamp of a built frame");
+}
+
 int main(void)
 {
 	test_round_trip();
+	test_stamp();
 	test_pattern_depends_on_seq();
 	test_corruption();
 	test_not_ours();
