@@ -316,6 +316,7 @@ struct ntad_queue_stats {
 	uint64_t tx_multibuf;            /* packets sent as a chain of descriptors */
 	uint64_t gathers;                /* chains copied into one block by hold */
 	uint64_t fill_pending;           /* at destroy: fill entries the kernel never took */
+	uint64_t tx_done_freed;          /* kept packets sent while ntad_tx_done's list was full */
 };
 /* The counters, as of the last call on q; read them from q's thread. */
 void ntad_queue__stats(const struct ntad_queue *q, struct ntad_queue_stats *st);
@@ -365,6 +366,27 @@ unsigned int ntad_tx_room(struct ntad_queue *q, unsigned int port);
  */
 unsigned int ntad_tx_burst(struct ntad_queue *q, unsigned int port, struct ntad_pkt *pkts,
 			   unsigned int n);
+
+/*
+ * As ntad_tx_burst, but the packets stay the caller's: once the kernel has
+ * sent one, its buffer comes back through ntad_tx_done, its bytes as they
+ * went out, instead of going to the pool. For a sender that writes a frame
+ * once and sends it again and again with a few bytes changed (txonly's
+ * sequence number: ntad_pkt_stamp). Only packets of one descriptor (at most
+ * a chunk) are taken: the first that is not ends the burst and stays the
+ * caller's, like those the ring has no room for.
+ */
+unsigned int ntad_tx_burst_keep(struct ntad_queue *q, unsigned int port, struct ntad_pkt *pkts,
+				unsigned int n);
+
+/*
+ * Up to n packets of ntad_tx_burst_keep that the kernel has sent, oldest
+ * first: the caller's again, to send, free or keep. The queue holds as many
+ * as its TX and completion rings; a sent packet that finds them all
+ * uncollected goes to the pool instead (counted in tx_done_freed). Those
+ * never collected go to the pool at ntad_queue__drain.
+ */
+unsigned int ntad_tx_done(struct ntad_queue *q, struct ntad_pkt *pkts, unsigned int n);
 
 /* Give pkts[0..n) back to the pool. */
 void ntad_pkt_free(struct ntad_queue *q, struct ntad_pkt *pkts, unsigned int n);

@@ -193,7 +193,7 @@ static void tx_desc(struct ntad_queue *q, unsigned int port, uint32_t idx, uint6
 {
 	struct xdp_desc *t = xsk_ring_prod__tx_desc(&q->socks[port].tx, idx);
 
-	ntad_ledger_set_len(&q->ledger, addr, len);
+	ntad_ledger_set_tx(&q->ledger, addr, len, false);
 	t->addr = addr;
 	t->len = len;
 	t->options = more ? XDP_PKT_CONTD : 0;

@@ -101,6 +101,13 @@ struct ntad_chain {
 
 struct ntad_txchains;
 
+/* A buffer of ntad_tx_burst_keep the kernel has sent, until ntad_tx_done takes it. */
+struct ntad_kept {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t port;
+};
+
 struct ntad_queue {
 	struct ntad_umem *u;
 	uint8_t *area;
@@ -117,6 +124,8 @@ struct ntad_queue {
 	uint64_t *addrs;              /* NTAD_FILL_MAX addresses of scratch */
 	uint64_t *spent;              /* whole regions to give back in one pool call */
 	unsigned int nr_spent;
+	struct ntad_kept *done;       /* FIFO of done_cap: every TX and completion slot */
+	uint32_t done_head, done_n, done_cap;
 	/* multi-buffer (chain.c) */
 	struct ntad_chain rx_chain[NTAD_QUEUE_MAX_PORTS]; /* being assembled */
 	struct ntad_chain *records;   /* NTAD_CHAIN_RECORDS handed to the caller */

@@ -38,7 +38,7 @@ uint64_t ntad_ledger_sweep(struct ntad_ledger *l, enum ntad_where where,
 		if ((e & NTAD_LEDGER_STATE) != where)
 			continue;
 		l->e[i] = NTAD_AT_POOL;
-		fn(arg, i << NTAD_LEDGER_SHIFT, e >> 2);
+		fn(arg, i << NTAD_LEDGER_SHIFT, ntad_ledger_len_of(e));
 		n++;
 	}
 	return n;

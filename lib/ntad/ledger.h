@@ -6,8 +6,9 @@
  * not return).
  *
  * One 16-bit entry per 32-byte unit of UMEM address, indexed by a buffer's
- * start address: the state in its two low bits, and for a buffer on a TX ring
- * its length above them (a descriptor is at most a chunk, at most 4 KiB).
+ * start address: the state in its two low bits; for a buffer on a TX ring,
+ * whether it goes back to the caller when sent (ntad_tx_burst_keep) in the
+ * next, and its length above (a descriptor is at most a chunk, 4 KiB).
  * One array of a non-character type: an entry and its length share a cache
  * line, and the compiler need not assume that a store to an entry changes
  * anything else (a uint8_t store may alias any object). Every transition of the packet path
@@ -33,6 +34,8 @@
 enum ntad_where { NTAD_AT_POOL = 0, NTAD_AT_FILL = 1, NTAD_AT_TX = 2, NTAD_AT_USER = 3 };
 
 #define NTAD_LEDGER_STATE 3u
+#define NTAD_LEDGER_KEEP 4u
+#define NTAD_LEDGER_LEN_SHIFT 3
 
 struct ntad_ledger {
 	uint16_t *e;
@@ -90,15 +93,22 @@ static inline bool ntad_ledger_move_known(struct ntad_ledger *l, uint64_t addr,
 	return true;
 }
 
-/* The length of a buffer just moved to NTAD_AT_TX (a move clears it). */
-static inline void ntad_ledger_set_len(struct ntad_ledger *l, uint64_t addr, uint32_t len)
+/* Length and keep flag of a buffer just moved to NTAD_AT_TX (a move clears them). */
+static inline void ntad_ledger_set_tx(struct ntad_ledger *l, uint64_t addr, uint32_t len, bool keep)
 {
-	l->e[addr >> NTAD_LEDGER_SHIFT] = (uint16_t)(len << 2 | NTAD_AT_TX);
+	l->e[addr >> NTAD_LEDGER_SHIFT] =
+		(uint16_t)(len << NTAD_LEDGER_LEN_SHIFT | (keep ? NTAD_LEDGER_KEEP : 0) | NTAD_AT_TX);
 }
 
-static inline uint32_t ntad_ledger_len(const struct ntad_ledger *l, uint64_t addr)
+/* The whole entry: ntad_ledger_len_of and NTAD_LEDGER_KEEP read it. */
+static inline uint16_t ntad_ledger_get(const struct ntad_ledger *l, uint64_t addr)
 {
-	return l->e[addr >> NTAD_LEDGER_SHIFT] >> 2;
+	return l->e[addr >> NTAD_LEDGER_SHIFT];
+}
+
+static inline uint32_t ntad_ledger_len_of(uint16_t e)
+{
+	return e >> NTAD_LEDGER_LEN_SHIFT;
 }
 
 /*

@@ -85,7 +85,27 @@ unsigned int ntad_path_refill(struct ntad_queue *q, unsigned int port)
 	return got;
 }
 
-/* Give completed TX buffers back to the pool. */
+/*
+ * A sent buffer of ntad_tx_burst_keep: back to the caller through the done
+ * list, or, when the caller has left it full, to the pool (counted).
+ */
+static void kept_put(struct ntad_queue *q, unsigned int port, uint64_t addr, uint32_t len)
+{
+	struct ntad_kept *k;
+
+	if (q->done_n == q->done_cap) {
+		q->c.tx_done_freed++;
+		ntad_path_pool_free(q, addr, len);
+		return;
+	}
+	ntad_ledger_move_known(&q->ledger, addr, NTAD_AT_POOL, NTAD_AT_USER);
+	k = &q->done[(q->done_head + q->done_n++) % q->done_cap];
+	k->addr = addr;
+	k->len = len;
+	k->port = (uint16_t)port;
+}
+
+/* Give completed TX buffers back to the pool (or, if kept, to the caller). */
 unsigned int ntad_path_complete(struct ntad_queue *q, unsigned int port)
 {
 	struct ntad_sock *s = &q->socks[port];
@@ -98,13 +118,18 @@ unsigned int ntad_path_complete(struct ntad_queue *q, unsigned int port)
 		return 0;
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t addr = *xsk_ring_cons__comp_addr(s->comp, idx + i);
-		uint32_t len = ntad_ledger_len(&q->ledger, addr); /* the move clears it */
+		uint16_t e = ntad_ledger_get(&q->ledger, addr); /* the move clears it */
+		uint32_t len = ntad_ledger_len_of(e);
 
 		if (!ntad_ledger_move_known(&q->ledger, addr, NTAD_AT_TX, NTAD_AT_POOL)) {
 			ntad_path_refused(q, addr, "a TX completion");
 			continue;
 		}
 		q->c.tx_bytes += len;
+		if (e & NTAD_LEDGER_KEEP) {
+			kept_put(q, port, addr, len);
+			continue;
+		}
 		if (q->txc) {
 			/* A descriptor of a chain: chain.c frees it, or its block at the end. */
 			int r = ntad_chain_tx_complete(q, addr, len);
@@ -261,8 +286,8 @@ settle(struct ntad_queue *q, struct ntad_pkt *p, uint64_t copy, bool must_copy, 
 	return 0;
 }
 
-unsigned int ntad_tx_burst(struct ntad_queue *q, unsigned int port, struct ntad_pkt *pkts,
-			   unsigned int n)
+static inline __attribute__((always_inline)) unsigned int
+tx_burst(struct ntad_queue *q, unsigned int port, struct ntad_pkt *pkts, unsigned int n, bool keep)
 {
 	struct ntad_sock *s;
 	uint32_t idx, room, used = 0, cb_len = 0, cb_n = 0, cb_next = 0;
@@ -300,7 +325,11 @@ unsigned int ntad_tx_burst(struct ntad_queue *q, unsigned int port, struct ntad_
 		struct xdp_desc *t;
 
 		if (p->nr_bufs > 1 || p->len > q->chunk) {
-			int d = ntad_chain_tx(q, port, p, idx + used, room - used);
+			int d;
+
+			if (keep)
+				break; /* one descriptor each: the rest stays the caller's */
+			d = ntad_chain_tx(q, port, p, idx + used, room - used);
 
 			if (d < 0)
 				break;
@@ -321,7 +350,7 @@ unsigned int ntad_tx_burst(struct ntad_queue *q, unsigned int port, struct ntad_
 			ntad_path_refused(q, p->addr, "a send");
 			continue;
 		}
-		ntad_ledger_set_len(&q->ledger, p->addr, p->len);
+		ntad_ledger_set_tx(&q->ledger, p->addr, p->len, keep);
 		t = xsk_ring_prod__tx_desc(&s->tx, idx + used);
 		t->addr = p->addr;
 		t->len = p->len;
@@ -339,6 +368,41 @@ unsigned int ntad_tx_burst(struct ntad_queue *q, unsigned int port, struct ntad_
 	}
 	q->c.tx_submitted += taken;
 	return taken;
+}
+
+unsigned int ntad_tx_burst(struct ntad_queue *q, unsigned int port, struct ntad_pkt *pkts,
+			   unsigned int n)
+{
+	return tx_burst(q, port, pkts, n, false);
+}
+
+unsigned int ntad_tx_burst_keep(struct ntad_queue *q, unsigned int port, struct ntad_pkt *pkts,
+				unsigned int n)
+{
+	return tx_burst(q, port, pkts, n, true);
+}
+
+unsigned int ntad_tx_done(struct ntad_queue *q, struct ntad_pkt *pkts, unsigned int n)
+{
+	unsigned int k;
+
+	if (!pkts)
+		return 0;
+	for (k = 0; k < n && q->done_n; k++) {
+		const struct ntad_kept *d = &q->done[q->done_head];
+		struct ntad_pkt *p = &pkts[k];
+
+		p->data = q->area + d->addr;
+		p->len = d->len;
+		p->port = d->port;
+		p->nr_bufs = 1;
+		p->addr = d->addr;
+		p->region = NTAD_NO_REGION;
+		p->chain = 0;
+		q->done_head = (q->done_head + 1) % q->done_cap;
+		q->done_n--;
+	}
+	return k;
 }
 
 void ntad_pkt_free(struct ntad_queue *q, struct ntad_pkt *pkts, unsigned int n)
@@ -471,5 +535,12 @@ void ntad_path_drain(struct ntad_queue *q)
 		}
 		if (!got)
 			ntad_queue__wait(q, 1000000, -1); /* 500 x 1 ms at most: half a second */
+	}
+	/* Kept buffers the caller did not collect. */
+	for (; q->done_n; q->done_n--, q->done_head = (q->done_head + 1) % q->done_cap) {
+		const struct ntad_kept *d = &q->done[q->done_head];
+
+		if (ntad_ledger_move(&q->ledger, d->addr, NTAD_AT_USER, NTAD_AT_POOL))
+			ntad_path_pool_free(q, d->addr, d->len);
 	}
 }

@@ -89,11 +89,14 @@ struct ntad_queue *ntad_queue__create(struct ntad_port *const *ports, unsigned i
 	q->frags = ports[0]->o.frags;
 	ntad_ledger_view(&q->ledger, &u->ledger);
 	q->addrs = calloc(2 * NTAD_FILL_MAX, sizeof(*q->addrs));
-	ret = q->addrs ? 0 : -ENOMEM;
-	q->spent = q->addrs + NTAD_FILL_MAX;
+	for (unsigned int i = 0; i < nr_ports; i++)
+		q->done_cap += ports[i]->o.tx_size + q->comp_size;
+	q->done = calloc(q->done_cap, sizeof(*q->done));
+	ret = q->addrs && q->done ? 0 : -ENOMEM;
 	if (ret || (q->frags && (ret = ntad_chain_init(q, (uint64_t)nr_ports *
 							      (ports[0]->o.tx_size + q->comp_size)))))
 		goto err;
+	q->spent = q->addrs + NTAD_FILL_MAX;
 	for (unsigned int i = 0; i < nr_ports; i++) {
 		struct ntad_port *p = ports[i];
 		struct ntad_sock_cfg c = {
@@ -129,6 +132,7 @@ err_socks:
 		ntad_sock_destroy(&q->socks[--q->nr_ports], u);
 err:
 	ntad_chain_fini(q);
+	free(q->done);
 	free(q->addrs);
 	free(q);
 	errno = -ret;
@@ -163,6 +167,7 @@ void ntad_queue__destroy(struct ntad_queue *q)
 	u->pool_errors += q->c.pool_errors;
 	ntad_chain_fini(q);
 	ntad_ledger_fini(&q->ledger);
+	free(q->done);
 	free(q->addrs);
 	u->queues_live--;
 	free(q);
