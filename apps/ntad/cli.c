@@ -477,6 +477,14 @@ static int p_imix(struct ntad_opts *o, const char *a, char *e, size_t l)
 	return 0;
 }
 
+static int p_payload(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (strcmp(a, "full") && strcmp(a, "stamp"))
+		return fail(e, l, "--payload '%s': use stamp (frames written once, sequence number stamped in) or full (every frame written whole)", a);
+	o->payload_full = !strcmp(a, "full");
+	return 0;
+}
+
 static int p_rate(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	if (parse_u64(a, &o->rate) || !o->rate || o->rate > 1000000000ull)
@@ -751,6 +759,7 @@ static const struct opt_row rows[] = {
 	{ "json", 0, NULL, p_json, "JSON lines instead of text" },
 	{ "size", 0, "BYTES", p_size, "txonly: frame length (default 64)" },
 	{ "imix", 0, NULL, p_imix, "txonly: 64/576/1500-byte frames, 7:4:1" },
+	{ "payload", 0, "stamp|full", p_payload, "txonly: frames written once and stamped with each sequence number (stamp, default), or every frame written whole (full)" },
 	{ "rate", 0, "PPS", p_rate, "txonly: packets per second" },
 	{ "src-mac", 0, "MAC", p_src_mac, "txonly: source MAC (default: the interface's)" },
 	{ "dst-mac", 0, "MAC", p_dst_mac, "txonly: destination MAC" },
@@ -854,7 +863,7 @@ static int validate(struct ntad_opts *o, unsigned int seen_tx_opts, char *e, siz
 		return fail(e, l, "--out-interface %s: same as -i; drop -o to delay back out of %s",
 			    o->ifname, o->ifname);
 	if (o->mode != NTAD_MODE_TXONLY && seen_tx_opts)
-		return fail(e, l, "--size/--imix/--rate/--src-*/--dst-*/--sport/--dport: only used by --mode txonly; drop them or add --mode txonly");
+		return fail(e, l, "--size/--imix/--payload/--rate/--src-*/--dst-*/--sport/--dport: only used by --mode txonly; drop them or add --mode txonly");
 	if (o->imix && (seen_tx_opts & 1))
 		return fail(e, l, "--imix and --size conflict; give one of them");
 	if (o->verify && o->mode != NTAD_MODE_RXDROP)
@@ -974,7 +983,7 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 			return ret;
 		if (r->parse == p_size)
 			seen_tx |= 1;
-		else if (r->parse == p_imix || r->parse == p_rate || r->parse == p_src_mac ||
+		else if (r->parse == p_imix || r->parse == p_rate || r->parse == p_payload || r->parse == p_src_mac ||
 			 r->parse == p_dst_mac || r->parse == p_src_ip || r->parse == p_dst_ip ||
 			 r->parse == p_sport || r->parse == p_dport)
 			seen_tx |= 2;

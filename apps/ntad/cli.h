@@ -56,6 +56,7 @@ struct ntad_opts {
 	bool json;
 	uint32_t size;                 /* txonly frame length */
 	bool imix;
+	bool payload_full;             /* txonly: build every frame whole (--payload full) */
 	uint64_t rate;                 /* txonly packets per second; 0: as fast as possible */
 	struct ntad_pkt_params pkt;    /* txonly addresses */
 	uint32_t given;                /* NTAD_GIVEN_* */

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # txonly: ntad generates exactly N frames; the peer checks every payload
 # (sequence, length field, checksum) and a capture checks the frame sizes:
-# IMIX (64/576/1500 at 7:4:1) with nta, a fixed size with the fixed pool, and a
+# IMIX (64/576/1500 at 7:4:1) with both pools, frames written once and stamped
+# (12,000 frames through a 2,048-slot TX ring: each one sent several times) and
+# written whole (--payload full), a fixed size with the fixed pool, and a
 # rate-limited run that must take at least count/rate seconds.
 . "$(dirname "$0")/lib.sh"
 net_init
@@ -46,6 +48,8 @@ run() {
 }
 
 run "imix, nta" 12000 "64:7000 576:4000 1500:1000" --imix --pool nta
+run "imix, fixed pool" 12000 "64:7000 576:4000 1500:1000" --imix --pool fixed
+run "imix, nta, every frame written whole" 12000 "64:7000 576:4000 1500:1000" --imix --payload full
 run "size 1000, fixed pool" 5000 "1000:5000" --size 1000 --pool fixed
 run "size 200 at 20000 pps" 4000 "200:4000" --size 200 --rate 20000
 jq -e '.elapsed >= 0.18' "$TEST_TMP/last.json" >/dev/null ||
