@@ -22,6 +22,9 @@
 #   txonly/POOL    ntad -m txonly (no generator), measured on PEER
 #   xsk-drop       xdp-bench xsk-drop on DEV (its own RX total), beside rxdrop
 #   xsk-tx         xdp-bench xsk-tx on DEV (what comes back to PEER), beside l2fwd
+#   xdpsock-tx     xdpsock -t (the kernel's AF_XDP sample, from xdp-project/
+#                  bpf-examples, built outside the tree; --xdpsock PATH) on DEV,
+#                  measured on PEER like txonly, beside it; one size, no IMIX
 # POOL is nta and fixed. xdp-bench is the installed one when it passes
 # scripts/xdp-bench-probe.sh, else BUILD/xdp-tools/bin/xdp-bench
 # (scripts/build-xdp-tools.sh); with neither the xdp-bench cases are skipped.
@@ -40,8 +43,9 @@
 # per mode and size: the ratio of the two medians, and the median (with min and
 # max) of each repetition's own nta/fixed, whose two runs were back to back and
 # so saw nearly the same machine, with a 90 % interval; the same paired ratios
-# compare ntad (nta pool) with xdp-bench: rxdrop/xsk-drop, l2fwd/xsk-tx, and
-# rxdrop with the xdp-drop ceiling. CPUs: the generator on --gen-cpu (and with it the receiving
+# compare ntad (nta pool) with xdp-bench: rxdrop/xsk-drop, l2fwd/xsk-tx,
+# txonly with xdpsock, and rxdrop with the xdp-drop ceiling; and txonly's rate
+# at each size against its rate at 64 bytes (ratio of the medians). CPUs: the generator on --gen-cpu (and with it the receiving
 # veth's XDP and the AF_XDP copy, which run in softirq on the sender's CPU,
 # docs/PLATFORM.md), ntad on --ntad-cpu.
 #
@@ -65,7 +69,9 @@ Usage: scripts/bench.sh [--build DIR] [options]
   --sizes LIST       frame sizes, comma separated: 64, imix, 1500 or any 60..3072
                      (default 64,imix,1500)
   --cases LIST       comma separated subset of: xdp-drop, rxdrop, l2fwd, txonly,
-                     xsk-drop, xsk-tx (default: all)
+                     xsk-drop, xsk-tx, xdpsock-tx (default: all)
+  --xdpsock PATH     xdpsock binary (xdp-project/bpf-examples, AF_XDP-example/;
+                     docs/BENCHMARKS.md says how to build it): the xdpsock-tx case
   --gen NAME         traffic generator on PEER: ntad-gen (default), xdp-trafficgen
                      (upstream's `xdp-trafficgen udp`; no IMIX) or ntad-txonly
                      (ntad -m txonly, AF_XDP, near 1 Mpps: where live frames fail)
@@ -86,8 +92,8 @@ EOF
 die() { echo "bench.sh: $*" >&2; exit 2; }
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=build runs=3 duration=5 sizes=64,imix,1500 cases=xdp-drop,rxdrop,l2fwd,txonly,xsk-drop,xsk-tx
-payload=seq gen_cpu=0 ntad_cpu=1 out= use_perf= gen=ntad-gen
+build=build runs=3 duration=5 sizes=64,imix,1500 cases=xdp-drop,rxdrop,l2fwd,txonly,xsk-drop,xsk-tx,xdpsock-tx
+payload=seq gen_cpu=0 ntad_cpu=1 out= use_perf= gen=ntad-gen XDPSOCK=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build) [ $# -ge 2 ] || die "--build needs a value"; build=$2; shift ;;
@@ -97,6 +103,7 @@ while [ $# -gt 0 ]; do
 	--cases) [ $# -ge 2 ] || die "--cases needs a value"; cases=$2; shift ;;
 	--payload) [ $# -ge 2 ] || die "--payload needs a value"; payload=$2; shift ;;
 	--gen) [ $# -ge 2 ] || die "--gen needs a value"; gen=$2; shift ;;
+	--xdpsock) [ $# -ge 2 ] || die "--xdpsock needs a value"; XDPSOCK=$2; shift ;;
 	--gen-cpu) [ $# -ge 2 ] || die "--gen-cpu needs a value"; gen_cpu=$2; shift ;;
 	--ntad-cpu) [ $# -ge 2 ] || die "--ntad-cpu needs a value"; ntad_cpu=$2; shift ;;
 	--out) [ $# -ge 2 ] || die "--out needs a value"; out=$2; shift ;;
@@ -124,9 +131,10 @@ for s in "${size_list[@]}"; do
 done
 IFS=, read -r -a case_list <<<"$cases"
 for c in "${case_list[@]}"; do
-	[[ "$c" =~ ^(xdp-drop|rxdrop|l2fwd|txonly|xsk-drop|xsk-tx)$ ]] || die "--cases: unknown case '$c'"
+	[[ "$c" =~ ^(xdp-drop|rxdrop|l2fwd|txonly|xsk-drop|xsk-tx|xdpsock-tx)$ ]] || die "--cases: unknown case '$c'"
 done
 want_case() { [[ ",$cases," == *",$1,"* ]]; }
+[ -z "$XDPSOCK" ] || [ -x "$XDPSOCK" ] || die "--xdpsock '$XDPSOCK': not an executable; build it as docs/BENCHMARKS.md says"
 
 build=$(cd "$build" 2>/dev/null && pwd) || die "no build tree '$build'; run make first"
 NTAD=$build/ntad
@@ -512,11 +520,30 @@ xsk_case() {
 	fi
 }
 
+# xdpsock_case SIZE RUN: xdpsock -t on DEV, on ntad's CPU, for --duration,
+# counted on PEER like txonly. Its -s counts the 4-byte FCS the wire does not
+# carry, so it gets SIZE + 4 for frames of SIZE bytes, as ntad sends.
+xdpsock_case() {
+	local size=$1 run=$2 log=$logdir/xdpsock-tx-$1-$2 xpid cpid secs
+	secs=$(awk -v d="$duration" 'BEGIN { printf "%d", d + 0.5 }')
+	bg cpid "$log.count.log" "$NS_B" "$gen_cpu" "$GEN" count -i "$PEER" -I 0.5 -d $((secs + 3))
+	wait_for "$log.count.log" '^attached' 5 "$cpid" || { reap "$cpid" 1; run_fail xdpsock-tx "$size" "$run" "counter on $PEER did not attach (see $log.count.log)"; return; }
+	bg xpid "$log.xdpsock.log" "$NS_A" "$ntad_cpu" "$XDPSOCK" -i "$DEV" -q 0 -t -S -s $((size + 4)) -d "$secs"
+	if ! reap "$xpid" $((secs + 5)); then
+		reap "$cpid" 1
+		run_fail xdpsock-tx "$size" "$run" "xdpsock failed: $(grep -m1 -i 'error' "$log.xdpsock.log")"
+		return
+	fi
+	reap "$cpid" 5
+	record xdpsock-tx "$size" "$run" "$(per_sec "$(last_kv "$log.count.log" received)" "$secs")" \
+		"received on $PEER, interval median $(counter_rates "$log.count.log")"
+}
+
 # ---- the runs -------------------------------------------------------------------
 
 # A generator that cannot send here fails every run: find out in a second.
 for c in "${case_list[@]}"; do
-	[ "$c" != txonly ] || continue
+	[ "$c" != txonly ] && [ "$c" != xdpsock-tx ] || continue
 	if ! gen_send 64 "$logdir/gen-probe.log" 1; then
 		echo "bench.sh: the generator ($gen) cannot send here: $(gen_why "$logdir/gen-probe.log")"
 		[ "$gen" = ntad-txonly ] ||
@@ -538,6 +565,8 @@ for size in "${size_list[@]}"; do
 			want_case "$mode" && group=("$mode/nta" "$mode/fixed")
 			xsk=${xsk_of[$mode]:-}
 			[ -n "$xsk" ] && [ -n "$XDP_BENCH" ] && want_case "$xsk" && group+=("$xsk")
+			[ "$mode" = txonly ] && [ -n "$XDPSOCK" ] && [ "$size" != imix ] && want_case xdpsock-tx &&
+				group+=(xdpsock-tx)
 			if ! ((run % 2)); then
 				rev=()
 				for ((i = ${#group[@]} - 1; i >= 0; i--)); do rev+=("${group[i]}"); done
@@ -546,6 +575,7 @@ for size in "${size_list[@]}"; do
 			for c in "${group[@]}"; do
 				case "$c" in
 				xsk-*) xsk_case "$c" "$size" "$run" ;;
+				xdpsock-tx) xdpsock_case "$size" "$run" ;;
 				*) ntad_case "$mode" "${c#*/}" "$size" "$run" ;;
 				esac
 			done
@@ -618,8 +648,8 @@ compare() {
 echo "Ratios, A / B: of the medians; the median (min..max) of each repetition's own A/B, the"
 echo "two having run close together (ABBA); a 90% confidence interval for that median; the goal"
 echo "(a lowest ratio) met, missed or undecided. nta/fixed is the headline (nta within 5%);"
-echo "ntad against xdp-bench: rxdrop/xsk-drop (>= 1), l2fwd/xsk-tx (>= 1.5, issue 18), and"
-echo "rxdrop against the ceiling of the path, xdp-drop (>= 0.95):"
+echo "ntad against xdp-bench: rxdrop/xsk-drop (>= 1), l2fwd/xsk-tx (>= 1.5, issue 18), txonly"
+echo "against xdpsock (>= 1), and rxdrop against the ceiling of the path, xdp-drop (>= 0.95):"
 printf '%-26s %-6s %9s %9s %7s %21s %13s  %s\n' "A / B" size A B ratio "paired (min..max)" "90% interval" goal
 ratios=$outdir/ratios.tsv
 : >"$ratios"
@@ -632,7 +662,22 @@ for size in "${size_list[@]}"; do
 		if want_case l2fwd && want_case xsk-tx; then compare ntad/xdp-bench l2fwd/nta xsk-tx "$size" 1.5; fi
 	fi
 	if want_case rxdrop && want_case xdp-drop; then compare ntad/ceiling rxdrop/nta xdp-drop "$size" 0.95; fi
+	if [ -n "$XDPSOCK" ] && want_case txonly && want_case xdpsock-tx; then
+		compare ntad/xdpsock txonly/nta xdpsock-tx "$size" 1.0
+	fi
 done
+# txonly's rate at each size over its rate at 64 bytes: the cost of a frame's
+# length (issue 18: >= 0.8 at 1500). The sizes do not run interleaved, so
+# only the ratio of the medians.
+if want_case txonly && [ -n "$(median_of txonly/nta 64)" ]; then
+	for size in "${size_list[@]}"; do
+		[ "$size" = 64 ] && continue
+		m=$(median_of txonly/nta "$size")
+		[ -n "$m" ] && printf '%-26s %-6s %9.3f %9.3f %7.3f %21s %13s  >= 0.8\n' "txonly/nta $size / 64" "$size" \
+			"$(awk -v x="$m" 'BEGIN { print x / 1e6 }')" "$(awk -v x="$(median_of txonly/nta 64)" 'BEGIN { print x / 1e6 }')" \
+			"$(awk -v x="$m" -v y="$(median_of txonly/nta 64)" 'BEGIN { print x / y }')" "(not paired)" "-"
+	done
+fi
 if [ -s "$cpu_results" ]; then
 	echo
 	echo "CPU time per packet on ntad's CPU (perf cpu-clock; ns, median of the runs) in ntad's"
