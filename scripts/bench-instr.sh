@@ -15,7 +15,7 @@
 # (the median of N) evens out.
 #
 # Traffic: rxdrop and l2fwd get frames from ntad -m txonly on the peer (the
-# first build's, the same generator for every build), unpaced: AF_XDP copy
+# first build's, or --gen's: the same generator for every build), unpaced: AF_XDP copy
 # mode sends several times faster than ntad under callgrind takes frames, so
 # the loop never idles: every pass takes a full batch, whatever the build's
 # speed (the generator on CPU 0, ntad on CPU 1), and idle passes, which cost
@@ -28,7 +28,11 @@ usage() {
 Usage: scripts/bench-instr.sh --build DIR [--build DIR2 ...] [options]
 
   --build DIR     build tree with ntad; repeat to compare (the first one's ntad
-                  generates the traffic)
+                  generates the traffic, unless --gen)
+  --args STR      extra ntad options for the --build given last (say
+                  "--payload full", which an older build does not know)
+  --gen DIR       build tree whose ntad -m txonly generates the traffic: one
+                  fast enough at every size (a txonly that stamps frames)
   --cases LIST    rxdrop,l2fwd,txonly (default all three)
   --sizes LIST    frame sizes (default 64,1500)
   --pools LIST    nta,fixed (default both)
@@ -43,10 +47,12 @@ EOF
 die() { echo "bench-instr.sh: $*" >&2; exit 2; }
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-builds=() cases=rxdrop,l2fwd,txonly sizes=64,1500 pools=nta,fixed count=100000 runs=1
+builds=() extra=() cases=rxdrop,l2fwd,txonly sizes=64,1500 pools=nta,fixed count=100000 runs=1 gen=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--build) [ $# -ge 2 ] || die "--build needs a directory"; builds+=("$(cd "$2" && pwd)") || exit 2; shift ;;
+	--build) [ $# -ge 2 ] || die "--build needs a directory"; builds+=("$(cd "$2" && pwd)") || exit 2; extra+=(""); shift ;;
+	--args) [ $# -ge 2 ] && [ ${#builds[@]} -gt 0 ] || die "--args needs a value, after a --build"; extra[${#extra[@]} - 1]=$2; shift ;;
+	--gen) [ $# -ge 2 ] || die "--gen needs a directory"; gen=$(cd "$2" && pwd) || exit 2; shift ;;
 	--cases) cases=$2; shift ;;
 	--sizes) sizes=$2; shift ;;
 	--pools) pools=$2; shift ;;
@@ -57,7 +63,8 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ ${#builds[@]} -gt 0 ] || builds=("$top/build")
+[ ${#builds[@]} -gt 0 ] || { builds=("$top/build"); extra=(""); }
+gen=${gen:-${builds[0]}}
 [ "$(id -u)" -eq 0 ] || die "needs root (namespaces, XDP)"
 command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null ||
 	die "valgrind missing; run scripts/install-deps.sh"
@@ -67,20 +74,21 @@ done
 
 # shellcheck source=scripts/ab-pair.sh
 . "$top/scripts/ab-pair.sh"
-pair_setup "bi$$" "${builds[0]}"
+pair_setup "bi$$" "$gen"
 
 # One run: instructions per packet of the queue thread, or "-" on failure.
 measure() {
-	local b=$1 mode=$2 size=$3 pool=$4 out=$tmp/cg.out sym ir args=()
+	local b=$1 mode=$2 size=$3 pool=$4 more=$5 out=$tmp/cg.out sym ir args=()
 	rm -f "$out"
 	if [ "$mode" = txonly ]; then
 		args=(--size "$size" --dst-mac "$peer_mac")
 	else
-		gen_start "${builds[0]}" "$size" 0
+		gen_start "$gen" "$size" 0
 		sleep 0.5 # until it sends
 	fi
+	# shellcheck disable=SC2086 # $more: options, split into words
 	ip netns exec "$ns_a" taskset -c 1 valgrind --tool=callgrind --callgrind-out-file="$out" \
-		"$b/ntad" -i "$dev" -m "$mode" --pool "$pool" -n "$count" -d 120 --interval 0 --json "${args[@]}" \
+		"$b/ntad" -i "$dev" -m "$mode" --pool "$pool" -n "$count" -d 120 --interval 0 --json "${args[@]}" $more \
 		>"$tmp/run.log" 2>&1
 	gen_stop
 	# The queue thread's entry: ntad_worker_thread (libntad), ntad_engine_thread before it.
@@ -104,8 +112,9 @@ for mode in ${cases//,/ }; do
 	for size in ${sizes//,/ }; do
 		for pool in ${pools//,/ }; do
 			vals=()
-			for b in "${builds[@]}"; do
-				v=$(for ((r = 0; r < runs; r++)); do measure "$b" "$mode" "$size" "$pool"; done | grep -v '^-$' | median)
+			for i in "${!builds[@]}"; do
+				v=$(for ((r = 0; r < runs; r++)); do measure "${builds[i]}" "$mode" "$size" "$pool" "${extra[i]}"; done |
+					grep -v '^-$' | median)
 				vals+=("$v")
 			done
 			printf '%-8s %5s %-6s' "$mode" "$size" "$pool"
