@@ -100,12 +100,23 @@ static inline int pop(struct pool_fixed *pf, uint64_t *addr)
 static unsigned int fixed_fill_alloc(struct ntad_pool *p, uint64_t *addrs, unsigned int n)
 {
 	struct pool_fixed *pf = to_fixed(p);
-	unsigned int i;
+	/* In locals: a store to addrs (or to the byte map) could alias pf's
+	 * fields, which the compiler would then load again for every frame. */
+	uint64_t top = pf->top, base = pf->base.base, *stack = pf->stack;
+	uint32_t shift = pf->shift;
+	uint8_t *is_free = pf->is_free;
+	unsigned int k = n < top ? n : (unsigned int)top;
 
-	for (i = 0; i < n; i++)
-		if (pop(pf, &addrs[i]))
-			break;
-	return i;
+	for (unsigned int i = 0; i < k; i++) {
+		uint64_t f = stack[--top];
+
+		is_free[f] = 0;
+		addrs[i] = shift ? base + (f << shift) : frame_addr(pf, f);
+	}
+	pf->top = top;
+	if (k < n)
+		pf->alloc_failures++;
+	return k;
 }
 
 static int fixed_rx_trim(struct ntad_pool *p, uint64_t base, uint64_t addr, uint32_t len)
