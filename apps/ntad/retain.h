@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hist.h"
+
 struct ntad_held {
 	uint64_t addr;     /* UMEM address of the packet's first byte */
 	uint64_t arrival;  /* when ntad took it from the RX ring */
@@ -39,19 +41,6 @@ struct ntad_retain_opts {
 	double loss;            /* probability a packet is dropped on arrival, 0..1 */
 	uint64_t seed;          /* PRNG seed of loss and jitter */
 };
-
-/* Log-linear histogram of nanosecond values, about 3% wide buckets. */
-#define NTAD_HIST_SUB 32
-#define NTAD_HIST_BUCKETS (2 * NTAD_HIST_SUB + 58 * NTAD_HIST_SUB)
-struct ntad_hist {
-	uint64_t n, min, max;
-	uint64_t b[NTAD_HIST_BUCKETS];
-};
-
-void ntad_hist_add(struct ntad_hist *h, uint64_t v);
-/* The value below which a fraction q (0..1) of the samples lie, to within a
- * bucket (an upper bound, at most max); 0 without samples. */
-uint64_t ntad_hist_quantile(const struct ntad_hist *h, double q);
 
 struct ntad_retain_stats {
 	uint64_t held_packets, held_bytes, held_cost;  /* now */

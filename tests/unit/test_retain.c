@@ -3,7 +3,8 @@
  * test_retain.c - the delay line's and capture buffer's FIFO without a socket:
  * arrival order through wrap-around, the byte budget, due times that never
  * decrease under jitter, a seeded loss rate that repeats, counters, and the
- * lateness histogram's quantiles against exact ones from a sorted copy.
+ * lateness histogram's quantiles against exact ones from a sorted copy, and
+ * histograms merged from parts equal to the whole.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -180,7 +181,7 @@ static int cmp_u64(const void *a, const void *b)
 
 static void test_hist(void)
 {
-	static struct ntad_hist h;
+	static struct ntad_hist h, part[2], merged;
 	enum { N = 20000 };
 	static uint64_t v[N];
 	const double qs[] = { 0.01, 0.5, 0.9, 0.99, 0.999, 1 };
@@ -192,7 +193,12 @@ static void test_hist(void)
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
 		v[i] = (x >> 20) % (i % 2 ? 1000 : 50000000); /* two populations, ns to ms */
 		ntad_hist_add(&h, v[i]);
+		ntad_hist_add(&part[i % 3 == 0], v[i]); /* two queues of unequal shares */
 	}
+	/* Merging per-queue histograms is the histogram of all samples. */
+	ntad_hist_merge(&merged, &part[0]);
+	ntad_hist_merge(&merged, &part[1]);
+	CHECK(!memcmp(&merged, &h, sizeof(h)), "merged histogram differs from the whole");
 	qsort(v, N, sizeof(v[0]), cmp_u64);
 	CHECK(h.min == v[0] && h.max == v[N - 1] && h.n == N, "min/max/n");
 	for (unsigned int i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {

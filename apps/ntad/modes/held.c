@@ -18,6 +18,7 @@
  * drops.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "held.h"
 #include "sizing.h"
@@ -112,23 +113,15 @@ void ntad_held_publish(struct ntad_worker *w, struct ntad_retain *const *fifos, 
 	}
 	if (!lateness)
 		return;
-	/* Lateness over both directions: the worse one's quantiles. */
-	c->late_p50_ns = c->late_p99_ns = c->late_max_ns = 0;
+	/* Lateness over the queue's FIFOs in one histogram: main.c merges the queues'. */
+	memset(&w->late, 0, sizeof(w->late));
 	c->hold_min_ns = 0;
 	for (unsigned int i = 0; i < n; i++) {
-		const struct ntad_hist *l = ntad_retain_lateness(fifos[i]);
 		const struct ntad_hist *h = ntad_retain_holdtime(fifos[i]);
-		uint64_t v;
 
-		if (!l->n)
-			continue;
-		if ((v = ntad_hist_quantile(l, 0.5)) > c->late_p50_ns)
-			c->late_p50_ns = v;
-		if ((v = ntad_hist_quantile(l, 0.99)) > c->late_p99_ns)
-			c->late_p99_ns = v;
-		if (l->max > c->late_max_ns)
-			c->late_max_ns = l->max;
-		if (!c->hold_min_ns || h->min < c->hold_min_ns)
+		ntad_hist_merge(&w->late, ntad_retain_lateness(fifos[i]));
+		if (h->n && (!c->hold_min_ns || h->min < c->hold_min_ns))
 			c->hold_min_ns = h->min;
 	}
+	ntad_counters_lateness(c, &w->late);
 }

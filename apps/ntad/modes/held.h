@@ -36,7 +36,7 @@ bool ntad_held_admit(struct ntad_worker *w, struct ntad_retain *f, struct ntad_p
 void ntad_held_drop_oldest(struct ntad_worker *w, struct ntad_retain *f, uint64_t now,
 			   enum ntad_retain_why why);
 
-/* The held numbers of fifos[0..n) into w->c (lateness too, for the delay line). */
+/* The held numbers of fifos[0..n) into w->c (lateness too, for the delay line: w->late). */
 void ntad_held_publish(struct ntad_worker *w, struct ntad_retain *const *fifos, unsigned int n,
 		       bool lateness);
 
