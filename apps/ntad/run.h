@@ -42,6 +42,7 @@ struct ntad_counters {
 	uint64_t evicted, fill_evictions, alloc_evictions;
 	uint64_t retain_dropped, loss_dropped, released;
 	uint64_t late_p50_ns, late_p99_ns, late_max_ns, hold_min_ns;
+	uint64_t duplicated, corrupted, reordered; /* delay: --duplicate, --corrupt, --reorder */
 	uint64_t pcap_writes, pcap_packets, pcap_errors, pcap_errno, triggers;
 };
 

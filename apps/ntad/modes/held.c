@@ -36,13 +36,13 @@ uint64_t ntad_held_limit(const struct ntad_worker *w)
 	return limit / w->nr_workers;
 }
 
-struct ntad_retain *ntad_held_fifo(const struct ntad_worker *w, uint64_t limit, uint64_t seed)
+struct ntad_retain *ntad_held_fifo(const struct ntad_worker *w, uint64_t limit,
+				   struct ntad_netem *netem)
 {
 	struct ntad_retain_opts ro = {
 		.sz = sizeof(ro), .limit_bytes = limit,
 		.min_cost = ntad_umem__cost(ntad_queue__umem(w->q), NTAD_PKT_MIN_LEN),
-		.delay_ns = w->o->delay_ns, .jitter_ns = w->o->jitter_ns, .loss = w->o->loss,
-		.seed = seed,
+		.netem = netem,
 	};
 
 	return ntad_retain_create(&ro);
@@ -96,7 +96,7 @@ void ntad_held_publish(struct ntad_worker *w, struct ntad_retain *const *fifos, 
 
 	c->held_packets = c->held_bytes = c->held_umem = 0;
 	c->held_peak_packets = c->held_peak_umem = 0;
-	c->evicted = c->retain_dropped = c->loss_dropped = c->released = 0;
+	c->evicted = c->retain_dropped = c->released = 0;
 	c->held_limit = 0;
 	for (unsigned int i = 0; i < n; i++) {
 		ntad_retain_get_stats(fifos[i], &st);
@@ -107,7 +107,6 @@ void ntad_held_publish(struct ntad_worker *w, struct ntad_retain *const *fifos, 
 		c->held_peak_umem += st.peak_cost;
 		c->evicted += st.evicted;
 		c->retain_dropped += st.dropped_full;
-		c->loss_dropped += st.dropped_loss;
 		c->released += st.released;
 		c->held_limit += st.limit_bytes;
 	}

@@ -20,8 +20,9 @@
  */
 uint64_t ntad_held_limit(const struct ntad_worker *w);
 
-/* A FIFO of limit bytes for w (seed: its PRNG, for loss and jitter). */
-struct ntad_retain *ntad_held_fifo(const struct ntad_worker *w, uint64_t limit, uint64_t seed);
+/* A FIFO of limit bytes for w (netem: the delay line's due times; NULL for capture). */
+struct ntad_retain *ntad_held_fifo(const struct ntad_worker *w, uint64_t limit,
+				   struct ntad_netem *netem);
 
 /*
  * Keep received packet p in f: in budget (evicting the oldest first when
