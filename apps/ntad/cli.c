@@ -864,15 +864,22 @@ static int p_loss(struct ntad_opts *o, const char *a, char *e, size_t l)
 	return netem_opt(o, a, 5, n_loss, e, l);
 }
 
+/* P [CORRELATION] of --duplicate and --corrupt. */
+static int prob_corr(const char *name, double *p, double *corr, const char *const *w, int nw,
+		     char *e, size_t l)
+{
+	double v[2] = { 0 };
+
+	if (probs(w, 0, nw, v, 2))
+		return fail(e, l, "--%s '%s': not a probability; give P [CORRELATION] as 0..1 or N%%", name, w[0]);
+	*p = v[0];
+	*corr = v[1];
+	return 0;
+}
+
 static int n_duplicate(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
 {
-	double p[2] = { 0 };
-
-	if (probs(w, 0, nw, p, 2))
-		return fail(e, l, "--duplicate '%s': not a probability; give P [CORRELATION] as 0..1 or N%%", w[0]);
-	n->duplicate = p[0];
-	n->duplicate_corr = p[1];
-	return 0;
+	return prob_corr("duplicate", &n->duplicate, &n->duplicate_corr, w, nw, e, l);
 }
 
 static int p_duplicate(struct ntad_opts *o, const char *a, char *e, size_t l)
@@ -882,13 +889,7 @@ static int p_duplicate(struct ntad_opts *o, const char *a, char *e, size_t l)
 
 static int n_corrupt(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
 {
-	double p[2] = { 0 };
-
-	if (probs(w, 0, nw, p, 2))
-		return fail(e, l, "--corrupt '%s': not a probability; give P [CORRELATION] as 0..1 or N%%", w[0]);
-	n->corrupt = p[0];
-	n->corrupt_corr = p[1];
-	return 0;
+	return prob_corr("corrupt", &n->corrupt, &n->corrupt_corr, w, nw, e, l);
 }
 
 static int p_corrupt(struct ntad_opts *o, const char *a, char *e, size_t l)
