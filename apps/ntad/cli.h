@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "netem.h"
 #include "ntad.h"
 #include "ntad_pkt.h"
 
@@ -65,9 +66,8 @@ struct ntad_opts {
 	bool frags;                    /* bind with XDP_USE_SG: decided by validation
 	                                * (txonly --size) and ntad_frags_decide (MTU) */
 	/* --mode delay / capture (modes/delay.c, modes/capture.c) */
-	uint64_t delay_ns, jitter_ns;   /* hold time, plus uniform [0, jitter] */
-	double loss;                   /* delay: drop probability, 0..1 */
-	uint64_t seed;                 /* PRNG of loss and jitter */
+	struct ntad_netem_opts netem[2]; /* delay: -i to -o (and without -o), -o to -i */
+	uint64_t seed;                 /* PRNG of the delay line's impairments */
 	uint64_t capture_bytes;        /* UMEM bytes held at most; 0: what the rings leave */
 	uint64_t capture_age_ns;       /* evict packets older than this; 0: never */
 	char pcap_path[256];           /* capture: write here; empty: count only */

@@ -408,6 +408,10 @@ static int setup(struct ntad_ctx *x)
 
 static void fill_report(struct ntad_ctx *x, struct ntad_report *r, double elapsed, bool final)
 {
+	static struct ntad_hist late; /* the report's thread only */
+	uint64_t hold_min = 0;
+
+	memset(&late, 0, sizeof(late));
 	memset(r, 0, sizeof(*r));
 	r->mode = ntad_mode_name(x->o.mode);
 	r->pool = ntad_umem__pool_name(x->umem);
@@ -425,9 +429,13 @@ static void fill_report(struct ntad_ctx *x, struct ntad_report *r, double elapse
 		qr->prev = x->s[qi].prev;
 		if (x->s[qi].ready) {
 			ntad_worker_counters(w, final, &qr->c, &qr->sc);
+			ntad_worker_lateness(w, final, &late);
 			(void)ntad_queue__ring_stats(w->q, &qr->xs);
 		}
 		ntad_counters_add(&r->c, &qr->c);
+		/* Shortest hold and lateness do not add up: the least, and the merged histogram. */
+		if (qr->c.hold_min_ns && (!hold_min || qr->c.hold_min_ns < hold_min))
+			hold_min = qr->c.hold_min_ns;
 		r->xs.rx_dropped += qr->xs.rx_dropped;
 		r->xs.rx_invalid_descs += qr->xs.rx_invalid_descs;
 		r->xs.tx_invalid_descs += qr->xs.tx_invalid_descs;
@@ -435,6 +443,8 @@ static void fill_report(struct ntad_ctx *x, struct ntad_report *r, double elapse
 		r->xs.rx_fill_ring_empty_descs += qr->xs.rx_fill_ring_empty_descs;
 		r->xs.tx_ring_empty_descs += qr->xs.tx_ring_empty_descs;
 	}
+	r->c.hold_min_ns = hold_min;
+	ntad_counters_lateness(&r->c, &late);
 	for (unsigned int i = 0; i < x->nr_ports; i++) {
 		struct ntad_xdp_stats s;
 

@@ -9,10 +9,8 @@
  * holding a packet never allocates. A packet's memory is not here: only its
  * UMEM address and length.
  *
- * Order over jitter: due times never decrease (a packet jittered late holds
- * back the ones behind it), because a delay line that reorders is a different
- * emulator; FIFO release then needs to look at the head only.
- * PRNG: splitmix64, seeded by --seed, so a loss and jitter pattern repeats.
+ * Due times come from netem.c and never decrease (a packet jittered late holds
+ * back the ones behind it), so FIFO release needs to look at the head only.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,95 +27,16 @@ struct ntad_retain {
 	struct ntad_held *ring;
 	uint64_t mask;
 	uint64_t head, tail;      /* entries [head, tail) are held */
-	uint64_t last_due;
-	uint64_t prng;
 	struct ntad_retain_stats st;
 	struct ntad_hist late, hold;
 };
-
-static unsigned int msb(uint64_t v)
-{
-	return 63u - (unsigned int)__builtin_clzll(v);
-}
-
-/* Values below 2*SUB have a bucket each; above, 32 buckets per power of two. */
-static unsigned int hist_index(uint64_t v)
-{
-	unsigned int shift;
-
-	if (v < 2 * NTAD_HIST_SUB)
-		return (unsigned int)v;
-	shift = msb(v) - 5;                  /* v >> shift is in [32, 63] */
-	return 2 * NTAD_HIST_SUB + (shift - 1) * NTAD_HIST_SUB +
-	       (unsigned int)((v >> shift) - NTAD_HIST_SUB);
-}
-
-/* The largest value of bucket i. */
-static uint64_t hist_upper(unsigned int i)
-{
-	unsigned int shift, top;
-
-	if (i < 2 * NTAD_HIST_SUB)
-		return i;
-	shift = (i - 2 * NTAD_HIST_SUB) / NTAD_HIST_SUB + 1;
-	top = (i - 2 * NTAD_HIST_SUB) % NTAD_HIST_SUB + NTAD_HIST_SUB;
-	return (((uint64_t)top + 1) << shift) - 1;
-}
-
-void ntad_hist_add(struct ntad_hist *h, uint64_t v)
-{
-	if (!h->n || v < h->min)
-		h->min = v;
-	if (v > h->max)
-		h->max = v;
-	h->n++;
-	h->b[hist_index(v)]++;
-}
-
-uint64_t ntad_hist_quantile(const struct ntad_hist *h, double q)
-{
-	uint64_t want, seen = 0;
-
-	if (!h->n)
-		return 0;
-	if (q <= 0)
-		return h->min;
-	want = q >= 1 ? h->n : (uint64_t)(q * (double)h->n + 0.999999);
-	if (!want)
-		want = 1;
-	for (unsigned int i = 0; i < NTAD_HIST_BUCKETS; i++) {
-		seen += h->b[i];
-		if (seen >= want) {
-			uint64_t up = hist_upper(i);
-
-			return up < h->max ? (up > h->min ? up : h->min) : h->max;
-		}
-	}
-	return h->max;
-}
-
-static uint64_t next_rand(struct ntad_retain *r)
-{
-	uint64_t z = (r->prng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [0, 1). */
-static double rand01(struct ntad_retain *r)
-{
-	return (double)(next_rand(r) >> 11) * (1.0 / 9007199254740992.0);
-}
 
 struct ntad_retain *ntad_retain_create(const struct ntad_retain_opts *o)
 {
 	struct ntad_retain *r;
 	uint64_t want, n = 64;
 
-	if (!o || o->sz < sizeof(*o) || !o->min_cost || !o->limit_bytes || o->loss < 0 ||
-	    o->loss > 1) {
+	if (!o || o->sz < sizeof(*o) || !o->min_cost || !o->limit_bytes) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -136,7 +55,6 @@ struct ntad_retain *ntad_retain_create(const struct ntad_retain_opts *o)
 		return NULL;
 	}
 	r->mask = n - 1;
-	r->prng = o->seed;
 	r->st.limit_bytes = o->limit_bytes;
 	return r;
 }
@@ -154,27 +72,15 @@ bool ntad_retain_fits(const struct ntad_retain *r, uint32_t cost)
 	return r->tail - r->head <= r->mask && r->st.held_cost + cost <= r->o.limit_bytes;
 }
 
-bool ntad_retain_lose(struct ntad_retain *r)
-{
-	if (r->o.loss <= 0 || rand01(r) >= r->o.loss)
-		return false;
-	r->st.dropped_loss++;
-	return true;
-}
-
 int ntad_retain_push(struct ntad_retain *r, uint64_t addr, uint32_t len, uint32_t cost,
 		     uint64_t arrival)
 {
 	struct ntad_held *h;
-	uint64_t due = arrival + r->o.delay_ns;
+	uint64_t due;
 
 	if (r->tail - r->head > r->mask)
 		return -ENOSPC;
-	if (r->o.jitter_ns)
-		due += next_rand(r) % (r->o.jitter_ns + 1);
-	if (due < r->last_due)
-		due = r->last_due;
-	r->last_due = due;
+	due = r->o.netem ? ntad_netem_due(r->o.netem, arrival, len) : arrival;
 	h = &r->ring[r->tail++ & r->mask];
 	*h = (struct ntad_held){ .addr = addr, .arrival = arrival, .due = due, .len = len,
 				 .cost = cost };

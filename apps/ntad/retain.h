@@ -22,6 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hist.h"
+#include "netem.h"
+
 struct ntad_held {
 	uint64_t addr;     /* UMEM address of the packet's first byte */
 	uint64_t arrival;  /* when ntad took it from the RX ring */
@@ -34,24 +37,8 @@ struct ntad_retain_opts {
 	size_t sz;              /* sizeof(struct ntad_retain_opts) */
 	uint64_t limit_bytes;   /* UMEM bytes the held packets may occupy */
 	uint32_t min_cost;      /* smallest cost of a packet: sizes the ring */
-	uint64_t delay_ns;      /* delay line: hold time */
-	uint64_t jitter_ns;     /* plus uniform [0, jitter_ns], never reordering */
-	double loss;            /* probability a packet is dropped on arrival, 0..1 */
-	uint64_t seed;          /* PRNG seed of loss and jitter */
+	struct ntad_netem *netem; /* delay line: when each packet is due (NULL: on arrival) */
 };
-
-/* Log-linear histogram of nanosecond values, about 3% wide buckets. */
-#define NTAD_HIST_SUB 32
-#define NTAD_HIST_BUCKETS (2 * NTAD_HIST_SUB + 58 * NTAD_HIST_SUB)
-struct ntad_hist {
-	uint64_t n, min, max;
-	uint64_t b[NTAD_HIST_BUCKETS];
-};
-
-void ntad_hist_add(struct ntad_hist *h, uint64_t v);
-/* The value below which a fraction q (0..1) of the samples lie, to within a
- * bucket (an upper bound, at most max); 0 without samples. */
-uint64_t ntad_hist_quantile(const struct ntad_hist *h, double q);
 
 struct ntad_retain_stats {
 	uint64_t held_packets, held_bytes, held_cost;  /* now */
@@ -59,7 +46,6 @@ struct ntad_retain_stats {
 	uint64_t admitted;
 	uint64_t evicted;      /* capture: oldest packets let go to make room or by age */
 	uint64_t dropped_full; /* newcomers refused: no budget, ring or pool space */
-	uint64_t dropped_loss; /* delay: chosen by --loss */
 	uint64_t released;     /* delay: sent on their way */
 	uint64_t limit_bytes;
 };
@@ -73,10 +59,7 @@ void ntad_retain_destroy(struct ntad_retain *r);
 /* Room for one more packet costing cost bytes (budget and ring)? */
 bool ntad_retain_fits(const struct ntad_retain *r, uint32_t cost);
 
-/* Delay line's loss: true when this arrival is to be dropped (counted). */
-bool ntad_retain_lose(struct ntad_retain *r);
-
-/* Append; due = max(arrival + delay + jitter, the previous due). 0 or -ENOSPC. */
+/* Append; due as netem decides (ntad_netem_due), or arrival. 0 or -ENOSPC. */
 int ntad_retain_push(struct ntad_retain *r, uint64_t addr, uint32_t len, uint32_t cost,
 		     uint64_t arrival);
 

@@ -43,6 +43,13 @@ void ntad_counters_add(struct ntad_counters *dst, const struct ntad_counters *sr
 		d[i] += s[i];
 }
 
+void ntad_counters_lateness(struct ntad_counters *c, const struct ntad_hist *late)
+{
+	c->late_p50_ns = ntad_hist_quantile(late, 0.5);
+	c->late_p99_ns = ntad_hist_quantile(late, 0.99);
+	c->late_max_ns = late->max;
+}
+
 /* The library's counters into w->c, then the mode's. */
 static void collect(struct ntad_worker *w)
 {
@@ -75,6 +82,7 @@ static void publish(struct ntad_worker *w)
 	pthread_mutex_lock(&w->pub_lock);
 	w->pub = w->c;
 	w->pub_seqc = w->seqc;
+	w->pub_late = w->late;
 	pthread_mutex_unlock(&w->pub_lock);
 }
 
@@ -90,6 +98,18 @@ void ntad_worker_counters(struct ntad_worker *w, bool final, struct ntad_counter
 	pthread_mutex_lock(&w->pub_lock);
 	*c = w->pub;
 	*sc = w->pub_seqc;
+	pthread_mutex_unlock(&w->pub_lock);
+}
+
+void ntad_worker_lateness(struct ntad_worker *w, bool final, struct ntad_hist *sum)
+{
+	/* final: ntad_worker_counters(final) has just collected, and the thread is gone. */
+	if (final) {
+		ntad_hist_merge(sum, &w->late);
+		return;
+	}
+	pthread_mutex_lock(&w->pub_lock);
+	ntad_hist_merge(sum, &w->pub_late);
 	pthread_mutex_unlock(&w->pub_lock);
 }
 

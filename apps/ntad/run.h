@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "hist.h"
 #include "ntad.h"
 
 #define NTAD_BATCH_MAX 512
@@ -41,11 +42,14 @@ struct ntad_counters {
 	uint64_t evicted, fill_evictions, alloc_evictions;
 	uint64_t retain_dropped, loss_dropped, released;
 	uint64_t late_p50_ns, late_p99_ns, late_max_ns, hold_min_ns;
+	uint64_t duplicated, corrupted, reordered; /* delay: --duplicate, --corrupt, --reorder */
 	uint64_t pcap_writes, pcap_packets, pcap_errors, pcap_errno, triggers;
 };
 
 /* dst += src, every counter. */
 void ntad_counters_add(struct ntad_counters *dst, const struct ntad_counters *src);
+/* c's late_p50_ns, late_p99_ns and late_max_ns from a lateness histogram. */
+void ntad_counters_lateness(struct ntad_counters *c, const struct ntad_hist *late);
 
 /*
  * What the workers share (main.c owns it): the -n budget and txonly's
@@ -107,6 +111,8 @@ struct ntad_worker {
 	pthread_mutex_t pub_lock;
 	struct ntad_counters pub;
 	struct ntad_seqcheck pub_seqc;
+	struct ntad_hist late;   /* delay: lateness over the queue's FIFOs (the mode's publish) */
+	struct ntad_hist pub_late;
 	bool stop_signal;        /* stopped because ctl_fd became readable */
 	bool stopped;            /* the mode gave back what it held: its numbers stay as they were */
 	int sock_error;          /* stopped on this SO_ERROR (ENETDOWN: interface removed) */
@@ -123,6 +129,9 @@ void *ntad_worker_thread(void *w);
 /* The counters as of the last tick (safe from another thread), or now (final). */
 void ntad_worker_counters(struct ntad_worker *w, bool final, struct ntad_counters *c,
 			  struct ntad_seqcheck *sc);
+
+/* Add w's lateness histogram, as of the last tick or now (final), to sum. */
+void ntad_worker_lateness(struct ntad_worker *w, bool final, struct ntad_hist *sum);
 
 /*
  * -n over several queues: claim up to want packets of the shared budget before

@@ -108,6 +108,11 @@ static void print_json_retention(FILE *f, const struct ntad_counters *c)
 		c->held_peak_umem, c->evicted, c->fill_evictions, c->alloc_evictions, c->retain_dropped,
 		c->loss_dropped, c->released, c->late_p50_ns, c->late_p99_ns, c->late_max_ns,
 		c->hold_min_ns, c->pcap_writes, c->pcap_packets, c->pcap_errors, c->pcap_errno, c->triggers);
+	/* The same lateness in the unit people read it in (late_*_ns stay for old readers). */
+	fprintf(f, ",\"lateness_p50_us\":%.3f,\"lateness_p99_us\":%.3f,\"lateness_max_us\":%.3f",
+		c->late_p50_ns / 1e3, c->late_p99_ns / 1e3, c->late_max_ns / 1e3);
+	fprintf(f, ",\"duplicated\":%" PRIu64 ",\"corrupted\":%" PRIu64 ",\"reordered\":%" PRIu64,
+		c->duplicated, c->corrupted, c->reordered);
 }
 
 static void print_text_retention(FILE *f, const struct ntad_counters *c)
@@ -119,6 +124,9 @@ static void print_text_retention(FILE *f, const struct ntad_counters *c)
 		c->held_packets, c->held_bytes, c->held_umem, c->held_limit, c->held_peak_packets,
 		c->held_peak_umem, c->evicted, c->fill_evictions, c->alloc_evictions, c->retain_dropped,
 		c->loss_dropped, c->released);
+	if (c->duplicated || c->corrupted || c->reordered)
+		fprintf(f, "  duplicated %" PRIu64 ", corrupted %" PRIu64 ", reordered %" PRIu64 "\n",
+			c->duplicated, c->corrupted, c->reordered);
 	if (c->released)
 		fprintf(f, "  lateness p50 %.3f ms, p99 %.3f ms, max %.3f ms; shortest hold %.3f ms\n",
 			c->late_p50_ns / 1e6, c->late_p99_ns / 1e6, c->late_max_ns / 1e6, c->hold_min_ns / 1e6);

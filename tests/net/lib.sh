@@ -18,6 +18,9 @@
 #                              pair DEV (in NS_A) <-> PEER (in NS_B); exports
 #                              NS_A NS_B DEV PEER DEV_MAC PEER_MAC DEV_IP PEER_IP
 #                              (calling it again replaces the pair)
+#   net_veth2                  a second pair DEV2 (in NS_A) <-> PEER2 (in NS_B)
+#                              without addresses, for -o; exports DEV2 PEER2
+#                              DEV2_MAC PEER2_MAC; removed at exit before NS_A/B
 #   in_a CMD... / in_b CMD...  run CMD in NS_A / NS_B
 #   bg_a VAR CMD... / bg_b VAR CMD...
 #                              CMD in the background in NS_A / NS_B, output to
@@ -187,6 +190,20 @@ net_veth() {
 	DEV_MAC=$(ip -n "$NS_A" -j link show dev "$DEV" | jq -r '.[0].address')
 	PEER_MAC=$(ip -n "$NS_B" -j link show dev "$PEER" | jq -r '.[0].address')
 	export DEV_MAC PEER_MAC
+}
+
+net_veth2() {
+	local v
+	DEV2=${DEV}b PEER2=${DEV}c
+	v=("$SETUP_VETH" --dev "$DEV2" --dev-netns "$NS_A" --peer "$PEER2" --netns "$NS_B"
+		--build "$NTAD_BUILD")
+	# It shares NS_A and NS_B, which can only go once it is gone: at_exit runs
+	# first. (Its teardown also tries the namespaces, still in use: ignored.)
+	at_exit eval "$(printf '%q ' "${v[@]}") teardown >/dev/null 2>&1 || true"
+	"${v[@]}" setup --addr none --peer-addr none >/dev/null || fail "second veth pair"
+	DEV2_MAC=$(ip -n "$NS_A" -j link show dev "$DEV2" | jq -r '.[0].address')
+	PEER2_MAC=$(ip -n "$NS_B" -j link show dev "$PEER2" | jq -r '.[0].address')
+	export DEV2 PEER2 DEV2_MAC PEER2_MAC
 }
 
 in_a() { ip netns exec "$NS_A" "$@"; }

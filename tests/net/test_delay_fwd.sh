@@ -12,14 +12,7 @@
 net_init
 net_veth
 
-DEV2=${DEV}b PEER2=${DEV}c
-VETH2=("$NTAD_TOP/scripts/setup-veth.sh" --dev "$DEV2" --dev-netns "$NS_A" --peer "$PEER2"
-	--netns "$NS_B" --build "$NTAD_BUILD")
-# As test_fwd.sh: the second pair goes first, then lib.sh's cleanup.
-trap '_rc=$?; set +e; "${VETH2[@]}" teardown >/dev/null 2>&1; (exit $_rc); _net_cleanup' EXIT
-"${VETH2[@]}" setup --addr none --peer-addr none >/dev/null || fail "second veth pair"
-DEV2_MAC=$(ip -n "$NS_A" -j link show dev "$DEV2" | jq -r '.[0].address')
-PEER2_MAC=$(ip -n "$NS_B" -j link show dev "$PEER2" | jq -r '.[0].address')
+net_veth2
 
 N=2000
 DELAY=100

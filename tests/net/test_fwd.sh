@@ -8,16 +8,7 @@
 net_init
 net_veth
 
-DEV2=${DEV}b PEER2=${DEV}c
-VETH2=("$NTAD_TOP/scripts/setup-veth.sh" --dev "$DEV2" --dev-netns "$NS_A" --peer "$PEER2"
-	--netns "$NS_B" --build "$NTAD_BUILD")
-# The second pair shares lib.sh's namespaces, which can only go once it is
-# gone: remove it first, then run lib.sh's cleanup with the test's status.
-# (setup-veth.sh's teardown also tries the namespaces, still in use: ignored.)
-# set +e first: lib.sh runs tests under set -e, which would cut the trap short.
-trap '_rc=$?; set +e; "${VETH2[@]}" teardown >/dev/null 2>&1; (exit $_rc); _net_cleanup' EXIT
-"${VETH2[@]}" setup --addr none --peer-addr none >/dev/null || fail "second veth pair"
-DEV2_MAC=$(ip -n "$NS_A" -j link show dev "$DEV2" | jq -r '.[0].address')
+net_veth2
 
 N=6000
 

@@ -26,6 +26,8 @@
  *   dup       valid frames whose sequence number was seen before
  *   reordered valid frames that arrived after a higher sequence number
  *   lost      expected sequence numbers never seen
+ *   rx_bps    bits per second of the valid frames' bytes (without FCS) from
+ *             the first valid frame's arrival to the last's (a shaper's rate)
  * The expected numbers are start-seq .. start-seq + COUNT - 1 (for recv
  * without -n: up to the highest seen). Exit 0 iff invalid, dup and lost are
  * all 0 and (with -n) every expected frame arrived; 1 otherwise; 2 for bad
@@ -109,6 +111,7 @@ struct opts {
 
 struct stats {
 	uint64_t sent, received, valid, invalid, dup, reordered, lost;
+	uint64_t first_ns, last_ns, span_bytes; /* valid frames: arrival of the first and last, bytes after the first */
 };
 
 /* Sequence numbers seen, relative to start_seq, growing on demand. */
@@ -510,6 +513,11 @@ static bool account(struct peer *p, const uint8_t *f, size_t len, bool truncated
 		return true;
 	}
 	p->st.valid++;
+	p->st.last_ns = now_ns();
+	if (p->st.valid == 1)
+		p->st.first_ns = p->st.last_ns;
+	else
+		p->st.span_bytes += len;
 	was = seen_mark(&p->seen, rel);
 	if (was < 0) {
 		fprintf(stderr, "ntad-peer: out of memory tracking sequence numbers\n");
@@ -933,11 +941,13 @@ int main(int argc, char **argv)
 			got += seen_has(&p.seen, i);
 		p.st.lost = expected - got;
 	}
-	printf("sent=%llu received=%llu valid=%llu invalid=%llu dup=%llu reordered=%llu lost=%llu\n",
+	/* rx_bps: frame bytes (no FCS) after the first valid frame over the time to the last one. */
+	printf("sent=%llu received=%llu valid=%llu invalid=%llu dup=%llu reordered=%llu lost=%llu rx_bps=%.0f\n",
 	       (unsigned long long)p.st.sent, (unsigned long long)p.st.received,
 	       (unsigned long long)p.st.valid, (unsigned long long)p.st.invalid,
 	       (unsigned long long)p.st.dup, (unsigned long long)p.st.reordered,
-	       (unsigned long long)p.st.lost);
+	       (unsigned long long)p.st.lost,
+	       p.st.last_ns > p.st.first_ns ? p.st.span_bytes * 8e9 / (double)(p.st.last_ns - p.st.first_ns) : 0);
 	if (rc)
 		rc = 1;
 	else if (p.o.mode == MODE_SEND || p.o.mode == MODE_RAW)

@@ -280,6 +280,63 @@ static void test_usage(void)
 	free(buf);
 }
 
+/* delay: netem's syntax and units, words after an option, per direction. */
+static void test_netem(void)
+{
+	const struct ntad_netem_opts *ab = &o.netem[0], *ba = &o.netem[1];
+
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "20ms", "--jitter", "500us", "--dist", "normal",
+		    "--delay-corr", "25%", NULL) == 0, "%s", err);
+	CHECK(ab->delay_ns == 20000000 && ab->jitter_ns == 500000 && ab->dist == NTAD_DIST_NORMAL &&
+	      ab->delay_corr == 0.25, "delay/jitter/dist/corr");
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "1.5", NULL) == 0 && ab->delay_ns == 1500000,
+	      "a bare --delay is milliseconds: %s", err);
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "2s", "--loss", "state", "1%", "30%", "-d", "1",
+		    NULL) == 0, "%s", err);
+	CHECK(ab->loss_model == NTAD_LOSS_STATE && ab->loss[0] == 0.01 && ab->loss[1] == 0.3 &&
+	      ab->loss[2] == 0 && ab->loss[3] == 1 && ab->loss[4] == 0 && o.duration == 1,
+	      "state: tc's defaults after P31, and -d still an option");
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--loss", "gemodel", "2%", NULL) == 0 &&
+	      ab->loss_model == NTAD_LOSS_GEMODEL && ab->loss[0] == 0.02 && ab->loss[1] == 0.98 &&
+	      ab->loss[2] == 1 && ab->loss[3] == 0, "gemodel defaults: %s", err);
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--loss", "random", "1%", "50%", NULL) == 0 &&
+	      ab->loss_model == NTAD_LOSS_RANDOM && ab->loss[0] == 0.01 && ab->loss[1] == 0.5,
+	      "random with correlation: %s", err);
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--reorder", "25%", "50%", "gap", "5",
+		    "--duplicate", "1%", "--corrupt", "0.1%", "20%", "--rate", "100mbit", "-14", NULL) == 0,
+	      "%s", err);
+	CHECK(ab->reorder == 0.25 && ab->reorder_corr == 0.5 && ab->gap == 5 && ab->duplicate == 0.01 &&
+	      ab->corrupt == 0.001 && ab->corrupt_corr == 0.2 && ab->rate_bps == 100000000 &&
+	      ab->overhead == -14, "reorder/duplicate/corrupt/rate");
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--reorder", "10%", "--rate", "10mbps", NULL) == 0 &&
+	      ab->gap == 1 && ab->rate_bps == 80000000, "gap 1 by default, mbps is bytes: %s", err);
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--rate", "1kibit", NULL) == 0 &&
+	      ab->rate_bps == 1024, "kibit: %s", err);
+	/* Both directions by default; --dir scopes what follows. */
+	CHECK(parse("-i", "a", "-o", "b", "-m", "delay", "--delay", "20ms", "--dir", "ba", "--delay", "5ms",
+		    "--rate", "1gbit", NULL) == 0, "%s", err);
+	CHECK(ab->delay_ns == 20000000 && ba->delay_ns == 5000000 && !ab->rate_bps &&
+	      ba->rate_bps == 1000000000, "per direction");
+	CHECK(parse("-m", "txonly", "-i", "a", "--rate", "1000", NULL) == 0 && o.rate == 1000,
+	      "txonly's --rate: %s", err);
+	REFUSED("--delay '20 ms'", "-i", "a", "-m", "delay", "--delay", "20 ms");
+	REFUSED("--delay '5h'", "-i", "a", "-m", "delay", "--delay", "5h");
+	REFUSED("--dist 'gamma'", "-i", "a", "-m", "delay", "--delay", "5", "--jitter", "1", "--dist", "gamma");
+	REFUSED("add --jitter", "-i", "a", "-m", "delay", "--delay", "5", "--dist", "normal");
+	REFUSED("the delay is 0", "-i", "a", "-m", "delay", "--delay", "0", "--reorder", "5%");
+	REFUSED("P13 + P14 and P31 + P32", "-i", "a", "-m", "delay", "--delay", "5", "--loss", "state",
+		"10%", "60%", "50%");
+	REFUSED("--loss gemodel: needs one to four", "-i", "a", "-m", "delay", "--delay", "5", "--loss", "gemodel");
+	REFUSED("--loss '150%'", "-i", "a", "-m", "delay", "--delay", "5", "--loss", "150%");
+	REFUSED("--rate '100mbits'", "-i", "a", "-m", "delay", "--delay", "5", "--rate", "100mbits");
+	REFUSED("a bare number is txonly's", "-i", "a", "-m", "delay", "--delay", "5", "--rate", "1000");
+	REFUSED("only used by --mode delay", "-i", "a", "--rate", "100mbit");
+	REFUSED("--dir ba: there is one direction", "-i", "a", "-m", "delay", "--dir", "ba", "--delay", "5");
+	REFUSED("--dir 'up'", "-i", "a", "-o", "b", "-m", "delay", "--delay", "5", "--dir", "up");
+	REFUSED("'x': unexpected argument", "-i", "a", "-m", "delay", "--delay", "5", "--duplicate", "1%",
+		"2%", "x");
+}
+
 int main(void)
 {
 	test_defaults();
@@ -290,6 +347,7 @@ int main(void)
 	test_conflicts();
 	test_sizes();
 	test_usage();
+	test_netem();
 	/* Many parses in one process: the last must still see fresh defaults. */
 	CHECK(parse("-i", "z", NULL) == 0 && o.nr_rules == 0 && o.mode == NTAD_MODE_RXDROP, "reparse");
 	return check_done("test_cli");

@@ -73,7 +73,7 @@ static int capture_init(struct ntad_worker *w)
 	c->file = w->index ? ((struct capture *)w->all[0].ms)->file : &c->own;
 	if (!limit)
 		return -ENOSPC;
-	c->fifo = ntad_held_fifo(w, limit, w->o->seed + w->index);
+	c->fifo = ntad_held_fifo(w, limit, NULL);
 	return c->fifo ? 0 : -errno;
 }
 

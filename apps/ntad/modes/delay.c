@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
  * delay.c - --mode delay: a delay line. Every packet is held in the UMEM
- * (held.c) and leaves when it is due (retain.c: arrival + --delay + jitter,
- * never before an earlier one, so the line never reorders), on the interface
+ * (held.c) and leaves when it is due (netem.c: arrival + --delay +- jitter,
+ * then --rate; never before an earlier one, so only --reorder reorders), on the interface
  * it came in on with its MACs swapped, like l2fwd, so a peer sees its own
  * frames come back late. With -o (two ports, like fwd) it leaves on the other
  * interface untouched, and each direction has its own FIFO (its own order,
  * half the budget): a delay line between two segments delays the replies too,
  * as netem on both ports of a bridge would. Each queue is a delay line of its
  * own, with its share of the budget.
+ *
+ * netem's other impairments are applied here, in netem's order: a packet may
+ * be duplicated (the copy is a packet of its own, lost, corrupted and delayed
+ * on its own, as netem's clone is), lost, corrupted (in its held block, so a
+ * chain is gathered first), and reordered: sent at once, ahead of the FIFO.
+ * Each direction has its own settings (--dir) and its own netem state.
  *
  * Arrival is when ntad took the packet from the RX ring; lateness is send time
  * - due. An idle worker sleeps until the next packet is due (delay_next).
@@ -21,7 +27,10 @@
 
 struct delay {
 	struct ntad_retain *fifo[NTAD_QUEUE_MAX_PORTS]; /* per input port */
+	struct ntad_netem netem[NTAD_QUEUE_MAX_PORTS];  /* its due times and impairments */
 	unsigned int nr;
+	unsigned int nr_now;
+	struct ntad_pkt now[2 * NTAD_BATCH_MAX];       /* reordered: to send at once */
 };
 
 static int delay_init(struct ntad_worker *w)
@@ -36,34 +45,80 @@ static int delay_init(struct ntad_worker *w)
 	if (!limit)
 		return -ENOSPC;
 	for (unsigned int i = 0; i < d->nr; i++) {
-		d->fifo[i] = ntad_held_fifo(w, limit / d->nr, w->o->seed + w->index * d->nr + i);
+		ntad_netem_init(&d->netem[i], &w->o->netem[i], w->o->seed + w->index * d->nr + i);
+		d->fifo[i] = ntad_held_fifo(w, limit / d->nr, &d->netem[i]);
 		if (!d->fifo[i])
 			return -errno;
 	}
 	return 0;
 }
 
+/* Flip a bit of p, in one contiguous block (a chain is gathered first). */
+static void corrupt(struct ntad_worker *w, struct ntad_netem *n, struct ntad_pkt *p)
+{
+	if (n->o.corrupt > 0 && (p->nr_bufs == 1 || !ntad_pkt_hold(w->q, p)))
+		(void)ntad_netem_corrupt(n, p->data, p->len);
+}
+
+/* One packet (or duplicate) through netem's choices: lost, sent at once, or held. */
+static void impair(struct ntad_worker *w, struct delay *d, unsigned int port, struct ntad_pkt *p,
+		   uint64_t now)
+{
+	struct ntad_netem *n = &d->netem[port];
+
+	if (ntad_netem_lose(n)) {
+		ntad_pkt_free(w->q, p, 1);
+		return;
+	}
+	if (ntad_netem_reorder(n)) {
+		corrupt(w, n, p);
+		d->now[d->nr_now++] = *p;
+		return;
+	}
+	if (ntad_held_admit(w, d->fifo[port], p, now, false))
+		corrupt(w, n, p); /* held: its own block now */
+}
+
+/* A copy of p in a block of its own, or false (counted as a drop). */
+static bool duplicate(struct ntad_worker *w, struct ntad_retain *f, const struct ntad_pkt *p,
+		      struct ntad_pkt *copy)
+{
+	if (ntad_pkt_alloc(w->q, p->len, copy, 1) != 1) {
+		ntad_retain_count_drop(f);
+		return false;
+	}
+	(void)ntad_pkt_read(w->q, p, copy->data, p->len);
+	return true;
+}
+
 static unsigned int receive(struct ntad_worker *w, struct delay *d, unsigned int port,
 			    uint64_t now)
 {
-	struct ntad_retain *f = d->fifo[port];
-	uint32_t want = ntad_rx_claim(w, w->o->batch), n;
+	uint32_t want = ntad_rx_claim(w, w->o->batch), n, sent;
+	unsigned int out = d->nr == 2 ? port ^ 1 : port;
 
 	if (!want)
 		return 0;
 	n = ntad_rx_burst(w->q, port, w->pkts, want);
 	ntad_rx_settle(w, want, n);
+	d->nr_now = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		struct ntad_pkt *p = &w->pkts[i];
+		struct ntad_pkt *p = &w->pkts[i], copy;
+		bool dup = ntad_netem_duplicate(&d->netem[port]);
 
-		if (ntad_retain_lose(f)) {
-			ntad_pkt_free(w->q, p, 1);
-			continue;
-		}
 		if (d->nr == 1 && p->len >= 12)
 			ntad_swap_macs(p->data);
-		ntad_held_admit(w, f, p, now, false);
+		dup = dup && duplicate(w, d->fifo[port], p, &copy);
+		impair(w, d, port, p, now);
+		if (dup)
+			impair(w, d, port, &copy, now);
 	}
+	if (!d->nr_now)
+		return n;
+	sent = ntad_tx_burst(w->q, out, d->now, d->nr_now);
+	for (uint32_t i = sent; i < d->nr_now; i++)
+		ntad_retain_count_drop(d->fifo[port]); /* no room on the ring: as a full FIFO */
+	ntad_pkt_free(w->q, d->now + sent, d->nr_now - sent);
 	return n;
 }
 
@@ -134,8 +189,16 @@ static uint64_t delay_next(const struct ntad_worker *w)
 static void delay_publish(struct ntad_worker *w)
 {
 	struct delay *d = w->ms;
+	struct ntad_counters *c = &w->c;
 
 	ntad_held_publish(w, d->fifo, d->nr, true);
+	c->loss_dropped = c->duplicated = c->corrupted = c->reordered = 0;
+	for (unsigned int i = 0; i < d->nr; i++) {
+		c->loss_dropped += d->netem[i].st.lost;
+		c->duplicated += d->netem[i].st.duplicated;
+		c->corrupted += d->netem[i].st.corrupted;
+		c->reordered += d->netem[i].st.reordered;
+	}
 }
 
 static void delay_stop(struct ntad_worker *w)

@@ -18,6 +18,7 @@
  * drops.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "held.h"
 #include "sizing.h"
@@ -35,13 +36,13 @@ uint64_t ntad_held_limit(const struct ntad_worker *w)
 	return limit / w->nr_workers;
 }
 
-struct ntad_retain *ntad_held_fifo(const struct ntad_worker *w, uint64_t limit, uint64_t seed)
+struct ntad_retain *ntad_held_fifo(const struct ntad_worker *w, uint64_t limit,
+				   struct ntad_netem *netem)
 {
 	struct ntad_retain_opts ro = {
 		.sz = sizeof(ro), .limit_bytes = limit,
 		.min_cost = ntad_umem__cost(ntad_queue__umem(w->q), NTAD_PKT_MIN_LEN),
-		.delay_ns = w->o->delay_ns, .jitter_ns = w->o->jitter_ns, .loss = w->o->loss,
-		.seed = seed,
+		.netem = netem,
 	};
 
 	return ntad_retain_create(&ro);
@@ -95,7 +96,7 @@ void ntad_held_publish(struct ntad_worker *w, struct ntad_retain *const *fifos, 
 
 	c->held_packets = c->held_bytes = c->held_umem = 0;
 	c->held_peak_packets = c->held_peak_umem = 0;
-	c->evicted = c->retain_dropped = c->loss_dropped = c->released = 0;
+	c->evicted = c->retain_dropped = c->released = 0;
 	c->held_limit = 0;
 	for (unsigned int i = 0; i < n; i++) {
 		ntad_retain_get_stats(fifos[i], &st);
@@ -106,29 +107,20 @@ void ntad_held_publish(struct ntad_worker *w, struct ntad_retain *const *fifos, 
 		c->held_peak_umem += st.peak_cost;
 		c->evicted += st.evicted;
 		c->retain_dropped += st.dropped_full;
-		c->loss_dropped += st.dropped_loss;
 		c->released += st.released;
 		c->held_limit += st.limit_bytes;
 	}
 	if (!lateness)
 		return;
-	/* Lateness over both directions: the worse one's quantiles. */
-	c->late_p50_ns = c->late_p99_ns = c->late_max_ns = 0;
+	/* Lateness over the queue's FIFOs in one histogram: main.c merges the queues'. */
+	memset(&w->late, 0, sizeof(w->late));
 	c->hold_min_ns = 0;
 	for (unsigned int i = 0; i < n; i++) {
-		const struct ntad_hist *l = ntad_retain_lateness(fifos[i]);
 		const struct ntad_hist *h = ntad_retain_holdtime(fifos[i]);
-		uint64_t v;
 
-		if (!l->n)
-			continue;
-		if ((v = ntad_hist_quantile(l, 0.5)) > c->late_p50_ns)
-			c->late_p50_ns = v;
-		if ((v = ntad_hist_quantile(l, 0.99)) > c->late_p99_ns)
-			c->late_p99_ns = v;
-		if (l->max > c->late_max_ns)
-			c->late_max_ns = l->max;
-		if (!c->hold_min_ns || h->min < c->hold_min_ns)
+		ntad_hist_merge(&w->late, ntad_retain_lateness(fifos[i]));
+		if (h->n && (!c->hold_min_ns || h->min < c->hold_min_ns))
 			c->hold_min_ns = h->min;
 	}
+	ntad_counters_lateness(c, &w->late);
 }

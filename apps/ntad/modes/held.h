@@ -20,8 +20,9 @@
  */
 uint64_t ntad_held_limit(const struct ntad_worker *w);
 
-/* A FIFO of limit bytes for w (seed: its PRNG, for loss and jitter). */
-struct ntad_retain *ntad_held_fifo(const struct ntad_worker *w, uint64_t limit, uint64_t seed);
+/* A FIFO of limit bytes for w (netem: the delay line's due times; NULL for capture). */
+struct ntad_retain *ntad_held_fifo(const struct ntad_worker *w, uint64_t limit,
+				   struct ntad_netem *netem);
 
 /*
  * Keep received packet p in f: in budget (evicting the oldest first when
@@ -36,7 +37,7 @@ bool ntad_held_admit(struct ntad_worker *w, struct ntad_retain *f, struct ntad_p
 void ntad_held_drop_oldest(struct ntad_worker *w, struct ntad_retain *f, uint64_t now,
 			   enum ntad_retain_why why);
 
-/* The held numbers of fifos[0..n) into w->c (lateness too, for the delay line). */
+/* The held numbers of fifos[0..n) into w->c (lateness too, for the delay line: w->late). */
 void ntad_held_publish(struct ntad_worker *w, struct ntad_retain *const *fifos, unsigned int n,
 		       bool lateness);
 

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netem.h - the delay line's impairments, with tc-netem's meanings (man
+ * tc-netem): delay and jitter with a distribution and correlation, loss
+ * (random, 4-state Markov, Gilbert-Elliott), duplication, corruption,
+ * reordering and a rate with per-packet overhead. One struct ntad_netem per
+ * FIFO (a direction of a queue): it decides what happens to each arrival and
+ * when it is due; modes/delay.c does it to the packets. No sockets, no
+ * clock: tests/unit/test_netem.c drives it without root.
+ *
+ * Probabilities and correlations are 0..1, times nanoseconds, as in netem's
+ * kernel code, which this follows (net/sched/sch_netem.c), with one
+ * difference kept on purpose: due times never decrease, so jitter delays but
+ * never reorders (only --reorder does).
+ */
+#ifndef NTAD_NETEM_H
+#define NTAD_NETEM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum ntad_netem_dist { NTAD_DIST_UNIFORM, NTAD_DIST_NORMAL, NTAD_DIST_PARETO, NTAD_DIST_PARETONORMAL };
+enum ntad_netem_loss { NTAD_LOSS_NONE, NTAD_LOSS_RANDOM, NTAD_LOSS_STATE, NTAD_LOSS_GEMODEL };
+
+/* One direction's settings, as tc-netem takes them. */
+struct ntad_netem_opts {
+	uint64_t delay_ns, jitter_ns;    /* delay, +- jitter drawn from dist */
+	enum ntad_netem_dist dist;
+	double delay_corr;
+	enum ntad_netem_loss loss_model;
+	/* random: P, correlation; state: p13 p31 p32 p23 p14; gemodel: p r 1-h 1-k */
+	double loss[5];
+	double duplicate, duplicate_corr;
+	double corrupt, corrupt_corr;
+	double reorder, reorder_corr;
+	uint32_t gap;                    /* reorder: every gap-th packet may go at once */
+	uint64_t rate_bps;               /* bits per second; 0: no limit */
+	int32_t overhead;                /* bytes added to each packet's length for the rate */
+};
+
+/* What it did, for the report. */
+struct ntad_netem_stats {
+	uint64_t lost, duplicated, corrupted, reordered;
+};
+
+/* A correlated uniform variable: netem's get_crandom(). */
+struct ntad_crand {
+	double rho, last;
+};
+
+struct ntad_netem {
+	struct ntad_netem_opts o;
+	uint64_t prng;                   /* splitmix64 state */
+	struct ntad_crand delay_cr, loss_cr, dup_cr, corrupt_cr, reorder_cr;
+	unsigned int state;              /* loss models: the Markov chain's state */
+	uint32_t counter;                /* reorder: packets delayed since the last reordered */
+	uint64_t last_due;
+	struct ntad_netem_stats st;
+};
+
+void ntad_netem_init(struct ntad_netem *n, const struct ntad_netem_opts *o, uint64_t seed);
+
+/* Does this arrival get a duplicate (netem decides before the loss)? */
+bool ntad_netem_duplicate(struct ntad_netem *n);
+/* Is this packet (or duplicate) lost? Counted. */
+bool ntad_netem_lose(struct ntad_netem *n);
+/* Flip one random bit of data[0..len) with --corrupt's probability; true: flipped. */
+bool ntad_netem_corrupt(struct ntad_netem *n, uint8_t *data, uint32_t len);
+/* --reorder: true when this packet goes out at once instead of through the FIFO. */
+bool ntad_netem_reorder(struct ntad_netem *n);
+/*
+ * When a packet of len bytes arriving at `arrival` is due: arrival + delay
+ * +- jitter (never before arrival), then, with a rate, after the previous
+ * packet has gone out plus this one's time on the wire; never before the
+ * previous packet's due time.
+ */
+uint64_t ntad_netem_due(struct ntad_netem *n, uint64_t arrival, uint32_t len);
+
+/* One sample of dist with mean 0 and netem's scale, from u in (0, 1). */
+double ntad_netem_dist_sample(enum ntad_netem_dist dist, double u);
+
+#endif /* NTAD_NETEM_H */
