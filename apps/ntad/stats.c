@@ -108,6 +108,7 @@ static void print_json_retention(FILE *f, const struct ntad_counters *c)
 		c->held_peak_umem, c->evicted, c->fill_evictions, c->alloc_evictions, c->retain_dropped,
 		c->loss_dropped, c->released, c->late_p50_ns, c->late_p99_ns, c->late_max_ns,
 		c->hold_min_ns, c->pcap_writes, c->pcap_packets, c->pcap_errors, c->pcap_errno, c->triggers);
+	fprintf(f, ",\"filtered\":%" PRIu64 ",\"pcap_failed\":%" PRIu64, c->filtered, c->pcap_failed);
 }
 
 static void print_text_retention(FILE *f, const struct ntad_counters *c)
@@ -126,6 +127,8 @@ static void print_text_retention(FILE *f, const struct ntad_counters *c)
 		fprintf(f, "  pcap: %" PRIu64 " writes (last %" PRIu64 " packets), %" PRIu64 " failed%s%s, %" PRIu64
 			" trigger matches\n", c->pcap_writes, c->pcap_packets, c->pcap_errors,
 			c->pcap_errno ? ": " : "", c->pcap_errno ? strerror((int)c->pcap_errno) : "", c->triggers);
+	if (c->filtered)
+		fprintf(f, "  filter expression: %" PRIu64 " frames refused\n", c->filtered);
 }
 
 static void print_json(FILE *f, const struct ntad_report *r)
