@@ -9,14 +9,18 @@
  *
  * The XDP rules are a coarse first cut in the kernel: a rule derived here must
  * select at least every frame the expression selects (the expression still
- * runs behind it), so only whole expressions whose meaning is known exactly
- * are derived. What libpcap generates decides the rules: for IPv6, `udp` and
- * `tcp` also accept a fragment header before the UDP/TCP header, which the
- * program sees as next header 44, so those get a second rule for IPv6
- * fragments; the port tests of libpcap read no fragment, so a `dst port` rule
- * is exact there. A port given by name, or anything else, is not derived.
+ * runs behind it). libpcap's code reads fixed offsets whatever the headers
+ * say (`udp` is byte 23 of an IPv4 frame of 24 bytes or more, even with an
+ * IPv4 header length below 20; for IPv6 it also accepts a fragment header
+ * before UDP), while the program parses sane headers only (40 bytes of IPv6,
+ * 20 of IPv4, no port behind a short IHL). Its protocol and port rules would
+ * thus miss malformed or truncated frames the expression selects, so only
+ * the ethertype is derived: udp, tcp and their port forms keep IPv4 and IPv6
+ * in the kernel's cut, icmp and ip IPv4, ip6 IPv6, arp ARP. Anything else is
+ * not derived.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,32 +48,27 @@ int ntad_expr_compile(const char *what, const char *text, uint32_t snaplen, stru
 	return ret;
 }
 
-static int proto_of(const char *s)
+static bool is_l4(const char *s)
 {
-	if (!strcmp(s, "udp"))
-		return 17;
-	if (!strcmp(s, "tcp"))
-		return 6;
-	return 0;
+	return !strcmp(s, "udp") || !strcmp(s, "tcp");
 }
 
-/* A decimal port 1..65535 (0 would mean "any port" to a rule). */
-static uint16_t port_of(const char *s)
+/* A decimal port 0..65535. */
+static bool is_port(const char *s)
 {
 	char *end;
 	long v;
 
 	if (*s < '0' || *s > '9')
-		return 0;
+		return false;
 	v = strtol(s, &end, 10);
-	return *end || v < 1 || v > 65535 ? 0 : (uint16_t)v;
+	return !*end && v <= 65535;
 }
 
 unsigned int ntad_expr_rules(const char *text, struct ntad_rule rules[NTAD_EXPR_MAX_RULES])
 {
 	char buf[128], *tok[MAX_TOKENS + 1], *save = NULL;
 	unsigned int n = 0;
-	int proto;
 
 	if (strlen(text) >= sizeof(buf))
 		return 0;
@@ -79,34 +78,25 @@ unsigned int ntad_expr_rules(const char *text, struct ntad_rule rules[NTAD_EXPR_
 			return 0;
 		tok[n++] = t;
 	}
-	if (!n)
-		return 0;
 	memset(rules, 0, NTAD_EXPR_MAX_RULES * sizeof(*rules));
-	if (n == 1 && !strcmp(tok[0], "ip"))
+	if (n == 1 && (!strcmp(tok[0], "ip") || !strcmp(tok[0], "icmp"))) {
 		rules[0].ethertype = 0x0800;
-	else if (n == 1 && !strcmp(tok[0], "ip6"))
+		return 1;
+	}
+	if (n == 1 && !strcmp(tok[0], "ip6")) {
 		rules[0].ethertype = 0x86dd;
-	else if (n == 1 && !strcmp(tok[0], "arp"))
+		return 1;
+	}
+	if (n == 1 && !strcmp(tok[0], "arp")) {
 		rules[0].ethertype = 0x0806;
-	else if (n == 1 && !strcmp(tok[0], "icmp"))
-		rules[0] = (struct ntad_rule){ .ethertype = 0x0800, .ip_proto = 1 };
-	if (rules[0].ethertype)
 		return 1;
-	if (!(proto = proto_of(tok[0])))
+	}
+	if (!n || !is_l4(tok[0]) ||
+	    !(n == 1 || (n == 3 && !strcmp(tok[1], "port") && is_port(tok[2])) ||
+	      (n == 4 && (!strcmp(tok[1], "src") || !strcmp(tok[1], "dst")) && !strcmp(tok[2], "port") &&
+	       is_port(tok[3]))))
 		return 0;
-	rules[0].ip_proto = (uint8_t)proto;
-	if (n == 1) {
-		/* libpcap's udp/tcp: also behind an IPv6 fragment header. */
-		rules[1] = (struct ntad_rule){ .ethertype = 0x86dd, .ip_proto = 44 };
-		return 2;
-	}
-	if (n == 3 && !strcmp(tok[1], "port") && port_of(tok[2]))
-		return 1; /* either port: the program knows only the destination */
-	if (n == 4 && !strcmp(tok[2], "port") && port_of(tok[3]) &&
-	    (!strcmp(tok[1], "src") || !strcmp(tok[1], "dst"))) {
-		if (!strcmp(tok[1], "dst"))
-			rules[0].dport = port_of(tok[3]);
-		return 1;
-	}
-	return 0;
+	rules[0].ethertype = 0x0800;
+	rules[1].ethertype = 0x86dd;
+	return 2;
 }

@@ -28,8 +28,8 @@ int ntad_expr_compile(const char *what, const char *text, uint32_t snaplen, stru
 /*
  * XDP rules whose union selects every frame text selects (and maybe more),
  * for the simple expressions: udp, tcp, icmp, ip, ip6, arp, and udp or tcp
- * with [src|dst] port N. Returns how many (0: none derived, the program must
- * redirect everything).
+ * with [src|dst] port N; by ethertype only (expr.c says why). Returns how
+ * many (0: none derived, the program must redirect everything).
  */
 unsigned int ntad_expr_rules(const char *text, struct ntad_rule rules[NTAD_EXPR_MAX_RULES]);
 
