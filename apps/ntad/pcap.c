@@ -9,8 +9,8 @@
  * not pcapng: a record is a 16-byte header and the bytes, so a dump is one
  * pass over the held packets.
  *
- * pcap_dump() reports nothing, so errors are found at the commit (the stdio
- * flush): the file offset of the last good commit is kept, and a failed
+ * pcap_dump() reports nothing, so errors are found on the stream (an error
+ * while stdio writes its buffer out mid-batch) and at the commit (the flush): the file offset of the last good commit is kept, and a failed
  * commit closes the file, truncates it there and reopens it for appending, so
  * a file never holds a torn record and the records after the commit can be
  * written again. Rotation commits before it closes a file, so what a closed
@@ -37,6 +37,7 @@ struct ntad_pcap {
 	unsigned int width;      /* -W: digits of the file number */
 	uint32_t idx;            /* the file's number */
 	int64_t good_off;        /* end of the last commit in this file; 0: not created */
+	int werr;                /* errno of a write since the last commit (stdio may drop the buffer) */
 	uint64_t added, committed;
 };
 
@@ -150,6 +151,7 @@ static void rollback(struct ntad_pcap *pc)
 	pcap_dump_close(pc->d);
 	pc->d = NULL;
 	pc->added = pc->committed;
+	pc->werr = 0;
 	(void)file_open(pc);
 }
 
@@ -160,8 +162,8 @@ int ntad_pcap_commit(struct ntad_pcap *pc)
 	if (!pc->d && (err = file_open(pc)))
 		return err;
 	errno = 0;
-	if (pcap_dump_flush(pc->d)) {
-		err = err_or_eio();
+	if (pcap_dump_flush(pc->d) || pc->werr) {
+		err = pc->werr ? -pc->werr : err_or_eio();
 		rollback(pc);
 		return err;
 	}
@@ -198,7 +200,10 @@ int ntad_pcap_add(struct ntad_pcap *pc, uint64_t ts_ns, const void *data, uint32
 		return err;
 	if (!pc->d && (err = file_open(pc)))
 		return err;
+	errno = 0;
 	pcap_dump((u_char *)pc->d, &h, data);
+	if (!pc->werr && ferror(pcap_dump_file(pc->d)))
+		pc->werr = errno ? errno : EIO;
 	pc->added++;
 	return 0;
 }
