@@ -55,6 +55,8 @@ endif
 LDFLAGS += $(SANFLAGS)
 BPF_LIBS := $(shell pkg-config --libs libbpf libxdp 2>/dev/null || echo -lxdp -lbpf -lelf -lz)
 LDLIBS += $(BPF_LIBS) -lpthread -lm
+# libpcap: the daemon's capture mode (filter expressions, the file writer), not the libraries.
+PCAP_LIBS := $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -Iinclude \
 	-I/usr/include/$(shell uname -m)-linux-gnu -D__TARGET_ARCH_x86
@@ -172,7 +174,7 @@ $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 # libntad is what a user links.
 $(B)/ntad: $(B)/apps/ntad/main.o $(B)/libntadapp.a $(LIBS_A)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(LDLIBS)
 
 $(B)/examples/%: examples/%.c include/ntad.h include/ntad_bpf.h $(LIBS_A)
 	$(call msg,CC,$@)
@@ -182,7 +184,7 @@ $(B)/examples/%: examples/%.c include/ntad.h include/ntad_bpf.h $(LIBS_A)
 $(B)/tests/%: tests/%.c $(HDRS) $(B)/libntadapp.a $(LIBS_A)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Iapps/ntad -Ilib/ntad $(LDFLAGS) -o $@ $< $(B)/libntadapp.a $(LIBS_A) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Iapps/ntad -Ilib/ntad $(LDFLAGS) -o $@ $< $(B)/libntadapp.a $(LIBS_A) $(PCAP_LIBS) $(LDLIBS)
 
 # Allocator-only programs (tests/*/*nta*.c) link nothing of the engine.
 $(B)/tests/unit/test_nta%: tests/unit/test_nta%.c $(HDRS) $(B)/libnta.a
@@ -209,7 +211,7 @@ APP_CORE_SRCS := $(filter-out apps/ntad/main.c,$(APP_SRCS))
 $(B)/fuzz/%: tests/fuzz/%.c $(NTA_SRCS) $(LIB_SRCS) $(APP_CORE_SRCS) $(HDRS) $(BPF_SKELS) | $(DEPS_STAMP)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(NTA_SRCS) $(LIB_SRCS) $(APP_CORE_SRCS) $(LDLIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(NTA_SRCS) $(LIB_SRCS) $(APP_CORE_SRCS) $(PCAP_LIBS) $(LDLIBS)
 
 $(B)/fuzz/fuzz_nta%: tests/fuzz/fuzz_nta%.c $(NTA_SRCS) $(HDRS) | $(DEPS_STAMP)
 	$(call msg,FUZZ,$@)

@@ -26,7 +26,8 @@ pkgs=(
 	libelf-dev zlib1g-dev linux-libc-dev
 	bpftool                             # bpftool gen skeleton
 	iproute2 ethtool xdp-tools          # ip netns/link, GRO/queues, xdp-bench if it works
-	m4 libpcap-dev                      # build-xdp-tools.sh: xdp-tools' configure needs both
+	libpcap-dev                         # ntad capture: filter expressions, pcap files
+	m4                                  # build-xdp-tools.sh: xdp-tools' configure (and libpcap-dev)
 	mandoc                              # man page lint
 	tcpdump jq                          # capture checks, JSON output in tests
 	socat                               # test_examples: a UDP client on the peer's kernel stack

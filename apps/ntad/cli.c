@@ -11,6 +11,7 @@
  * Nothing here prints except ntad_usage(); errors come back as one line in err.
  */
 #include "cli.h"
+#include "expr.h"
 #include "sizing.h"
 
 #include <ctype.h>
@@ -1010,20 +1011,6 @@ static int p_pcap(struct ntad_opts *o, const char *a, char *e, size_t l)
 	return 0;
 }
 
-static int p_trigger(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	struct ntad_rule r;
-	bool all;
-
-	if (ntad_parse_rule(a, &r, &all, e, l) || all)
-		return fail(e, l, "--trigger '%s': not a rule; use the --filter syntax naming fields (proto=udp,dport=9), not all", a);
-	if (o->nr_triggers >= NTAD_MAX_RULES)
-		return fail(e, l, "--trigger: more than %d rules; combine fields in one rule", NTAD_MAX_RULES);
-	o->triggers[o->nr_triggers++] = r;
-	retain_seen |= SEEN_CAPTURE_OPTS;
-	return 0;
-}
-
 static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, size_t l)
 {
 	bool retains = o->mode == NTAD_MODE_DELAY || o->mode == NTAD_MODE_CAPTURE;
@@ -1037,8 +1024,6 @@ static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, 
 		return fail(e, l, "--mode delay: needs the hold time; add --delay TIME (such as 20ms)");
 	if (o->mode == NTAD_MODE_DELAY && validate_netem(o, e, l))
 		return -EINVAL;
-	if (o->nr_triggers && !o->pcap_path[0])
-		return fail(e, l, "--trigger: needs a file to write; add --pcap FILE");
 	if (!retains)
 		return 0;
 	if (o->frags_mode == NTAD_FRAGS_ON && o->pool == NTAD_POOL_FIXED)
@@ -1053,6 +1038,119 @@ static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, 
 			    " bytes); use --umem-size %" PRIu64 "M or smaller rings", o->umem_size, ntad_mode_name(o->mode),
 			    o->pool == NTAD_POOL_NTA ? " and nta's parked regions" : "", reserve,
 			    ((reserve + 65536) >> 20) + 1);
+	return 0;
+}
+
+/* ---- capture: files and pcap-filter(7) expressions ---- */
+
+#define DEF_SNAPLEN 262144u /* tcpdump's default and largest */
+static bool capture_file_opts_seen; /* -w/-s/-C/-W; reset by ntad_parse_args */
+
+static int p_trigger(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	size_t n = strlen(o->trigger_expr);
+	struct bpf_program prog;
+
+	/* Checked alone, so that an error names the expression it is in. */
+	if (ntad_expr_compile("--trigger", a, DEF_SNAPLEN, &prog, e, l))
+		return -EINVAL;
+	pcap_freecode(&prog);
+	if (n + strlen(a) + 8 >= sizeof(o->trigger_expr))
+		return fail(e, l, "--trigger: the expressions are longer than %zu bytes together; shorten them",
+			    sizeof(o->trigger_expr) - 1);
+	snprintf(o->trigger_expr + n, sizeof(o->trigger_expr) - n, "%s(%s)", n ? " or " : "", a);
+	retain_seen |= SEEN_CAPTURE_OPTS;
+	return 0;
+}
+
+static int p_write(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	/* Room for -C's file numbers after the name. */
+	if (!*a || strlen(a) >= sizeof(o->write_path) - 12)
+		return fail(e, l, "-w: the file name is empty or longer than %zu bytes; give a shorter path",
+			    sizeof(o->write_path) - 13);
+	strcpy(o->write_path, a);
+	capture_file_opts_seen = true;
+	return 0;
+}
+
+static int p_snaplen(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_u32(a, &o->snaplen, 0, DEF_SNAPLEN))
+		return fail(e, l, "--snaplen '%s': not a length; use 1..%u bytes (0: %u)", a, DEF_SNAPLEN, DEF_SNAPLEN);
+	if (!o->snaplen)
+		o->snaplen = DEF_SNAPLEN; /* as tcpdump -s 0 */
+	capture_file_opts_seen = true;
+	return 0;
+}
+
+static int p_rotate_size(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	uint64_t mb;
+
+	if (parse_u64(a, &mb) || !mb || mb > 1000000)
+		return fail(e, l, "-C '%s': not a file size; use millions of bytes, 1..1000000, as tcpdump -C", a);
+	o->rotate_bytes = mb * 1000000;
+	capture_file_opts_seen = true;
+	return 0;
+}
+
+static int p_rotate_files(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (parse_u32(a, &o->rotate_files, 1, 100000))
+		return fail(e, l, "-W '%s': not a number of files; use 1..100000", a);
+	capture_file_opts_seen = true;
+	return 0;
+}
+
+/* The trailing arguments: one expression, as tcpdump takes it. */
+static int join_expr(struct ntad_opts *o, int argc, char **argv, char *e, size_t l)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < argc; i++) {
+		int w = snprintf(o->expr + n, sizeof(o->expr) - n, "%s%s", i ? " " : "", argv[i]);
+
+		if (w < 0 || (size_t)w >= sizeof(o->expr) - n)
+			return fail(e, l, "capture filter: longer than %zu bytes; shorten the expression",
+				    sizeof(o->expr) - 1);
+		n += (size_t)w;
+	}
+	return 0;
+}
+
+static int validate_capture(struct ntad_opts *o, char *e, size_t l)
+{
+	struct ntad_rule rules[NTAD_EXPR_MAX_RULES];
+	struct bpf_program prog;
+	unsigned int n;
+
+	if (o->mode != NTAD_MODE_CAPTURE && capture_file_opts_seen)
+		return fail(e, l, "-w/-s/-C/-W: only used by --mode capture; drop them or add --mode capture");
+	if (o->mode != NTAD_MODE_CAPTURE)
+		return 0;
+	if (o->write_path[0] && o->pcap_path[0])
+		return fail(e, l, "--pcap and -w conflict: --pcap writes the held frames on SIGUSR1, at exit and on --trigger, -w writes every frame as it arrives; give one");
+	if (o->trigger_expr[0] && !o->pcap_path[0])
+		return fail(e, l, "--trigger: writes the held frames, and needs a file; add --pcap FILE%s",
+			    o->write_path[0] ? " instead of -w (which writes every frame already)" : "");
+	if (o->capture_age_ns && o->write_path[0])
+		return fail(e, l, "--capture-age: with -w frames are written as they arrive, not held; drop --capture-age or use --pcap");
+	if (o->rotate_bytes && !o->write_path[0])
+		return fail(e, l, "-C: rotates the files of -w; add -w FILE (--pcap writes one file)");
+	if (o->rotate_files && !o->rotate_bytes)
+		return fail(e, l, "-W: the number of files -C rotates through; add -C SIZE");
+	if (!o->expr[0])
+		return 0;
+	if (ntad_expr_compile("capture filter", o->expr, o->snaplen, &prog, e, l))
+		return -EINVAL;
+	pcap_freecode(&prog);
+	/* Given rules are the user's; else what the kernel can select of the expression. */
+	if (o->nr_rules || filter_all_given)
+		return 0;
+	n = ntad_expr_rules(o->expr, rules);
+	memcpy(o->rules, rules, n * sizeof(rules[0]));
+	o->nr_rules = n;
 	return 0;
 }
 
@@ -1108,7 +1206,11 @@ static const struct opt_row rows[] = {
 	{ "capture-bytes", 0, "SIZE", p_capture_bytes, "capture: UMEM bytes held at most, oldest evicted (default: all the rings leave)" },
 	{ "capture-age", 0, "MS", p_capture_age, "capture: evict packets older than MS milliseconds" },
 	{ "pcap", 0, "FILE", p_pcap, "capture: write the held packets to FILE on SIGUSR1, at exit and on --trigger" },
-	{ "trigger", 0, "RULE", p_trigger, "capture: write the pcap when a packet matches RULE (--filter syntax; repeatable)" },
+	{ "trigger", 0, "EXPR", p_trigger, "capture: write the pcap when a packet matches EXPR (pcap-filter(7); repeatable: any)" },
+	{ "write", 'w', "FILE", p_write, "capture: write every frame to FILE as it arrives (tcpdump -w), instead of holding it" },
+	{ "snaplen", 's', "N", p_snaplen, "capture: write at most N bytes of a frame (default 262144, 0 the same)" },
+	{ "file-size", 'C', "N", p_rotate_size, "capture -w: next file once one is larger than N million bytes (FILE1, FILE2, ...)" },
+	{ "file-count", 'W', "N", p_rotate_files, "capture -w -C: a ring of N files (FILE0..FILE{N-1}), overwriting the oldest" },
 	{ "verbose", 'v', NULL, p_verbose, "show libbpf/libxdp diagnostics" },
 	{ "help", 'h', NULL, p_help, "this text" },
 	{ "version", 'V', NULL, p_version, "print the version" },
@@ -1132,6 +1234,7 @@ void ntad_opts_default(struct ntad_opts *o)
 	o->interval = 1;
 	o->size = 64;
 	ntad_pkt_params_default(&o->pkt);
+	o->snaplen = DEF_SNAPLEN;
 }
 
 const char *ntad_mode_name(enum ntad_mode m)
@@ -1221,6 +1324,8 @@ static int validate(struct ntad_opts *o, unsigned int seen_tx_opts, char *e, siz
 		o->frags = true;
 	if (validate_retention(o, max_frame, e, l))
 		return -EINVAL;
+	if (validate_capture(o, e, l))
+		return -EINVAL;
 	if (o->copy_break > max_frame)
 		return fail(e, l, "--copy-break %u: larger than the largest frame a %u-byte chunk holds (%u); use 0..%u",
 			    o->copy_break, o->chunk_size, max_frame, max_frame);
@@ -1245,6 +1350,7 @@ void ntad_usage(FILE *f)
 	fprintf(f,
 		"Usage: ntad -i IFACE [-m rxdrop|l2fwd|txonly|delay|capture] [options]\n"
 		"       ntad -i IFACE -o IFACE -m fwd|delay [options]\n"
+		"       ntad -i IFACE -m capture [--pcap FILE | -w FILE [-C N [-W N]]] [options] [EXPRESSION]\n"
 		"AF_XDP packet engine whose UMEM is managed by the Network Tree Allocator.\n\n");
 	for (unsigned int i = 0; i < NR_ROWS; i++) {
 		char lhs[48];
@@ -1275,6 +1381,7 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 	cur_argc = argc, cur_argv = argv;
 	netem_dirs = 3;
 	dir_ba_given = rate_is_bandwidth = rate_pps_given = false;
+	capture_file_opts_seen = false;
 	queues_count = 0;
 	queue_given = queues_list_given = false;
 	if (err && errlen)
@@ -1324,9 +1431,11 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 			 r->parse == p_sport || r->parse == p_dport)
 			seen_tx |= 2;
 	}
-	if (optind < argc)
+	if (optind < argc && o->mode != NTAD_MODE_CAPTURE)
 		return fail(err, errlen, "'%s': unexpected argument; options start with - (see ntad --help)",
 			    argv[optind]);
+	if (join_expr(o, argc - optind, argv + optind, err, errlen))
+		return -EINVAL;
 	if (o->help || o->version)
 		return 1;
 	return validate(o, seen_tx, err, errlen);

@@ -71,8 +71,13 @@ struct ntad_opts {
 	uint64_t capture_bytes;        /* UMEM bytes held at most; 0: what the rings leave */
 	uint64_t capture_age_ns;       /* evict packets older than this; 0: never */
 	char pcap_path[256];           /* capture: write here; empty: count only */
-	struct ntad_rule triggers[NTAD_MAX_RULES]; /* capture: write when one matches */
-	uint32_t nr_triggers;
+	/* --mode capture: files and pcap-filter(7) expressions (modes/capture.c, pcap.c, expr.c) */
+	char write_path[256];          /* -w: write continuously here, not held (tcpdump -w) */
+	uint32_t snaplen;              /* -s: bytes of a frame written at most */
+	uint64_t rotate_bytes;         /* -C: next file once one is larger; 0: one file */
+	uint32_t rotate_files;         /* -W: a ring of this many files; 0: no limit */
+	char expr[1024];               /* the trailing arguments: the frames capture keeps */
+	char trigger_expr[1024];       /* --trigger expressions, or-ed: write when one matches */
 	bool verbose;
 	bool help, version;
 };

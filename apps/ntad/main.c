@@ -6,7 +6,7 @@
  * report, and tear down in the order that lets every UMEM byte be accounted
  * for.
  *
- * Start order: options -> privileges, interface, queue, MTU (each failure one
+ * Start order: options -> privileges, interface, queue, MTU, capture file (each failure one
  * line "ntad: thing: problem; fix", exit 1, nothing touched yet) -> UMEM ->
  * ports -> queues (sockets, into the XSKMAP) -> modes -> ports started (fill
  * rings topped up, XDP program attached last), so a failure anywhere before
@@ -44,6 +44,7 @@
 
 #include "cli.h"
 #include "nta.h"
+#include "pcap.h"
 #include "run.h"
 #include "sizing.h"
 #include "stats.h"
@@ -75,6 +76,7 @@ struct ntad_ctx {
 	int stop_fd;                 /* eventfd: readable when the workers must stop */
 	int done_fd;                 /* eventfd: a worker's loop has returned */
 	bool stop_signal;
+	bool capture_unwritten;      /* capture: frames were not written; the run fails */
 	uint64_t start;
 	struct ntad_counters prev;
 	double prev_time;
@@ -255,6 +257,29 @@ static void explain_attach(const struct ntad_opts *o, const char *ifname, int re
 	else
 		die_msg("%s: cannot attach the XDP program in %s mode (%s); try --xdp-mode %s",
 			ifname, skb ? "skb" : "native", strerror(-ret), skb ? "native" : "skb");
+}
+
+/*
+ * capture: the file must be writable before anything is captured (tcpdump
+ * opens its file first). A dump's PATH.tmp, or -w's file itself, is created
+ * and removed again, so a refusal leaves nothing behind.
+ */
+static int check_capture_file(const struct ntad_opts *o)
+{
+	const char *path = o->write_path[0] ? o->write_path : o->pcap_path;
+	struct ntad_pcap_opts po = { .path = path, .snaplen = o->snaplen, .replace = true };
+	struct ntad_pcap *pc;
+
+	if (o->mode != NTAD_MODE_CAPTURE || !path[0])
+		return 0;
+	pc = ntad_pcap_open(&po);
+	if (pc) {
+		ntad_pcap_abort(pc);
+		return 0;
+	}
+	die_msg("%s %s: cannot write it (%s); give a file in a directory that exists and ntad may write to",
+		o->write_path[0] ? "-w" : "--pcap", path, strerror(errno));
+	return -errno;
 }
 
 static int make_umem(struct ntad_ctx *x)
@@ -617,6 +642,11 @@ static int teardown(struct ntad_ctx *x, bool ran)
 		r.bind_mode = ntad_port__zerocopy(x->ports[0]) ? "zerocopy" : "copy";
 		r.stop_reason = stop_reason(x, &r.c, sock_error);
 		ntad_report_print(stdout, &r, x->o.json);
+		x->capture_unwritten = r.c.pcap_failed != 0;
+		if (x->capture_unwritten)
+			die_msg("%s %s: captured frames were not written (%s, %llu failed writes); free space or write elsewhere",
+				x->o.write_path[0] ? "-w" : "--pcap", x->o.write_path[0] ? x->o.write_path : x->o.pcap_path,
+				strerror((int)r.c.pcap_errno), (unsigned long long)r.c.pcap_errors);
 	}
 	for (unsigned int qi = x->nr_s; x->s && qi-- > 0;) {
 		struct ntad_worker *w = &x->workers[qi];
@@ -684,6 +714,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (ntad_two_interfaces(&x->o) && check_interface(&x->o, x->o.out_ifname))
 		return 1;
+	if (check_capture_file(&x->o))
+		return 1;
 	if (x->o.mode == NTAD_MODE_TXONLY && !(x->o.given & NTAD_GIVEN_SRC_MAC))
 		(void)get_mac(x->o.ifname, x->o.pkt.src_mac);
 
@@ -730,7 +762,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	ret = teardown(x, true) ? : (ret || sock_error ? 1 : 0);
+	ret = teardown(x, true) ? : (ret || sock_error || x->capture_unwritten ? 1 : 0);
 	close(x->sigfd);
 	return ret;
 }

@@ -1,125 +1,228 @@
 // SPDX-License-Identifier: MIT
 /*
- * pcap.c - the capture file writer (see pcap.h for the format).
+ * pcap.c - capture files through libpcap's dumper (see pcap.h).
  *
- * Why classic pcap and not pcapng: every tool reads it (tcpdump, tshark,
- * scapy, Wireshark) and a record is a 16-byte header and the bytes, so a dump
- * of the capture buffer is one pass over it with no per-file state beyond a
- * stdio stream. Nanosecond timestamps because the delay line and the buffer
- * stamp packets in nanoseconds; readers that predate them still know the magic.
- * Fields are written little-endian explicitly, so the file is the same on any
- * host. Writing to PATH.tmp and renaming keeps a reader (or a second dump on
- * the next SIGUSR1) from ever seeing a partial file.
+ * Why libpcap's dumper: it is the writer every reader (tcpdump, tshark,
+ * Wireshark, scapy) is tested against, and with a "dead" handle opened at
+ * nanosecond precision it writes the nanosecond magic and takes tv_usec as
+ * nanoseconds, which is how the capture buffer stamps packets. Classic pcap,
+ * not pcapng: a record is a 16-byte header and the bytes, so a dump is one
+ * pass over the held packets.
+ *
+ * pcap_dump() reports nothing, so errors are found on the stream (an error
+ * while stdio writes its buffer out mid-batch) and at the commit (the flush): the file offset of the last good commit is kept, and a failed
+ * commit closes the file, truncates it there and reopens it for appending, so
+ * a file never holds a torn record and the records after the commit can be
+ * written again. Rotation commits before it closes a file, so what a closed
+ * file holds is written.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pcap/pcap.h>
+#include <sys/stat.h>
 
 #include "pcap.h"
 
+/* Fewer, larger writes: a batch of 64 full frames is about 100 KB. */
+#define STDIO_BUFFER (256u << 10)
+
 struct ntad_pcap {
-	FILE *f;
-	char *path, *tmp;
-	int err;                 /* first write error, -errno */
+	struct ntad_pcap_opts o;
+	pcap_t *dead;            /* link type, snap length and precision for the dumper */
+	pcap_dumper_t *d;        /* NULL after a failed reopen: the next add retries */
+	char *path, *tmp, *name; /* name: the file written now */
+	unsigned int width;      /* -W: digits of the file number */
+	uint32_t idx;            /* the file's number */
+	int64_t good_off;        /* end of the last commit in this file; 0: not created */
+	int werr;                /* errno of a write since the last commit (stdio may drop the buffer) */
+	uint64_t added, committed;
 };
 
-static void put_le32(uint8_t *p, uint32_t v)
+static int err_or_eio(void)
 {
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
+	return errno ? -errno : -EIO;
 }
 
-static void put_le16(uint8_t *p, uint16_t v)
+/* tcpdump's names: -W pads the number to the digits of W - 1, -C alone leaves file 0 as PATH. */
+static int file_name(struct ntad_pcap *pc)
 {
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
+	char *s;
+	int n;
+
+	if (pc->o.replace)
+		n = asprintf(&s, "%s", pc->tmp);
+	else if (!pc->o.file_bytes || (pc->o.files ? !pc->width : !pc->idx))
+		n = asprintf(&s, "%s", pc->path);
+	else if (pc->o.files)
+		n = asprintf(&s, "%s%0*u", pc->path, (int)pc->width, pc->idx);
+	else
+		n = asprintf(&s, "%s%u", pc->path, pc->idx);
+	if (n < 0)
+		return -ENOMEM;
+	free(pc->name);
+	pc->name = s;
+	return 0;
 }
 
-static int write_all(struct ntad_pcap *pc, const void *buf, size_t len)
+/* Open pc->name: a new file (header committed), or, after a failed commit, the old one cut back. */
+static int file_open(struct ntad_pcap *pc)
 {
-	if (pc->err)
-		return pc->err;
-	if (fwrite(buf, 1, len, pc->f) != len)
-		pc->err = errno ? -errno : -EIO;
-	return pc->err;
+	FILE *f;
+
+	errno = 0;
+	if (pc->good_off) {
+		if (truncate(pc->name, pc->good_off))
+			return err_or_eio();
+		pc->d = pcap_dump_open_append(pc->dead, pc->name);
+		return pc->d ? 0 : err_or_eio();
+	}
+	f = fopen(pc->name, "we");
+	if (!f)
+		return err_or_eio();
+	(void)setvbuf(f, NULL, _IOFBF, STDIO_BUFFER);
+	pc->d = pcap_dump_fopen(pc->dead, f);
+	if (!pc->d) {
+		fclose(f);
+		unlink(pc->name);
+		return err_or_eio();
+	}
+	if (pcap_dump_flush(pc->d)) {
+		int err = err_or_eio();
+
+		pcap_dump_close(pc->d);
+		pc->d = NULL;
+		unlink(pc->name);
+		return err;
+	}
+	pc->good_off = pcap_dump_ftell64(pc->d);
+	return 0;
 }
 
 static void pcap_free(struct ntad_pcap *pc)
 {
+	if (pc->dead)
+		pcap_close(pc->dead);
 	free(pc->path);
 	free(pc->tmp);
+	free(pc->name);
 	free(pc);
 }
 
-struct ntad_pcap *ntad_pcap_open(const char *path)
+struct ntad_pcap *ntad_pcap_open(const struct ntad_pcap_opts *o)
 {
 	struct ntad_pcap *pc = calloc(1, sizeof(*pc));
-	uint8_t h[24];
+	struct stat st;
 	int err;
 
 	if (!pc)
 		return NULL;
-	pc->path = strdup(path);
-	if (!pc->path || asprintf(&pc->tmp, "%s.tmp", path) < 0) {
-		pc->tmp = NULL;
-		err = ENOMEM;
+	pc->o = *o;
+	for (uint32_t x = o->files ? o->files - 1 : 0; x; x /= 10)
+		pc->width++;
+	err = -ENOMEM;
+	pc->path = strdup(o->path);
+	if (!pc->path || (o->replace && asprintf(&pc->tmp, "%s.tmp", o->path) < 0))
 		goto err_free;
-	}
-	pc->f = fopen(pc->tmp, "we");
-	if (!pc->f) {
-		err = errno;
+	pc->o.path = pc->path;
+	pc->dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, (int)o->snaplen,
+							PCAP_TSTAMP_PRECISION_NANO);
+	if (!pc->dead)
 		goto err_free;
-	}
-	put_le32(h, NTAD_PCAP_MAGIC_NS);
-	put_le16(h + 4, 2);              /* version 2.4 */
-	put_le16(h + 6, 4);
-	put_le32(h + 8, 0);              /* thiszone: timestamps are UTC */
-	put_le32(h + 12, 0);             /* sigfigs */
-	put_le32(h + 16, NTAD_PCAP_SNAPLEN);
-	put_le32(h + 20, NTAD_PCAP_LINKTYPE_ETHERNET);
-	if (write_all(pc, h, sizeof(h))) {
-		err = -pc->err;
-		ntad_pcap_abort(pc);
-		errno = err;
-		return NULL;
-	}
+	/* The rename at close would fail on a directory: say so now. */
+	err = -EISDIR;
+	if (o->replace && !stat(o->path, &st) && S_ISDIR(st.st_mode))
+		goto err_free;
+	if ((err = file_name(pc)) || (err = file_open(pc)))
+		goto err_free;
 	return pc;
 
 err_free:
 	pcap_free(pc);
-	errno = err;
+	errno = -err;
 	return NULL;
+}
+
+/* The last commit failed: cut the file back to it; the records after it are to be added again. */
+static void rollback(struct ntad_pcap *pc)
+{
+	pcap_dump_close(pc->d);
+	pc->d = NULL;
+	pc->added = pc->committed;
+	pc->werr = 0;
+	(void)file_open(pc);
+}
+
+int ntad_pcap_commit(struct ntad_pcap *pc)
+{
+	int err;
+
+	if (!pc->d && (err = file_open(pc)))
+		return err;
+	errno = 0;
+	if (pcap_dump_flush(pc->d) || pc->werr) {
+		err = pc->werr ? -pc->werr : err_or_eio();
+		rollback(pc);
+		return err;
+	}
+	pc->good_off = pcap_dump_ftell64(pc->d);
+	pc->committed = pc->added;
+	return 0;
+}
+
+/* -C: this file is larger than the limit (tcpdump checks before each record). */
+static int rotate(struct ntad_pcap *pc)
+{
+	int err = ntad_pcap_commit(pc);
+
+	if (err)
+		return err;
+	pcap_dump_close(pc->d);
+	pc->d = NULL;
+	pc->idx = pc->o.files ? (pc->idx + 1) % pc->o.files : pc->idx + 1;
+	pc->good_off = 0;
+	return file_name(pc);
 }
 
 int ntad_pcap_add(struct ntad_pcap *pc, uint64_t ts_ns, const void *data, uint32_t len)
 {
-	uint32_t caplen = len < NTAD_PCAP_SNAPLEN ? len : NTAD_PCAP_SNAPLEN;
-	uint8_t h[16];
+	struct pcap_pkthdr h = {
+		.ts = { .tv_sec = (time_t)(ts_ns / 1000000000u), .tv_usec = (suseconds_t)(ts_ns % 1000000000u) },
+		.caplen = len < pc->o.snaplen ? len : pc->o.snaplen,
+		.len = len,
+	};
+	int err;
 
-	put_le32(h, (uint32_t)(ts_ns / 1000000000u));
-	put_le32(h + 4, (uint32_t)(ts_ns % 1000000000u));
-	put_le32(h + 8, caplen);
-	put_le32(h + 12, len);
-	if (write_all(pc, h, sizeof(h)))
-		return pc->err;
-	return write_all(pc, data, caplen);
+	if (pc->d && pc->o.file_bytes && pcap_dump_ftell64(pc->d) > (int64_t)pc->o.file_bytes &&
+	    (err = rotate(pc)))
+		return err;
+	if (!pc->d && (err = file_open(pc)))
+		return err;
+	errno = 0;
+	pcap_dump((u_char *)pc->d, &h, data);
+	if (!pc->werr && ferror(pcap_dump_file(pc->d)))
+		pc->werr = errno ? errno : EIO;
+	pc->added++;
+	return 0;
+}
+
+uint64_t ntad_pcap_committed(const struct ntad_pcap *pc)
+{
+	return pc->committed;
 }
 
 int ntad_pcap_close(struct ntad_pcap *pc)
 {
-	int err = pc->err;
+	int err = ntad_pcap_commit(pc);
 
-	if (!err && fflush(pc->f))
+	if (pc->d)
+		pcap_dump_close(pc->d);
+	pc->d = NULL;
+	if (!err && pc->o.replace && rename(pc->tmp, pc->path))
 		err = -errno;
-	if (fclose(pc->f) && !err)
-		err = -errno;
-	if (!err && rename(pc->tmp, pc->path))
-		err = -errno;
-	if (err)
+	if (err && pc->o.replace)
 		unlink(pc->tmp);
 	pcap_free(pc);
 	return err;
@@ -129,7 +232,10 @@ void ntad_pcap_abort(struct ntad_pcap *pc)
 {
 	if (!pc)
 		return;
-	fclose(pc->f);
-	unlink(pc->tmp);
+	if (pc->d)
+		pcap_dump_close(pc->d);
+	/* A continuous file keeps what was committed; one without a record goes. */
+	if (pc->o.replace || !pc->committed)
+		unlink(pc->name);
 	pcap_free(pc);
 }

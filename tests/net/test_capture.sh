@@ -106,7 +106,7 @@ for pool in nta fixed; do
 	log "2. $pool: --capture-bytes 64k, --trigger dport=7"
 	cost=$([ "$pool" = nta ] && echo 64 || echo 2048)
 	K=$((65536 / cost))
-	start --pool "$pool" --pcap "$PCAP" --capture-bytes 64k --trigger proto=udp,dport=7
+	start --pool "$pool" --pcap "$PCAP" --capture-bytes 64k --trigger 'udp dst port 7'
 	send -n "$N" --size 64
 	wait_rx "$N"
 	send -n 1 --size 64 --dport 7 --start-seq "$N"

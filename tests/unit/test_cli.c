@@ -337,6 +337,41 @@ static void test_netem(void)
 		"2%", "x");
 }
 
+/* capture: the expression as trailing arguments, its XDP rules, -w/-s/-C/-W and --trigger. */
+static void test_capture_files(void)
+{
+	CHECK(parse("-i", "a", "-m", "capture", "--pcap", "x.pcap", "udp", "dst", "port", "53", NULL) == 0 &&
+	      !strcmp(o.expr, "udp dst port 53") && o.snaplen == 262144, "expression: %s '%s'", err, o.expr);
+	CHECK(o.nr_rules == 2 && o.rules[0].ethertype == 0x0800 && o.rules[1].ethertype == 0x86dd &&
+	      !o.rules[0].ip_proto && !o.rules[0].dport, "udp dst port 53: IPv4 and IPv6 (%u rules)", o.nr_rules);
+	CHECK(parse("-i", "a", "-m", "capture", "arp", NULL) == 0 && o.nr_rules == 1 &&
+	      o.rules[0].ethertype == 0x0806, "arp: one rule (%u rules)", o.nr_rules);
+	CHECK(parse("-i", "a", "-m", "capture", "udp", "port", "domain", NULL) == 0 && o.nr_rules == 0,
+	      "a port by name: no rule derived");
+	CHECK(parse("-i", "a", "-m", "capture", "udp", "or", "arp", NULL) == 0 && o.nr_rules == 0,
+	      "udp or arp: no rule derived, all redirected");
+	CHECK(parse("-i", "a", "-m", "capture", "--filter", "proto=tcp", "udp", NULL) == 0 && o.nr_rules == 1 &&
+	      o.rules[0].ip_proto == 6, "--filter given: the user's rules stay");
+	CHECK(parse("-i", "a", "-m", "capture", "-w", "y.pcap", "-C", "5", "-W", "3", "-s", "96", NULL) == 0 &&
+	      !strcmp(o.write_path, "y.pcap") && o.rotate_bytes == 5000000 && o.rotate_files == 3 &&
+	      o.snaplen == 96, "-w -C -W -s: %s", err);
+	CHECK(parse("-i", "a", "-m", "capture", "-s", "0", NULL) == 0 && o.snaplen == 262144, "-s 0");
+	CHECK(parse("-i", "a", "-m", "capture", "--pcap", "x", "--trigger", "udp port 7", "--trigger", "arp",
+		    NULL) == 0 && !strcmp(o.trigger_expr, "(udp port 7) or (arp)"), "--trigger twice: '%s'",
+	      o.trigger_expr);
+	REFUSED("capture filter 'udp prot 53': can't parse filter expression: syntax error", "-i", "a", "-m", "capture", "udp", "prot", "53");
+	REFUSED("--trigger 'proto=udp'", "-i", "a", "-m", "capture", "--pcap", "x", "--trigger", "proto=udp");
+	REFUSED("unexpected argument", "-i", "a", "-m", "rxdrop", "udp");
+	REFUSED("only used by --mode capture", "-i", "a", "-w", "x");
+	REFUSED("--pcap and -w conflict", "-i", "a", "-m", "capture", "-w", "x", "--pcap", "y");
+	REFUSED("-C: rotates the files of -w", "-i", "a", "-m", "capture", "--pcap", "y", "-C", "1");
+	REFUSED("-W: the number of files", "-i", "a", "-m", "capture", "-w", "y", "-W", "2");
+	REFUSED("--trigger: writes the held frames", "-i", "a", "-m", "capture", "-w", "y", "--trigger", "udp");
+	REFUSED("--capture-age", "-i", "a", "-m", "capture", "-w", "y", "--capture-age", "100");
+	REFUSED("-C '0'", "-i", "a", "-m", "capture", "-w", "y", "-C", "0");
+	REFUSED("--snaplen '300000'", "-i", "a", "-m", "capture", "-s", "300000");
+}
+
 int main(void)
 {
 	test_defaults();
@@ -348,6 +383,7 @@ int main(void)
 	test_sizes();
 	test_usage();
 	test_netem();
+	test_capture_files();
 	/* Many parses in one process: the last must still see fresh defaults. */
 	CHECK(parse("-i", "z", NULL) == 0 && o.nr_rules == 0 && o.mode == NTAD_MODE_RXDROP, "reparse");
 	return check_done("test_cli");

@@ -3,7 +3,9 @@
  * test_pcap.c - the capture file writer: header and records byte for byte as
  * the format defines them, PATH appearing only at close (PATH.tmp before),
  * an existing PATH kept when a write fails, and, when tcpdump is installed,
- * tcpdump reading the file back with the same packets and lengths.
+ * tcpdump reading the file back with the same packets and lengths. Continuous
+ * files: tcpdump's -C/-W names, and a commit that fails (RLIMIT_FSIZE) cuts
+ * the file back to the last commit, after which writing goes on.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -11,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "pcap.h"
@@ -50,6 +54,110 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* Records in a pcap file (24-byte header, then 16-byte record headers); -1 if torn. */
+static long records(const char *path)
+{
+	size_t len, off = 24;
+	uint8_t *buf = slurp(path, &len);
+	long n = 0;
+
+	if (!buf || len < 24)
+		n = -1;
+	while (n >= 0 && off < len) {
+		if (off + 16 > len || off + 16 + le32(buf + off + 8) > len) {
+			n = -1;
+		} else {
+			off += 16 + le32(buf + off + 8);
+			n++;
+		}
+	}
+	free(buf);
+	return n;
+}
+
+/* n 1500-byte records, one a second, into a file opened with po. */
+static void write_frames(const struct ntad_pcap_opts *po, const uint8_t *frame, unsigned int n,
+			 const char *what)
+{
+	struct ntad_pcap *pc = ntad_pcap_open(po);
+
+	CHECK(pc, "open %s: %s", what, strerror(errno));
+	for (unsigned int i = 0; pc && i < n; i++)
+		CHECK(!ntad_pcap_add(pc, 1000000000ull * i, frame, 1500), "add %s %u", what, i);
+	CHECK(pc && !ntad_pcap_close(pc), "close %s", what);
+}
+
+/* -C 3000 bytes: 1500-byte frames, a new file once one is larger (checked before each record). */
+static void rotation(const char *dir, const uint8_t *frame)
+{
+	struct ntad_pcap_opts po = { .snaplen = 262144, .file_bytes = 3000 };
+	char path[256], name[300];
+	struct ntad_pcap *pc;
+
+	snprintf(path, sizeof(path), "%s/rot.pcap", dir);
+	po.path = path;
+	/* 24 + 2 x 1516 > 3000 after two records: 5 files of 2 and one of 1 for 11. */
+	write_frames(&po, frame, 11, "-C");
+	CHECK(records(path) == 2, "-C: %s holds %ld records", path, records(path));
+	unlink(path);
+	for (unsigned int i = 1; i < 6; i++) {
+		snprintf(name, sizeof(name), "%s%u", path, i);
+		CHECK(records(name) == (i < 5 ? 2 : 1), "-C: %s holds %ld records", name, records(name));
+		unlink(name);
+	}
+	/* -W 3: PATH0, PATH1, PATH2, PATH0 again...; 11 records end in PATH2 (files 0 1 2 0 1 2). */
+	po.files = 3;
+	write_frames(&po, frame, 11, "-W");
+	CHECK(access(path, F_OK), "-W: %s must not exist", path);
+	for (unsigned int i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "%s%u", path, i);
+		CHECK(records(name) == (i < 2 ? 2 : 1), "-W: %s holds %ld records", name, records(name));
+		unlink(name);
+	}
+	/* -W 11: two digits, as tcpdump pads. */
+	po.files = 11;
+	pc = ntad_pcap_open(&po);
+	CHECK(pc && !ntad_pcap_close(pc), "open -W 11");
+	snprintf(name, sizeof(name), "%s00", path);
+	CHECK(records(name) == 0, "-W 11: %s", name);
+	unlink(name);
+}
+
+/* A commit that fails (file size limit) leaves the committed records, and writing goes on. */
+static void rollback(const char *dir, const uint8_t *frame)
+{
+	struct ntad_pcap_opts po = { .snaplen = 262144 };
+	struct rlimit old, lim;
+	char path[256];
+	struct ntad_pcap *pc;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/fail.pcap", dir);
+	po.path = path;
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	pc = ntad_pcap_open(&po);
+	CHECK(pc, "open: %s", strerror(errno));
+	if (!pc)
+		return;
+	lim = old;
+	lim.rlim_cur = 10000; /* 24 + 6 x 1516 = 9120: the 7th commit fails */
+	setrlimit(RLIMIT_FSIZE, &lim);
+	for (unsigned int i = 0; i < 10 && !err; i++) {
+		CHECK(!ntad_pcap_add(pc, 1000000000ull * i, frame, 1500), "add %u", i);
+		err = ntad_pcap_commit(pc);
+	}
+	CHECK(err == -EFBIG, "commit over the limit: %s", strerror(-err));
+	CHECK(ntad_pcap_committed(pc) == 6, "committed %llu", (unsigned long long)ntad_pcap_committed(pc));
+	CHECK(records(path) == 6, "cut back to 6 records: %ld", records(path));
+	setrlimit(RLIMIT_FSIZE, &old);
+	for (unsigned int i = 0; i < 4; i++)
+		CHECK(!ntad_pcap_add(pc, 1000000000ull * i, frame, 1500), "add again %u", i);
+	CHECK(!ntad_pcap_close(pc), "close");
+	CHECK(records(path) == 10, "10 records after the retry: %ld", records(path));
+	unlink(path);
+}
+
 #define NPKT 12
 static const uint32_t sizes[] = { 60, 64, 576, 1500, 1514, 9014 };
 
@@ -58,6 +166,7 @@ int main(void)
 	char dir[] = "/tmp/test_pcap.XXXXXX", path[256], tmp[300], cmd[512];
 	static uint8_t frames[NPKT][NTAD_PKT_MAX_LEN];
 	struct ntad_pkt_params pp;
+	struct ntad_pcap_opts po = { .snaplen = 65535, .replace = true };
 	struct ntad_pcap *pc;
 	uint8_t *buf;
 	size_t len, off;
@@ -71,7 +180,8 @@ int main(void)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	ntad_pkt_params_default(&pp);
 
-	pc = ntad_pcap_open(path);
+	po.path = path;
+	pc = ntad_pcap_open(&po);
 	CHECK(pc, "open: %s", strerror(errno));
 	if (!pc)
 		return 1;
@@ -121,7 +231,7 @@ int main(void)
 	}
 
 	/* A failed dump leaves the previous file alone: abort, and a bad directory. */
-	pc = ntad_pcap_open(path);
+	pc = ntad_pcap_open(&po);
 	CHECK(pc && !ntad_pcap_add(pc, t0, frames[0], 60), "second open");
 	ntad_pcap_abort(pc);
 	CHECK(!exists(tmp), "abort left PATH.tmp");
@@ -130,9 +240,14 @@ int main(void)
 	free(buf);
 	snprintf(cmd, sizeof(cmd), "%s/no/such/dir/x.pcap", dir);
 	errno = 0;
-	CHECK(!ntad_pcap_open(cmd) && errno == ENOENT, "open in a missing directory: %s", strerror(errno));
+	po.path = cmd;
+	CHECK(!ntad_pcap_open(&po) && errno == ENOENT, "open in a missing directory: %s", strerror(errno));
+	po.path = dir;
+	errno = 0;
+	CHECK(!ntad_pcap_open(&po) && errno == EISDIR, "a directory at PATH: %s", strerror(errno));
 	/* Cut at the snaplen: a larger record keeps orig_len. */
-	pc = ntad_pcap_open(path);
+	po.path = path;
+	pc = ntad_pcap_open(&po);
 	if (pc) {
 		uint8_t *big = calloc(1, 70000);
 
@@ -146,6 +261,8 @@ int main(void)
 	}
 
 	unlink(path);
+	rotation(dir, frames[3]);
+	rollback(dir, frames[3]);
 	rmdir(dir);
 	return check_done("test_pcap");
 }

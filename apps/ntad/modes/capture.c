@@ -1,16 +1,32 @@
 // SPDX-License-Identifier: MIT
 /*
- * capture.c - --mode capture: a flight recorder. The newest traffic stays in
- * the UMEM (held.c), by bytes and by --capture-age, and is written as a pcap
- * on SIGUSR1, at exit, and when a packet matches a --trigger rule (then at
- * most once a second, so a flood of matches is not a flood of writes).
+ * capture.c - --mode capture. By default a flight recorder: the newest
+ * traffic stays in the UMEM (held.c), by bytes and by --capture-age, and is
+ * written as a pcap on SIGUSR1, at exit, and when a packet matches --trigger
+ * (then at most once a second, so a flood of matches is not a flood of
+ * writes). With -w every frame is written as it arrives instead (tcpdump -w,
+ * rotated by -C/-W): it waits in the UMEM until a batch is worth a write, is
+ * freed once the write is committed, and waits on when a write fails.
+ *
+ * What is kept: the XDP program's rules are a coarse first cut; the
+ * pcap-filter expression (expr.c) runs on each received frame, cut at the
+ * snap length as the file will hold it, and frames it refuses are freed at
+ * once. The expressions are compiled by worker 0 and only read after.
  *
  * Several queues: each worker holds its own traffic in its own FIFO, under a
- * lock it takes once a pass; a write takes every worker's lock in index order
- * and merges the FIFOs by arrival, so the file is one capture of the
- * interface in arrival order. SIGUSR1 is read by worker 0. A write walks the
- * FIFOs in the writing worker's thread: packets arriving meanwhile wait in
- * the RX rings (or are dropped by the kernel when one fills).
+ * lock it takes once a pass; a flight-recorder write takes every worker's
+ * lock in index order and merges the FIFOs by arrival, so the file is one
+ * capture of the interface in arrival order (with -w each worker writes its
+ * own batches, so the file is in arrival order per batch). SIGUSR1 is read by
+ * worker 0. A write walks the FIFOs in the writing worker's thread: packets
+ * arriving meanwhile wait in the RX rings (or are dropped by the kernel when
+ * one fills).
+ *
+ * The output was checked at start (main.c). A failed write is counted and
+ * the frames stay held for the next try (the next trigger, SIGUSR1 or exit;
+ * with -w the next pass, at most once a second); the run fails (pcap_failed)
+ * when frames were not written: the last write failed, or with -w frames
+ * were evicted while writes failed.
  *
  * The kernel needs fill regions: when the pool ran short of them, the oldest
  * held packets are let go until the refill gets its regions, so capture never
@@ -23,14 +39,18 @@
 #include <unistd.h>
 #include <sys/signalfd.h>
 
+#include "expr.h"
 #include "held.h"
-#include "match.h"
 #include "modes.h"
 #include "pcap.h"
 
 #define NS 1000000000ull
 #define POLL_NS 10000000ull        /* SIGUSR1: every 10 ms */
 #define TRIGGER_GAP_NS NS          /* at most one trigger write a second */
+#define RETRY_NS NS                /* -w: a failed write is tried again a second later */
+/* -w: write when this much is held or the oldest waited this long (fewer, larger writes). */
+#define WRITE_BYTES (256u << 10)
+#define WRITE_NS 10000000ull
 
 /* The file's numbers, one set for all workers (worker 0's state holds it). */
 struct capture_file {
@@ -38,6 +58,10 @@ struct capture_file {
 	int64_t wall_offset;       /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns: pcap stamps */
 	uint64_t last_trigger_write;
 	uint64_t writes, packets, errors, err;
+	bool failed;               /* the last write failed */
+	bool lost;                 /* -w: frames evicted while writes failed */
+	struct ntad_pcap *out;     /* -w: the file being written */
+	struct bpf_program filter, trigger; /* bf_insns NULL: none given */
 };
 
 struct capture {
@@ -45,9 +69,12 @@ struct capture {
 	struct ntad_retain *fifo;
 	struct capture_file *file; /* worker 0's */
 	struct capture_file own;
+	uint8_t *chain_buf;        /* --frags: a chain's first snaplen bytes, for the expressions */
 	uint64_t fill_short_seen;
 	uint64_t next_poll;
-	uint64_t triggers;
+	uint64_t triggers, filtered;
+	uint64_t retry_at;         /* -w: after a failed write, not before */
+	uint64_t evicted_at_fail;  /* -w: the FIFO's evictions when writes began to fail */
 };
 
 static uint64_t clock_ns(clockid_t c)
@@ -58,10 +85,30 @@ static uint64_t clock_ns(clockid_t c)
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
+/* Worker 0: the expressions, and with -w the file (the path was checked at start). */
+static int file_init(const struct ntad_opts *o, struct capture_file *f)
+{
+	struct ntad_pcap_opts po = {
+		.path = o->write_path, .snaplen = o->snaplen,
+		.file_bytes = o->rotate_bytes, .files = o->rotate_files,
+	};
+	char err[256];
+
+	if (o->expr[0] && ntad_expr_compile("capture filter", o->expr, o->snaplen, &f->filter, err, sizeof(err)))
+		return -EINVAL;
+	if (o->trigger_expr[0] &&
+	    ntad_expr_compile("--trigger", o->trigger_expr, o->snaplen, &f->trigger, err, sizeof(err)))
+		return -EINVAL;
+	if (o->write_path[0] && !(f->out = ntad_pcap_open(&po)))
+		return -errno;
+	return 0;
+}
+
 static int capture_init(struct ntad_worker *w)
 {
 	struct capture *c = calloc(1, sizeof(*c));
 	uint64_t limit = ntad_held_limit(w);
+	int ret;
 
 	if (!c)
 		return -ENOMEM;
@@ -71,10 +118,27 @@ static int capture_init(struct ntad_worker *w)
 	w->ms = c;
 	/* Workers are set up in index order: worker 0's file is there already. */
 	c->file = w->index ? ((struct capture *)w->all[0].ms)->file : &c->own;
+	if (!w->index && (ret = file_init(w->o, c->file)))
+		return ret;
+	if (w->o->frags && !(c->chain_buf = malloc(w->o->snaplen)))
+		return -ENOMEM;
 	if (!limit)
 		return -ENOSPC;
 	c->fifo = ntad_held_fifo(w, limit, NULL);
 	return c->fifo ? 0 : -errno;
+}
+
+static void count_write(struct capture_file *f, int err, uint64_t n)
+{
+	if (err) {
+		f->errors++;
+		f->err = (uint64_t)-err;
+		f->failed = true;
+	} else {
+		f->writes++;
+		f->packets = n;
+		f->failed = false;
+	}
 }
 
 /* Every worker's held packets, oldest first over all of them, to --pcap. */
@@ -82,6 +146,7 @@ static void write_pcap(struct ntad_worker *w)
 {
 	struct capture_file *f = ((struct capture *)w->ms)->file;
 	const uint8_t *area = ntad_umem__area(ntad_queue__umem(w->q));
+	struct ntad_pcap_opts po = { .path = w->o->pcap_path, .snaplen = w->o->snaplen, .replace = true };
 	uint64_t next[NTAD_MAX_QUEUES] = { 0 }, n = 0;
 	struct ntad_pcap *pc;
 	int err = 0;
@@ -91,7 +156,7 @@ static void write_pcap(struct ntad_worker *w)
 	pthread_mutex_lock(&f->lock);
 	for (unsigned int i = 0; i < w->nr_workers; i++)
 		pthread_mutex_lock(&((struct capture *)w->all[i].ms)->lock);
-	pc = ntad_pcap_open(w->o->pcap_path);
+	pc = ntad_pcap_open(&po);
 	if (!pc)
 		err = -errno;
 	while (!err) {
@@ -118,14 +183,60 @@ static void write_pcap(struct ntad_worker *w)
 		ntad_pcap_abort(pc);
 	else if (pc)
 		err = ntad_pcap_close(pc);
-	if (err) {
-		f->errors++;
-		f->err = (uint64_t)-err;
-	} else {
-		f->writes++;
-		f->packets = n;
-	}
+	count_write(f, err, n);
 	pthread_mutex_unlock(&f->lock);
+}
+
+/*
+ * -w: this worker's held packets to the file, oldest first, then free those
+ * the commit wrote. Only this worker touches its FIFO in this mode.
+ */
+static void write_new(struct ntad_worker *w, struct capture *c, uint64_t now, bool final)
+{
+	struct capture_file *f = c->file;
+	const uint8_t *area = ntad_umem__area(ntad_queue__umem(w->q));
+	const struct ntad_held *h = ntad_retain_head(c->fifo);
+	struct ntad_retain_stats st;
+	uint64_t i = 0, before, done;
+	int err = 0;
+
+	if (!h)
+		return;
+	ntad_retain_get_stats(c->fifo, &st);
+	if (!final && (now < c->retry_at ||
+		       (st.held_bytes < WRITE_BYTES && now - h->arrival < WRITE_NS)))
+		return;
+	pthread_mutex_lock(&f->lock);
+	before = ntad_pcap_committed(f->out);
+	while (!err && (h = ntad_retain_at(c->fifo, i++)))
+		err = ntad_pcap_add(f->out, (uint64_t)((int64_t)h->arrival + f->wall_offset),
+				    area + h->addr, h->len);
+	if (!err)
+		err = ntad_pcap_commit(f->out);
+	done = ntad_pcap_committed(f->out) - before;
+	if (err && !f->failed)
+		c->evicted_at_fail = st.evicted;
+	if (!err && f->failed && st.evicted > c->evicted_at_fail)
+		f->lost = true;
+	count_write(f, err, f->packets + done);
+	pthread_mutex_unlock(&f->lock);
+	c->retry_at = err ? now + RETRY_NS : 0;
+	while (done--)
+		ntad_held_drop_oldest(w, c->fifo, now, NTAD_RETAIN_FLUSH);
+}
+
+/* Does the expression select p, as the file will hold it (cut at the snap length)? */
+static bool expr_match(struct ntad_worker *w, struct capture *c, const struct bpf_program *prog,
+		       const struct ntad_pkt *p)
+{
+	struct pcap_pkthdr h = { .caplen = p->len < w->o->snaplen ? p->len : w->o->snaplen, .len = p->len };
+	const uint8_t *data = p->data;
+
+	if (p->nr_bufs > 1) {
+		h.caplen = ntad_pkt_read(w->q, p, c->chain_buf, h.caplen);
+		data = c->chain_buf;
+	}
+	return pcap_offline_filter(prog, &h, data);
 }
 
 static unsigned int receive(struct ntad_worker *w, struct capture *c, uint64_t now, bool *trigger)
@@ -139,7 +250,12 @@ static unsigned int receive(struct ntad_worker *w, struct capture *c, uint64_t n
 	for (uint32_t i = 0; i < n; i++) {
 		struct ntad_pkt *p = &w->pkts[i];
 
-		if (w->o->nr_triggers && ntad_rules_match(w->o->triggers, w->o->nr_triggers, p->data, p->len)) {
+		if (c->file->filter.bf_insns && !expr_match(w, c, &c->file->filter, p)) {
+			c->filtered++;
+			ntad_pkt_free(w->q, p, 1);
+			continue;
+		}
+		if (c->file->trigger.bf_insns && expr_match(w, c, &c->file->trigger, p)) {
 			c->triggers++;
 			*trigger = true;
 		}
@@ -190,6 +306,8 @@ static unsigned int capture_step(struct ntad_worker *w, uint64_t now)
 	}
 	work += feed_fill(w, c, now);
 	pthread_mutex_unlock(&c->lock);
+	if (c->file->out)
+		write_new(w, c, now, false);
 	/* After the batch, so the triggering packet is in the file. */
 	if (trigger && (!c->file->last_trigger_write ||
 			    now - c->file->last_trigger_write >= TRIGGER_GAP_NS)) {
@@ -215,21 +333,39 @@ static void capture_publish(struct ntad_worker *w)
 
 	ntad_held_publish(w, &c->fifo, 1, false);
 	w->c.triggers = c->triggers;
+	w->c.filtered = c->filtered;
 	if (w->index)
 		return; /* the file's numbers once, with worker 0's */
+	pthread_mutex_lock(&c->file->lock);
 	w->c.pcap_writes = c->file->writes;
 	w->c.pcap_packets = c->file->packets;
 	w->c.pcap_errors = c->file->errors;
 	w->c.pcap_errno = c->file->err;
+	w->c.pcap_failed = c->file->failed || c->file->lost;
+	pthread_mutex_unlock(&c->file->lock);
 }
 
-/* At stop: worker 0 writes everything held, then each gives its packets back. */
+/*
+ * At stop: worker 0 writes everything held (with -w each worker its own, and
+ * the last closes the file), then each gives its packets back.
+ */
 static void capture_stop(struct ntad_worker *w)
 {
 	struct capture *c = w->ms;
+	struct capture_file *f = c->file;
 
-	if (!w->index)
+	if (f->out) {
+		write_new(w, c, ntad_now_ns(), true);
+		if (w->index == w->nr_workers - 1) {
+			int err = ntad_pcap_close(f->out);
+
+			f->out = NULL;
+			if (err)
+				count_write(f, err, f->packets);
+		}
+	} else if (!w->index) {
 		write_pcap(w);
+	}
 	capture_publish(w);
 	while (ntad_retain_head(c->fifo))
 		ntad_held_drop_oldest(w, c->fifo, 0, NTAD_RETAIN_FLUSH);
@@ -242,6 +378,12 @@ static void capture_fini(struct ntad_worker *w)
 	if (!c)
 		return;
 	ntad_retain_destroy(c->fifo);
+	if (!w->index) {
+		ntad_pcap_abort(c->own.out); /* a start that failed half-way */
+		pcap_freecode(&c->own.filter);
+		pcap_freecode(&c->own.trigger);
+	}
+	free(c->chain_buf);
 	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_destroy(&c->own.lock);
 	free(c);
