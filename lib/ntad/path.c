@@ -276,13 +276,14 @@ settle(struct ntad_queue *q, struct ntad_pkt *p, uint64_t copy, bool must_copy, 
 		p->addr = copy;
 		p->data = q->area + copy;
 		q->c.copy_breaks++;
-	} else {
+	} else if (q->pool->exact) { /* fixed frames cannot be cut: the packet keeps its frame */
 		if (q->pool->ops->rx_trim(q->pool, base, p->addr, p->len))
 			q->c.pool_errors++;
-		q->c.trims += q->pool->exact;
+		q->c.trims++;
 	}
 	p->region = NTAD_NO_REGION;
-	ntad_ledger_move(&q->ledger, p->addr, NTAD_AT_POOL, to);
+	/* A block the pool just gave, or an address inside the region checked above. */
+	ntad_ledger_move_known(&q->ledger, p->addr, NTAD_AT_POOL, to);
 	return 0;
 }
 
