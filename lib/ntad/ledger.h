@@ -60,18 +60,27 @@ static inline void ntad_ledger_view(struct ntad_ledger *l, const struct ntad_led
 }
 void ntad_ledger_fini(struct ntad_ledger *l);
 
-/* Move the buffer at addr from `from` to `to`; false (and a violation) if it was elsewhere. */
-static inline bool ntad_ledger_move(struct ntad_ledger *l, uint64_t addr, enum ntad_where from,
-				    enum ntad_where to)
+/* As ntad_ledger_move, but a refusal is not counted: the caller moves again to say it. */
+static inline bool ntad_ledger_try(const struct ntad_ledger *l, uint64_t addr, enum ntad_where from,
+				   enum ntad_where to)
 {
 	uint64_t i = addr >> NTAD_LEDGER_SHIFT;
 
 	if (i >= l->units || (addr & ((1u << NTAD_LEDGER_SHIFT) - 1)) ||
-	    (l->e[i] & NTAD_LEDGER_STATE) != from) {
+	    (l->e[i] & NTAD_LEDGER_STATE) != from)
+		return false;
+	l->e[i] = (uint16_t)to;
+	return true;
+}
+
+/* Move the buffer at addr from `from` to `to`; false (and a violation) if it was elsewhere. */
+static inline bool ntad_ledger_move(struct ntad_ledger *l, uint64_t addr, enum ntad_where from,
+				    enum ntad_where to)
+{
+	if (!ntad_ledger_try(l, addr, from, to)) {
 		l->violations++;
 		return false;
 	}
-	l->e[i] = (uint16_t)to;
 	return true;
 }
 

@@ -406,24 +406,51 @@ unsigned int ntad_tx_done(struct ntad_queue *q, struct ntad_pkt *pkts, unsigned 
 	return k;
 }
 
+/* One packet of any kind back to the pool, every refusal counted and said. */
+static void free_one(struct ntad_queue *q, struct ntad_pkt *p)
+{
+	if (p->region != NTAD_NO_REGION) {
+		if (!ntad_ledger_move(&q->ledger, p->region, NTAD_AT_USER, NTAD_AT_POOL))
+			ntad_path_refused(q, p->region, "a free");
+		else
+			spent_add(q, p->region);
+	} else if (p->nr_bufs > 1) {
+		ntad_chain_free(q, p);
+	} else if (!ntad_ledger_move(&q->ledger, p->addr, NTAD_AT_USER, NTAD_AT_POOL)) {
+		ntad_path_refused(q, p->addr, "a free");
+	} else {
+		ntad_path_pool_free(q, p->addr, p->len);
+	}
+}
+
 void ntad_pkt_free(struct ntad_queue *q, struct ntad_pkt *pkts, unsigned int n)
 {
-	for (unsigned int i = 0; i < n; i++) {
-		struct ntad_pkt *p = &pkts[i];
+	unsigned int i = 0;
 
-		/* Received and untouched (rxdrop's every packet): its whole region. */
-		if (p->region != NTAD_NO_REGION) {
-			if (!ntad_ledger_move(&q->ledger, p->region, NTAD_AT_USER, NTAD_AT_POOL))
-				ntad_path_refused(q, p->region, "a free");
-			else
-				spent_add(q, p->region);
-		} else if (p->nr_bufs > 1) {
-			ntad_chain_free(q, p);
-		} else if (!ntad_ledger_move(&q->ledger, p->addr, NTAD_AT_USER, NTAD_AT_POOL)) {
-			ntad_path_refused(q, p->addr, "a free");
-		} else {
-			ntad_path_pool_free(q, p->addr, p->len);
+	while (i < n) {
+		/*
+		 * Received packets given back untouched (rxdrop's every packet), in
+		 * a loop without calls, so the batch's count stays in a register;
+		 * anything else, or a region the ledger would refuse, goes through
+		 * free_one. The ledger is copied too: the stores into spent could
+		 * alias its fields.
+		 */
+		const struct ntad_ledger l = q->ledger;
+		uint64_t *spent = q->spent;
+		unsigned int ns = q->nr_spent;
+
+		for (; i < n && ns < NTAD_FILL_MAX; i++) {
+			uint64_t r = pkts[i].region;
+
+			if (r == NTAD_NO_REGION || !ntad_ledger_try(&l, r, NTAD_AT_USER, NTAD_AT_POOL))
+				break;
+			spent[ns++] = r;
 		}
+		q->nr_spent = ns;
+		if (ns == NTAD_FILL_MAX)
+			spent_flush(q);
+		else if (i < n)
+			free_one(q, &pkts[i++]);
 	}
 	spent_flush(q);
 }
