@@ -1,15 +1,24 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 #
-# ab-pair.sh - what the scripts that compare builds (bench-ab.sh,
-# bench-instr.sh) share, sourced after they set top and die: one veth pair in
-# two namespaces of their own, removed at exit together with a scratch
-# directory and the generator, and the generator itself: ntad -m txonly on
-# the peer, sending into DEV (XDP live frames, which ntad-gen needs, are
-# refused by some kernels: docs/PLATFORM.md).
+# ab-pair.sh - what the scripts that compare builds or tools (bench-ab.sh,
+# bench-instr.sh, bench-netem.sh, bench-capture.sh) share, sourced after they
+# set top and die: one veth pair in two namespaces of their own, removed at
+# exit together with a scratch directory and the generator, and the generator
+# itself: ntad -m txonly on the peer, sending into DEV (XDP live frames, which
+# ntad-gen needs, are refused by some kernels: docs/PLATFORM.md); the checks
+# of the options they have in common, and a median.
 #
 #   pair_setup TAG BUILD      ns_a ns_b dev peer dev_mac peer_mac tmp; EXIT trap
 #   gen_start BUILD SIZE CPU  the generator, pinned to CPU, until gen_stop
+#   gen_imix BUILD NS IF DST_MAC RATE SEC CPU LOG [ARGS...]
+#                             ntad -m txonly --imix --rate RATE (frames written
+#                             once and stamped) out of IF for SEC, pinned to
+#                             CPU, in the foreground; its JSON summary in LOG
+#   check_common_opts         --rates, --runs, --duration, --gen-cpu, --ntad-cpu
+#                             (rates runs duration gen_cpu ntad_cpu) or die
+#   summary_field LOG FIELD   FIELD of the ntad JSON summary in LOG, or 0
+#   median                    the median of the numbers on stdin, or "-"
 
 gen_pid=
 gen_stop() {
@@ -41,4 +50,31 @@ gen_start() {
 	ip netns exec "$ns_b" taskset -c "$3" "$1/ntad" -i "$peer" -m txonly --size "$2" \
 		--dst-mac "$dev_mac" -d 600 --interval 0 >/dev/null 2>&1 &
 	gen_pid=$!
+}
+
+gen_imix() {
+	ip netns exec "$2" taskset -c "$7" "$1/ntad" -i "$3" -m txonly --imix --rate "$5" --dst-mac "$4" \
+		-d "$6" --interval 0 --json "${@:9}" >"$8" 2>&1
+}
+
+# shellcheck disable=SC2154,SC2015 # the caller's options; A && B || die
+check_common_opts() {
+	local c ncpu
+	[[ "$rates" =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
+		die "--rates '$rates': give packets per second, comma separated (say 300000,1000000)"
+	[[ "$runs" =~ ^[1-9][0-9]*$ ]] || die "--runs '$runs': give a positive whole number"
+	[[ "$duration" =~ ^[1-9][0-9]*$ ]] && [ "$duration" -le 600 ] ||
+		die "--duration '$duration': give 1..600 whole seconds"
+	ncpu=$(nproc)
+	for c in "$gen_cpu" "$ntad_cpu"; do
+		[[ "$c" =~ ^[0-9]+$ ]] && [ "$c" -lt "$ncpu" ] || die "CPU '$c': this machine has CPUs 0..$((ncpu - 1))"
+	done
+}
+
+summary_field() {
+	jq -r "select(.type == \"summary\") | .$2 // 0" "$1" 2>/dev/null | tail -1 | grep . || echo 0
+}
+
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (!NR) print "-"; else print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
