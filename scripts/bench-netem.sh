@@ -50,31 +50,15 @@ die() { echo "bench-netem.sh: $*" >&2; exit 2; }
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=build tools=delay,fwd,bridge,netem rates=300000,600000,1000000 delay=50 umem=256M runs=3 duration=3
 gen_cpu=0 ntad_cpu=1
-while [ $# -gt 0 ]; do
-	case "$1" in
-	-h|--help) usage; exit 0 ;;
-	--build|--tools|--rates|--delay|--umem|--runs|--duration|--gen-cpu|--ntad-cpu)
-		[ $# -ge 2 ] || die "$1 needs a value"
-		v=${1#--}
-		printf -v "${v//-/_}" '%s' "$2"
-		shift ;;
-	*) die "unknown option '$1' (see --help)" ;;
-	esac
-	shift
-done
 # shellcheck source=scripts/ab-pair.sh
 . "$top/scripts/ab-pair.sh"
+parse_opts "build tools rates delay umem runs duration gen-cpu ntad-cpu" "$@"
 check_common_opts
 [[ "$tools" =~ ^(delay|fwd|bridge|netem)(,(delay|fwd|bridge|netem))*$ ]] ||
 	die "--tools '$tools': a comma list of delay, fwd, bridge, netem"
 [[ "$delay" =~ ^[1-9][0-9]*$ ]] || die "--delay '$delay': give whole milliseconds, at least 1"
 [[ "$umem" =~ ^[1-9][0-9]*[kKmMgG]?$ ]] || die "--umem '$umem': give bytes with k/M/G (say 256M)"
-build=$(cd "$build" 2>/dev/null && pwd) || die "no build tree '$build'; run make first"
-[ -x "$build/ntad" ] && [ -f "$build/bpf/xdp_pass.bpf.o" ] || die "$build has no ntad or bpf/; run make"
-[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, XDP, bridges)"
-for t in jq taskset ip tc ping awk; do
-	command -v "$t" >/dev/null || die "'$t' not found; run scripts/install-deps.sh"
-done
+check_build tc ping
 
 tag=bn$$
 m=ntad-m-$tag h1=ntad-h1-$tag h2=ntad-h2-$tag
@@ -109,9 +93,7 @@ if [[ ",$tools," == *,netem,* ]]; then
 	if err=$(tc -n "$m" qdisc add dev "$da" root netem delay 1ms 2>&1); then
 		tc -n "$m" qdisc del dev "$da" root
 	else
-		echo "bench-netem.sh: netem: skipped: no netem in this kernel (tc: ${err//$'\n'/ })"
-		tools=$(tr , '\n' <<<"$tools" | grep -vx netem | paste -sd,)
-		[ -n "$tools" ] || exit 0
+		drop_tool netem "no netem in this kernel (tc: ${err//$'\n'/ })"
 	fi
 fi
 
@@ -163,7 +145,9 @@ run() {
 		--json >"$tmp/count.log" 2>&1 &
 	pids=($!)
 	tool_start "$tool"
-	sleep 1.5 # attached, the rings filled
+	wait_xdp "$h2" "$pb" "${pids[0]}" || die "the counter did not start: $(tail -2 "$tmp/count.log")"
+	[ ${#pids[@]} -lt 2 ] || wait_xdp "$m" "$da" "${pids[1]}" || die "$tool did not start: $(tail -2 "$tmp/tool.log")"
+	sleep 0.5 # the rings filled
 	ip netns exec "$h1" ping -c 1 -W 3 10.79.0.2 >/dev/null 2>&1 # ARP resolved before the measurement
 	s0=$(slab_bytes)
 	gen_imix "$build" "$h1" "$pa" "$pb_mac" "$rate" "$duration" "$gen_cpu" "$tmp/gen.log" \
@@ -204,11 +188,7 @@ printf "$fmt" tool rate run delivered "rx kpps" "tx kpps" "ping min/avg/max/mdev
 : >"$tmp/runs"
 for rate in ${rates//,/ }; do
 	for ((r = 0; r < runs; r++)); do
-		order=("${tool_list[@]}")
-		if ((r % 2)); then
-			order=()
-			for ((i = ${#tool_list[@]} - 1; i >= 0; i--)); do order+=("${tool_list[i]}"); done
-		fi
+		tool_order "$r" "$tools"
 		for tool in "${order[@]}"; do
 			run "$tool" "$rate" >"$tmp/one" # not in a subshell: cleanup sees its PIDs
 			read -r del rx tx p0 p1 p2 p3 l0 l1 l2 mem <"$tmp/one"
