@@ -22,6 +22,7 @@
 #   tool_order R LIST         order=(): the comma LIST, reversed when R is odd
 #   drop_tool NAME WHY        NAME out of $tools, saying "NAME: skipped: WHY";
 #                             exit 0 when no tool is left
+#   common_usage              --help's lines of the options below
 #   check_common_opts         --rates, --runs, --duration, --gen-cpu, --ntad-cpu
 #                             (rates runs duration gen_cpu ntad_cpu) or die
 #   wait_xdp NS DEV PID       until an XDP program is on DEV in NS (ntad attached;
@@ -108,6 +109,15 @@ drop_tool() {
 	echo "$(basename "$0"): $1: skipped: $2"
 	tools=$(tr , '\n' <<<"$tools" | grep -vx -- "$1" | paste -sd,)
 	[ -n "$tools" ] || exit 0
+}
+
+common_usage() {
+	cat <<'EOF'
+  --runs N           repetitions (default 3)
+  --duration SEC     traffic per run (default 3)
+  --gen-cpu N        generator CPU (default 0); --ntad-cpu N: the tool's (default 1)
+  -h, --help         this text
+EOF
 }
 
 # shellcheck disable=SC2154,SC2015 # the caller's options; A && B || die

@@ -36,10 +36,9 @@ Usage: scripts/bench-capture.sh [--build DIR] [options]
   --rates LIST       offered packets per second (default 300000,600000,1000000)
   --buffer MIB       tcpdump -B, netsniff-ng ring, ntad -w UMEM (default 256)
   --umem SIZE        the flight recorder's UMEM (default 2G: 3 s of 1 Mpps IMIX fit)
-  --runs N           repetitions (default 3)
-  --duration SEC     traffic per run (default 3)
-  --gen-cpu N        generator CPU (default 0); --ntad-cpu N: the tool's (default 1)
-  -h, --help         this text
+EOF
+	common_usage
+	cat <<'EOF'
 
 Needs root. Creates and removes its own namespaces, veth pair and tmpfs.
 EOF
@@ -59,7 +58,9 @@ check_common_opts
 [[ "$umem" =~ ^[1-9][0-9]*[kKmMgG]?$ ]] || die "--umem '$umem': give bytes with k/M/G (say 2G)"
 check_build tcpdump mountpoint
 if [[ ",$tools," == *,netsniff-ng,* ]] && ! command -v netsniff-ng >/dev/null; then
-	drop_tool netsniff-ng "not installed (apt-get install netsniff-ng, or scripts/install-deps.sh --bench)"
+	echo "bench-capture.sh: netsniff-ng missing: installing Debian's package netsniff-ng (a benchmark tool only)"
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends netsniff-ng; } \
+		>/dev/null 2>&1 || drop_tool netsniff-ng "not installed and apt-get could not install it"
 fi
 
 pair_setup "bc$$" "$build"

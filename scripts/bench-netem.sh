@@ -37,10 +37,9 @@ Usage: scripts/bench-netem.sh [--build DIR] [options]
   --rates LIST       offered packets per second (default 300000,600000,1000000)
   --delay MS         the hold time each way, delay and netem (default 50)
   --umem SIZE        ntad's UMEM (default 256M)
-  --runs N           repetitions (default 3)
-  --duration SEC     traffic per run (default 3)
-  --gen-cpu N        generator CPU (default 0); --ntad-cpu N: the tool's (default 1)
-  -h, --help         this text
+EOF
+	common_usage
+	cat <<'EOF'
 
 Needs root. Creates and removes its own namespaces, veth pairs and bridge.
 EOF
