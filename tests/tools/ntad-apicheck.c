@@ -6,7 +6,9 @@
  *    constructors) and change nothing: bad sizes, rings, chunk sizes, pools,
  *    rules, fds, queue ids, port indexes, lengths;
  *  - the ledger refuses a packet given back twice (freed twice, sent after a
- *    free, held after a free) and counts it; the pool is whole again after.
+ *    free, held after a free) and counts it; the pool is whole again after;
+ *  - packets sent with ntad_tx_burst_keep come back through ntad_tx_done,
+ *    their bytes unchanged, and free like any other.
  * Prints one line per failed check and "apicheck: N failed"; exit 0 iff none.
  */
 #include <errno.h>
@@ -146,6 +148,34 @@ int main(int argc, char **argv)
 	EXPECT(st.tx_submitted == 1 && ntad_queue__tx_pending(q) == 0, "refused send went out");
 	ntad_umem__pool_stats(u, &after);
 	EXPECT(after.in_use == before.in_use, "in use %llu after, %llu before",
+	       (unsigned long long)after.in_use, (unsigned long long)before.in_use);
+
+	/* Kept sends come back through ntad_tx_done, bytes unchanged, the caller's again. */
+	EXPECT(ntad_tx_done(q, NULL, 2) == 0, "tx_done into NULL");
+	EXPECT(ntad_pkt_alloc(q, 100, p, 2) == 2, "alloc 2 x 100 to keep");
+	memset(p[0].data, 0x5a, 100);
+	memset(p[1].data, 0xa5, 100);
+	EXPECT(ntad_tx_burst_keep(q, 0, p, 2) == 2, "keep-send of 2");
+	{
+		struct ntad_pkt back[2];
+		unsigned int got = 0;
+
+		for (int spins = 0; spins < 1000 && got < 2; spins++) {
+			ntad_queue__flush(q, ntad_queue__poll(q));
+			got += ntad_tx_done(q, back + got, 2 - got);
+			if (got < 2)
+				ntad_queue__wait(q, 1000000, -1);
+		}
+		EXPECT(got == 2 && back[0].addr == p[0].addr && back[1].addr == p[1].addr &&
+		       back[0].len == 100 && back[0].data[0] == 0x5a && back[1].data[99] == 0xa5,
+		       "%u of 2 kept packets back, unchanged", got);
+		ntad_pkt_free(q, back, got);
+	}
+	ntad_queue__stats(q, &st);
+	EXPECT(st.ledger_refused == 2 && st.tx_done_freed == 0, "kept: ledger_refused %llu, tx_done_freed %llu",
+	       (unsigned long long)st.ledger_refused, (unsigned long long)st.tx_done_freed);
+	ntad_umem__pool_stats(u, &after);
+	EXPECT(after.in_use == before.in_use, "in use %llu after the kept sends, %llu before",
 	       (unsigned long long)after.in_use, (unsigned long long)before.in_use);
 
 	ntad_port__stop(port);
