@@ -72,6 +72,11 @@ bool ntad_retain_fits(const struct ntad_retain *r, uint32_t cost)
 	return r->tail - r->head <= r->mask && r->st.held_cost + cost <= r->o.limit_bytes;
 }
 
+bool ntad_retain_fits_more(const struct ntad_retain *r, uint64_t n, uint64_t cost)
+{
+	return r->tail - r->head + n <= r->mask + 1 && r->st.held_cost + cost <= r->o.limit_bytes;
+}
+
 int ntad_retain_push(struct ntad_retain *r, uint64_t addr, uint32_t len, uint32_t cost,
 		     uint64_t arrival)
 {

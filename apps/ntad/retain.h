@@ -58,6 +58,8 @@ void ntad_retain_destroy(struct ntad_retain *r);
 
 /* Room for one more packet costing cost bytes (budget and ring)? */
 bool ntad_retain_fits(const struct ntad_retain *r, uint32_t cost);
+/* Do n more packets of cost bytes in all fit? */
+bool ntad_retain_fits_more(const struct ntad_retain *r, uint64_t n, uint64_t cost);
 
 /* Append; due as netem decides (ntad_netem_due), or arrival. 0 or -ENOSPC. */
 int ntad_retain_push(struct ntad_retain *r, uint64_t addr, uint32_t len, uint32_t cost,

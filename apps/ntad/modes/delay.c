@@ -16,6 +16,10 @@
  * chain is gathered first), and reordered: sent at once, ahead of the FIFO.
  * Each direction has its own settings (--dir) and its own netem state.
  *
+ * Without those impairments (delay, jitter and rate only) a received batch is
+ * held in one burst (ntad_held_admit_burst): one allocator call for its
+ * copies and one for its regions, not two per packet.
+ *
  * Arrival is when ntad took the packet from the RX ring; lateness is send time
  * - due. An idle worker sleeps until the next packet is due (delay_next).
  */
@@ -101,6 +105,13 @@ static unsigned int receive(struct ntad_worker *w, struct delay *d, unsigned int
 		return 0;
 	n = ntad_rx_burst(w->q, port, w->pkts, want);
 	ntad_rx_settle(w, want, n);
+	if (d->netem[port].plain) { /* nothing to decide per packet: the batch held at once */
+		for (uint32_t i = 0; d->nr == 1 && i < n; i++)
+			if (w->pkts[i].len >= 12)
+				ntad_swap_macs(w->pkts[i].data);
+		(void)ntad_held_admit_burst(w, d->fifo[port], w->pkts, n, now);
+		return n;
+	}
 	d->nr_now = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		struct ntad_pkt *p = &w->pkts[i], copy;

@@ -33,6 +33,15 @@ struct ntad_retain *ntad_held_fifo(const struct ntad_worker *w, uint64_t limit,
 bool ntad_held_admit(struct ntad_worker *w, struct ntad_retain *f, struct ntad_pkt *p,
 		     uint64_t now, bool evict);
 
+/*
+ * ntad_held_admit for pkts[0..n) without eviction (the delay line), in one
+ * hold burst: the budget checked per packet in order, the copies allocated and
+ * the regions freed once for the batch. Those held are pkts[0..return), in
+ * order; the others were dropped (counted) and freed.
+ */
+unsigned int ntad_held_admit_burst(struct ntad_worker *w, struct ntad_retain *f,
+				   struct ntad_pkt *pkts, unsigned int n, uint64_t now);
+
 /* Let the oldest packet of f go: evicted (counted), or flushed at stop. */
 void ntad_held_drop_oldest(struct ntad_worker *w, struct ntad_retain *f, uint64_t now,
 			   enum ntad_retain_why why);
