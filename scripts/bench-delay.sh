@@ -141,8 +141,9 @@ cg_run() {
 		return
 	fi
 	echo $((ir / cg))
-	callgrind_annotate --threshold=100 "$out" 2>/dev/null | grep -E '^ *[0-9,]+ \([ 0-9.]+%\) ' |
-		head -n 10 | awk -v n="$cg" '{ gsub(",", "", $1); f = $NF; sub(/^.*:/, "", f); printf "    %8.1f  %s\n", $1 / n, f }'
+	callgrind_annotate --inclusive=no --auto=no --threshold=100 "$out" 2>/dev/null |
+		sed -nE 's/^ *([0-9,]+) +\( *[0-9.]+%\) +([^ ]+).*/\1 \2/p' | grep -v ' PROGRAM$' | head -n 10 |
+		awk -v n="$cg" '{ gsub(",", "", $1); f = $2; sub(/^.*:/, "", f); printf "    %8.1f  %s\n", $1 / n, f }'
 }
 
 builds=("$a")

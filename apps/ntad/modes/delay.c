@@ -5,10 +5,13 @@
  * then --rate; never before an earlier one, so only --reorder reorders), on the interface
  * it came in on with its MACs swapped, like l2fwd, so a peer sees its own
  * frames come back late. With -o (two ports, like fwd) it leaves on the other
- * interface untouched, and each direction has its own FIFO (its own order,
- * half the budget): a delay line between two segments delays the replies too,
- * as netem on both ports of a bridge would. Each queue is a delay line of its
- * own, with its share of the budget.
+ * interface untouched, and each direction has its own FIFO (its own order)
+ * drawing on the queue's one budget: a delay line between two segments delays
+ * the replies too, as netem on both ports of a bridge would. One budget, not
+ * half each: traffic that mostly goes one way (a download) may use all of it
+ * (with half, 500 kpps of IMIX held 50 ms overflowed the default 32 MiB UMEM's
+ * half and lost 10 %). Each queue is a delay line of its own, with its share
+ * of the budget.
  *
  * netem's other impairments are applied here, in netem's order: a packet may
  * be duplicated (the copy is a packet of its own, lost, corrupted and delayed
@@ -32,6 +35,7 @@
 struct delay {
 	struct ntad_retain *fifo[NTAD_QUEUE_MAX_PORTS]; /* per input port */
 	struct ntad_netem netem[NTAD_QUEUE_MAX_PORTS];  /* its due times and impairments */
+	struct ntad_retain_budget budget;               /* the queue's, both FIFOs draw on it */
 	unsigned int nr;
 	unsigned int nr_now;
 	struct ntad_pkt now[2 * NTAD_BATCH_MAX];       /* reordered: to send at once */
@@ -48,9 +52,10 @@ static int delay_init(struct ntad_worker *w)
 	d->nr = ntad_queue__nr_ports(w->q);
 	if (!limit)
 		return -ENOSPC;
+	d->budget.limit = limit;
 	for (unsigned int i = 0; i < d->nr; i++) {
 		ntad_netem_init(&d->netem[i], &w->o->netem[i], w->o->seed + w->index * d->nr + i);
-		d->fifo[i] = ntad_held_fifo(w, limit / d->nr, &d->netem[i]);
+		d->fifo[i] = ntad_held_fifo(w, limit, &d->netem[i], &d->budget);
 		if (!d->fifo[i])
 			return -errno;
 	}
@@ -203,6 +208,7 @@ static void delay_publish(struct ntad_worker *w)
 	struct ntad_counters *c = &w->c;
 
 	ntad_held_publish(w, d->fifo, d->nr, true);
+	c->held_limit = d->budget.limit; /* one budget, not one per FIFO */
 	c->loss_dropped = c->duplicated = c->corrupted = c->reordered = 0;
 	for (unsigned int i = 0; i < d->nr; i++) {
 		c->loss_dropped += d->netem[i].st.lost;

@@ -37,12 +37,12 @@ uint64_t ntad_held_limit(const struct ntad_worker *w)
 }
 
 struct ntad_retain *ntad_held_fifo(const struct ntad_worker *w, uint64_t limit,
-				   struct ntad_netem *netem)
+				   struct ntad_netem *netem, struct ntad_retain_budget *budget)
 {
 	struct ntad_retain_opts ro = {
 		.sz = sizeof(ro), .limit_bytes = limit,
 		.min_cost = ntad_umem__cost(ntad_queue__umem(w->q), NTAD_PKT_MIN_LEN),
-		.netem = netem,
+		.netem = netem, .budget = budget,
 	};
 
 	return ntad_retain_create(&ro);

@@ -20,9 +20,12 @@
  */
 uint64_t ntad_held_limit(const struct ntad_worker *w);
 
-/* A FIFO of limit bytes for w (netem: the delay line's due times; NULL for capture). */
+/*
+ * A FIFO of limit bytes for w (netem: the delay line's due times; NULL for
+ * capture), or drawing on budget (shared with other FIFOs) when not NULL.
+ */
 struct ntad_retain *ntad_held_fifo(const struct ntad_worker *w, uint64_t limit,
-				   struct ntad_netem *netem);
+				   struct ntad_netem *netem, struct ntad_retain_budget *budget);
 
 /*
  * Keep received packet p in f: in budget (evicting the oldest first when
