@@ -10,6 +10,8 @@
 #
 #   pair_setup TAG BUILD      ns_a ns_b dev peer dev_mac peer_mac tmp; EXIT trap
 #   gen_start BUILD SIZE CPU  the generator, pinned to CPU, until gen_stop
+#   cg_per_packet OUT LOG N   callgrind's instructions per packet of the queue
+#                             thread (bench-instr.sh, bench-delay.sh --callgrind)
 
 gen_pid=
 gen_stop() {
@@ -41,4 +43,19 @@ gen_start() {
 	ip netns exec "$ns_b" taskset -c "$3" "$1/ntad" -i "$peer" -m txonly --size "$2" \
 		--dst-mac "$dev_mac" -d 600 --interval 0 >/dev/null 2>&1 &
 	gen_pid=$!
+}
+
+# The queue thread's inclusive instructions in callgrind file OUT / N, or "-"
+# (status 1) when the run, whose JSON output is LOG, did not stop on its count.
+cg_per_packet() {
+	local sym ir
+	# The queue thread's entry: ntad_worker_thread (libntad), ntad_engine_thread before it.
+	sym=$(callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
+		grep -E ' [^ ]*:ntad_(worker|engine)_thread ' | head -n 1)
+	ir=$(awk '{ gsub(",", "", $1); print $1 }' <<<"$sym")
+	if [ -z "$ir" ] || ! grep -q '"stop":"count"' "$2"; then
+		echo -
+		return 1
+	fi
+	echo $((ir / $3))
 }

@@ -21,7 +21,8 @@
 # --tool=callgrind until it has taken N packets from an unpaced IMIX generator
 # (so every pass takes a full batch and idle passes stay out of the figure);
 # the figure is the queue thread's inclusive instruction count / N, and the
-# ten most expensive functions (self cost per packet) follow each line.
+# ten most expensive functions of the whole process (self cost per packet,
+# start-up included, so set-up functions such as ntad_ledger_sweep show) follow.
 set -uo pipefail
 
 usage() {
@@ -45,6 +46,8 @@ EOF
 
 die() { echo "bench-delay.sh: $*" >&2; exit 2; }
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/ab-pair.sh
+. "$top/scripts/ab-pair.sh" # cg_per_packet
 a= b= rates=300000,500000 delay=50 runs=3 duration=5 gen_cpu=0 ntad_cpu=1 modes=delay cg= cg_keep= a_args= b_args=
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -118,7 +121,7 @@ run() {
 # cg_run BUILD MODE: instructions per packet of the queue thread over $cg packets, then
 # its ten most expensive functions (self instructions per packet), or "-".
 cg_run() {
-	local bld=$1 mode=$2 out=$tmp/cg.out gen sym ir
+	local bld=$1 mode=$2 out=$tmp/cg.out gen
 	rm -f "$out"
 	ip netns exec "$n2" taskset -c "$gen_cpu" "$a/ntad" -i "$pa" -m txonly --imix --dst-mac "$da_mac" \
 		-d 600 --interval 0 >/dev/null 2>&1 &
@@ -133,14 +136,7 @@ cg_run() {
 	wait "$gen" 2>/dev/null
 	pids=()
 	[ -z "$cg_keep" ] || cp "$out" "$cg_keep/callgrind.$(basename "$(dirname "$bld")").$mode"
-	sym=$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
-		grep -E ' [^ ]*:ntad_(worker|engine)_thread ' | head -n 1)
-	ir=$(awk '{ gsub(",", "", $1); print $1 }' <<<"$sym")
-	if [ -z "$ir" ] || ! grep -q '"stop":"count"' "$tmp/cg.log"; then
-		echo -
-		return
-	fi
-	echo $((ir / cg))
+	cg_per_packet "$out" "$tmp/cg.log" "$cg" || return
 	callgrind_annotate --inclusive=no --auto=no --threshold=100 "$out" 2>/dev/null |
 		sed -nE 's/^ *([0-9,]+) +\( *[0-9.]+%\) +([^ ]+).*/\1 \2/p' | grep -v ' PROGRAM$' | head -n 10 |
 		awk -v n="$cg" '{ gsub(",", "", $1); f = $2; sub(/^.*:/, "", f); printf "    %8.1f  %s\n", $1 / n, f }'
@@ -168,8 +164,8 @@ for rate in ${rates//,/ }; do
 		order=("${builds[@]}")
 		if ((r % 2)) && [ ${#builds[@]} -eq 2 ]; then order=("$b" "$a"); fi
 		for bld in "${order[@]}"; do
-			ms=(${modes//,/ })
-			((r % 2)) && ms=($(printf '%s\n' "${ms[@]}" | tac))
+			IFS=, read -ra ms <<<"$modes"
+			((r % 2)) && mapfile -t ms < <(printf '%s\n' "${ms[@]}" | tac)
 			for mode in "${ms[@]}"; do
 				read -r del p50 p99 max drop < <(run "$bld" "$rate" "$mode")
 				name=A
