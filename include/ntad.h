@@ -410,6 +410,16 @@ unsigned int ntad_pkt_alloc(struct ntad_queue *q, uint32_t len, struct ntad_pkt 
 int ntad_pkt_hold(struct ntad_queue *q, struct ntad_pkt *p);
 
 /*
+ * ntad_pkt_hold for pkts[0..n) in order, cheaper per packet: the copy-break
+ * blocks of the batch come from one allocator call and the regions go back in
+ * one. Returns how many were made cheap to keep; when fewer than n, pkts[ret]
+ * failed as ntad_pkt_hold would (*err, if err: -ENOMEM or -EINVAL), is
+ * unchanged and still the caller's, and pkts[ret + 1..n) were not looked at.
+ */
+unsigned int ntad_pkt_hold_burst(struct ntad_queue *q, struct ntad_pkt *pkts, unsigned int n,
+				 int *err);
+
+/*
  * A packet with a block of its own (held, or allocated) is described by its
  * UMEM offset (p->addr) and length alone: a queue of held packets may store
  * just those and rebuild the handle here. -EINVAL when [addr, addr + len) is

@@ -29,6 +29,8 @@
 #                             a large UMEM takes seconds), 30 s at most, or PID gone
 #   summary_field LOG FIELD   FIELD of the ntad JSON summary in LOG, or 0
 #   median                    the median of the numbers on stdin, or "-"
+#   cg_per_packet OUT LOG N   callgrind's instructions per packet of the queue
+#                             thread (bench-instr.sh, bench-delay.sh --callgrind)
 
 gen_pid=
 gen_stop() {
@@ -150,4 +152,19 @@ summary_field() {
 
 median() {
 	sort -g | awk '{ v[NR] = $1 } END { if (!NR) print "-"; else print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# The queue thread's inclusive instructions in callgrind file OUT / N, or "-"
+# (status 1) when the run, whose JSON output is LOG, did not stop on its count.
+cg_per_packet() {
+	local sym ir
+	# The queue thread's entry: ntad_worker_thread (libntad), ntad_engine_thread before it.
+	sym=$(callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
+		grep -E ' [^ ]*:ntad_(worker|engine)_thread ' | head -n 1)
+	ir=$(awk '{ gsub(",", "", $1); print $1 }' <<<"$sym")
+	if [ -z "$ir" ] || ! grep -q '"stop":"count"' "$2"; then
+		echo -
+		return 1
+	fi
+	echo $((ir / $3))
 }

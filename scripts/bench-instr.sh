@@ -78,7 +78,7 @@ pair_setup "bi$$" "$gen"
 
 # One run: instructions per packet of the queue thread, or "-" on failure.
 measure() {
-	local b=$1 mode=$2 size=$3 pool=$4 more=$5 out=$tmp/cg.out sym ir args=()
+	local b=$1 mode=$2 size=$3 pool=$4 more=$5 out=$tmp/cg.out args=()
 	rm -f "$out"
 	if [ "$mode" = txonly ]; then
 		args=(--size "$size" --dst-mac "$peer_mac")
@@ -91,18 +91,8 @@ measure() {
 		"$b/ntad" -i "$dev" -m "$mode" --pool "$pool" -n "$count" -d 120 --interval 0 --json "${args[@]}" $more \
 		>"$tmp/run.log" 2>&1
 	gen_stop
-	# The queue thread's entry: ntad_worker_thread (libntad), ntad_engine_thread before it.
-	sym=$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
-		grep -E ' [^ ]*:ntad_(worker|engine)_thread ' | head -n 1)
-	ir=$(awk '{ gsub(",", "", $1); print $1 }' <<<"$sym")
-	if [ -z "$ir" ] || ! grep -q '"stop":"count"' "$tmp/run.log"; then
-		echo -
-		return
-	fi
-	echo $((ir / count))
+	cg_per_packet "$out" "$tmp/run.log" "$count"
 }
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "-") }'; }
 
 printf '%-8s %5s %-6s' mode size pool
 for b in "${builds[@]}"; do printf ' %18s' "$(basename "$(dirname "$b")")/$(basename "$b")"; done

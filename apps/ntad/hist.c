@@ -10,23 +10,6 @@
  */
 #include "hist.h"
 
-static unsigned int msb(uint64_t v)
-{
-	return 63u - (unsigned int)__builtin_clzll(v);
-}
-
-/* Values below 2*SUB have a bucket each; above, 32 buckets per power of two. */
-static unsigned int hist_index(uint64_t v)
-{
-	unsigned int shift;
-
-	if (v < 2 * NTAD_HIST_SUB)
-		return (unsigned int)v;
-	shift = msb(v) - 5;                  /* v >> shift is in [32, 63] */
-	return 2 * NTAD_HIST_SUB + (shift - 1) * NTAD_HIST_SUB +
-	       (unsigned int)((v >> shift) - NTAD_HIST_SUB);
-}
-
 /* The largest value of bucket i. */
 static uint64_t hist_upper(unsigned int i)
 {
@@ -37,16 +20,6 @@ static uint64_t hist_upper(unsigned int i)
 	shift = (i - 2 * NTAD_HIST_SUB) / NTAD_HIST_SUB + 1;
 	top = (i - 2 * NTAD_HIST_SUB) % NTAD_HIST_SUB + NTAD_HIST_SUB;
 	return (((uint64_t)top + 1) << shift) - 1;
-}
-
-void ntad_hist_add(struct ntad_hist *h, uint64_t v)
-{
-	if (!h->n || v < h->min)
-		h->min = v;
-	if (v > h->max)
-		h->max = v;
-	h->n++;
-	h->b[hist_index(v)]++;
 }
 
 void ntad_hist_merge(struct ntad_hist *dst, const struct ntad_hist *src)

@@ -64,6 +64,8 @@ void ntad_netem_init(struct ntad_netem *n, const struct ntad_netem_opts *o, uint
 	n->corrupt_cr.rho = o->corrupt_corr;
 	n->reorder_cr.rho = o->reorder_corr;
 	n->state = o->loss_model == NTAD_LOSS_GEMODEL ? GOOD : TX_GAP;
+	n->plain = o->loss_model == NTAD_LOSS_NONE && o->duplicate <= 0 && o->corrupt <= 0 &&
+		   !o->gap;
 }
 
 /* The standard normal's inverse CDF (Acklam's rational approximation, relative error 1.2e-9). */
@@ -206,6 +208,10 @@ uint64_t ntad_netem_due(struct ntad_netem *n, uint64_t arrival, uint32_t len)
 	double delay = (double)n->o.delay_ns;
 	uint64_t due;
 
+	if (!n->o.jitter_ns && !n->o.rate_bps) { /* a fixed delay: no floating point */
+		due = arrival + n->o.delay_ns;
+		return n->last_due = due > n->last_due ? due : n->last_due;
+	}
 	if (n->o.jitter_ns)
 		delay += (double)n->o.jitter_ns * ntad_netem_dist_sample(n->o.dist, crand(n, &n->delay_cr));
 	due = arrival + (delay > 0 ? (uint64_t)(delay + 0.5) : 0);

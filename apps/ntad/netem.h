@@ -52,6 +52,7 @@ struct ntad_netem {
 	struct ntad_netem_opts o;
 	uint64_t prng;                   /* splitmix64 state */
 	struct ntad_crand delay_cr, loss_cr, dup_cr, corrupt_cr, reorder_cr;
+	bool plain;                      /* no loss, duplicate, corrupt or reorder: delay (jitter, rate) only */
 	unsigned int state;              /* loss models: the Markov chain's state */
 	uint32_t counter;                /* reorder: packets delayed since the last reordered */
 	uint64_t last_due;

@@ -22,21 +22,12 @@ _Static_assert(sizeof(struct ntad_held) == 32, "a held packet's entry is 32 byte
 
 #define MAX_ENTRIES (1ull << 26) /* 2 GiB of entries: far past any UMEM's packets */
 
-struct ntad_retain {
-	struct ntad_retain_opts o;
-	struct ntad_held *ring;
-	uint64_t mask;
-	uint64_t head, tail;      /* entries [head, tail) are held */
-	struct ntad_retain_stats st;
-	struct ntad_hist late, hold;
-};
-
 struct ntad_retain *ntad_retain_create(const struct ntad_retain_opts *o)
 {
 	struct ntad_retain *r;
-	uint64_t want, n = 64;
+	uint64_t want, n = 64, limit = o && o->budget ? o->budget->limit : o ? o->limit_bytes : 0;
 
-	if (!o || o->sz < sizeof(*o) || !o->min_cost || !o->limit_bytes) {
+	if (!o || o->sz < sizeof(*o) || !o->min_cost || !limit) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -44,7 +35,7 @@ struct ntad_retain *ntad_retain_create(const struct ntad_retain_opts *o)
 	if (!r)
 		return NULL;
 	r->o = *o;
-	want = o->limit_bytes / o->min_cost + 1;
+	want = limit / o->min_cost + 1;
 	while (n < want && n < MAX_ENTRIES)
 		n <<= 1;
 	/* calloc: pages of a large ring are touched only as packets arrive. */
@@ -55,7 +46,9 @@ struct ntad_retain *ntad_retain_create(const struct ntad_retain_opts *o)
 		return NULL;
 	}
 	r->mask = n - 1;
-	r->st.limit_bytes = o->limit_bytes;
+	r->own.limit = o->limit_bytes;
+	r->budget = o->budget ? o->budget : &r->own;
+	r->st.limit_bytes = r->budget->limit;
 	return r;
 }
 
@@ -67,70 +60,9 @@ void ntad_retain_destroy(struct ntad_retain *r)
 	free(r);
 }
 
-bool ntad_retain_fits(const struct ntad_retain *r, uint32_t cost)
-{
-	return r->tail - r->head <= r->mask && r->st.held_cost + cost <= r->o.limit_bytes;
-}
-
-int ntad_retain_push(struct ntad_retain *r, uint64_t addr, uint32_t len, uint32_t cost,
-		     uint64_t arrival)
-{
-	struct ntad_held *h;
-	uint64_t due;
-
-	if (r->tail - r->head > r->mask)
-		return -ENOSPC;
-	due = r->o.netem ? ntad_netem_due(r->o.netem, arrival, len) : arrival;
-	h = &r->ring[r->tail++ & r->mask];
-	*h = (struct ntad_held){ .addr = addr, .arrival = arrival, .due = due, .len = len,
-				 .cost = cost };
-	r->st.admitted++;
-	r->st.held_packets++;
-	r->st.held_bytes += len;
-	r->st.held_cost += cost;
-	if (r->st.held_packets > r->st.peak_packets)
-		r->st.peak_packets = r->st.held_packets;
-	if (r->st.held_cost > r->st.peak_cost)
-		r->st.peak_cost = r->st.held_cost;
-	return 0;
-}
-
-const struct ntad_held *ntad_retain_head(const struct ntad_retain *r)
-{
-	return r->head == r->tail ? NULL : &r->ring[r->head & r->mask];
-}
-
 const struct ntad_held *ntad_retain_at(const struct ntad_retain *r, uint64_t i)
 {
 	return i >= r->tail - r->head ? NULL : &r->ring[(r->head + i) & r->mask];
-}
-
-int ntad_retain_pop(struct ntad_retain *r, enum ntad_retain_why why, uint64_t now,
-		    struct ntad_held *out)
-{
-	const struct ntad_held *h = ntad_retain_head(r);
-
-	if (!h)
-		return -ENOENT;
-	if (out)
-		*out = *h;
-	r->st.held_packets--;
-	r->st.held_bytes -= h->len;
-	r->st.held_cost -= h->cost;
-	switch (why) {
-	case NTAD_RETAIN_EVICT:
-		r->st.evicted++;
-		break;
-	case NTAD_RETAIN_RELEASE:
-		r->st.released++;
-		ntad_hist_add(&r->late, now > h->due ? now - h->due : 0);
-		ntad_hist_add(&r->hold, now > h->arrival ? now - h->arrival : 0);
-		break;
-	case NTAD_RETAIN_FLUSH:
-		break;
-	}
-	r->head++;
-	return 0;
 }
 
 void ntad_retain_count_drop(struct ntad_retain *r)

@@ -287,6 +287,34 @@ settle(struct ntad_queue *q, struct ntad_pkt *p, uint64_t copy, bool must_copy, 
 	return 0;
 }
 
+/*
+ * Copy-break blocks for a batch in one allocator call (one lock, one walk of
+ * nta), into q->addrs: all those of the first copied length, which is every
+ * one for fixed-size traffic and the 64-byte ones of IMIX. Returns how many
+ * (0 when fewer than two would be copied: those are allocated one by one).
+ */
+static uint32_t cb_bulk(struct ntad_queue *q, const struct ntad_pkt *pkts, unsigned int n,
+			uint32_t *cb_len)
+{
+	uint32_t len = 0, cb_n = 0;
+
+	*cb_len = 0;
+	if (!q->copy_break)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ntad_pkt *p = &pkts[i];
+
+		if (p->region == NTAD_NO_REGION || p->nr_bufs > 1 || p->len > q->copy_break)
+			continue;
+		if (!len)
+			len = p->len;
+		cb_n += p->len == len;
+	}
+	*cb_len = len;
+	cb_n = min_u32(cb_n, NTAD_FILL_MAX);
+	return cb_n > 1 ? q->pool->ops->alloc_bulk(q->pool, len, q->addrs, cb_n) : 0;
+}
+
 static inline __attribute__((always_inline)) unsigned int
 tx_burst(struct ntad_queue *q, unsigned int port, struct ntad_pkt *pkts, unsigned int n, bool keep)
 {
@@ -303,24 +331,7 @@ tx_burst(struct ntad_queue *q, unsigned int port, struct ntad_pkt *pkts, unsigne
 		room = n = min_u32(n, room);
 	if (!room || xsk_ring_prod__reserve(&s->tx, room, &idx) != room)
 		return 0;
-	if (q->copy_break) {
-		/*
-		 * Copy-break blocks for the batch in one allocator call (one lock,
-		 * one walk of nta): all those of the first copied length, which is
-		 * every one for fixed-size traffic and the 64-byte ones of IMIX.
-		 */
-		for (uint32_t i = 0; i < n; i++) {
-			const struct ntad_pkt *p = &pkts[i];
-
-			if (p->region == NTAD_NO_REGION || p->nr_bufs > 1 || p->len > q->copy_break)
-				continue;
-			if (!cb_len)
-				cb_len = p->len;
-			cb_n += p->len == cb_len;
-		}
-		cb_n = min_u32(cb_n, NTAD_FILL_MAX);
-		cb_n = cb_n > 1 ? q->pool->ops->alloc_bulk(q->pool, cb_len, q->addrs, cb_n) : 0;
-	}
+	cb_n = cb_bulk(q, pkts, n, &cb_len);
 	for (taken = 0; taken < n; taken++) {
 		struct ntad_pkt *p = &pkts[taken];
 		struct xdp_desc *t;
@@ -487,19 +498,57 @@ unsigned int ntad_pkt_alloc(struct ntad_queue *q, uint32_t len, struct ntad_pkt 
 	return got;
 }
 
+/*
+ * The batch's copy-break blocks come from one allocator call (cb_bulk) and
+ * the whole regions go back in one: a delay line holding every packet it
+ * receives pays one lock and one walk of nta per batch, not two per packet.
+ */
+unsigned int ntad_pkt_hold_burst(struct ntad_queue *q, struct ntad_pkt *pkts, unsigned int n,
+				 int *err)
+{
+	uint32_t cb_len, cb_n, cb_next = 0;
+	unsigned int k;
+	int ret = 0;
+
+	if (!pkts) {
+		if (err)
+			*err = -EINVAL;
+		return 0;
+	}
+	cb_n = cb_bulk(q, pkts, n, &cb_len);
+	for (k = 0; k < n; k++) {
+		struct ntad_pkt *p = &pkts[k];
+		uint64_t copy;
+
+		if (p->nr_bufs > 1) {
+			if ((ret = ntad_chain_gather(q, p)))
+				break;
+			continue;
+		}
+		if (p->region == NTAD_NO_REGION)
+			continue;
+		copy = p->len == cb_len && cb_next < cb_n ? q->addrs[cb_next++] : UINT64_MAX;
+		if ((ret = settle(q, p, copy, true, NTAD_AT_USER))) {
+			if (copy != UINT64_MAX)
+				ntad_path_pool_free(q, copy, cb_len);
+			break;
+		}
+	}
+	while (cb_next < cb_n)
+		ntad_path_pool_free(q, q->addrs[cb_next++], cb_len);
+	spent_flush(q);
+	if (err)
+		*err = ret;
+	return k;
+}
+
 int ntad_pkt_hold(struct ntad_queue *q, struct ntad_pkt *p)
 {
-	int ret;
+	int err = 0;
 
 	if (!p)
 		return -EINVAL;
-	if (p->nr_bufs > 1)
-		return ntad_chain_gather(q, p);
-	if (p->region == NTAD_NO_REGION)
-		return 0;
-	ret = settle(q, p, UINT64_MAX, true, NTAD_AT_USER);
-	spent_flush(q);
-	return ret;
+	return ntad_pkt_hold_burst(q, p, 1, &err) == 1 ? 0 : err;
 }
 
 int ntad_pkt_at(const struct ntad_queue *q, uint64_t addr, uint32_t len, struct ntad_pkt *p)

@@ -142,6 +142,16 @@ int main(int argc, char **argv)
 	ntad_pkt_free(q, &copy, 1);                 /* a second free */
 	EXPECT(ntad_tx_burst(q, 0, &copy, 1) == 1, "a send after the free is taken (and refused)");
 	EXPECT(ntad_pkt_hold(q, &copy) == 0, "hold of an own block is nothing to do");
+	{
+		struct ntad_pkt own[3];
+		int err = 1;
+
+		EXPECT(ntad_pkt_hold_burst(q, NULL, 1, &err) == 0 && err == -EINVAL, "hold burst of NULL");
+		EXPECT(ntad_pkt_alloc(q, 100, own, 3) == 3, "alloc 3 x 100");
+		EXPECT(ntad_pkt_hold_burst(q, own, 3, &err) == 3 && err == 0,
+		       "hold burst of own blocks is nothing to do");
+		ntad_pkt_free(q, own, 3);
+	}
 	ntad_queue__stats(q, &st);
 	EXPECT(st.ledger_refused == 2, "ledger_refused %llu, want 2 (free twice, send after free)",
 	       (unsigned long long)st.ledger_refused);

@@ -48,7 +48,7 @@ static void test_fifo_budget(void)
 
 	for (uint64_t i = 0; i < 100000; i++) {
 		uint32_t cost = 64 * (uint32_t)(1 + i % 3);
-		struct ntad_held h;
+		struct ntad_held h = { 0 };
 
 		while (!ntad_retain_fits(r, cost)) {
 			CHECK(!ntad_retain_pop(r, NTAD_RETAIN_EVICT, i, &h), "pop of a full FIFO failed");
@@ -125,7 +125,7 @@ static void test_due_order(void)
 	CHECK(raised > 0, "jitter never held a packet back (no jitter applied?)");
 	/* Release at due + 7 us: lateness 7 us each, hold time >= delay. */
 	for (uint64_t i = 0; i < 10000; i++) {
-		struct ntad_held h;
+		struct ntad_held h = { 0 };
 		const struct ntad_held *hd = ntad_retain_head(r);
 
 		CHECK(hd && hd->addr == i, "head %llu", (unsigned long long)i);

@@ -124,7 +124,7 @@ static int capture_init(struct ntad_worker *w)
 		return -ENOMEM;
 	if (!limit)
 		return -ENOSPC;
-	c->fifo = ntad_held_fifo(w, limit, NULL);
+	c->fifo = ntad_held_fifo(w, limit, NULL, NULL);
 	return c->fifo ? 0 : -errno;
 }
 

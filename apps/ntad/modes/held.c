@@ -37,12 +37,12 @@ uint64_t ntad_held_limit(const struct ntad_worker *w)
 }
 
 struct ntad_retain *ntad_held_fifo(const struct ntad_worker *w, uint64_t limit,
-				   struct ntad_netem *netem)
+				   struct ntad_netem *netem, struct ntad_retain_budget *budget)
 {
 	struct ntad_retain_opts ro = {
 		.sz = sizeof(ro), .limit_bytes = limit,
 		.min_cost = ntad_umem__cost(ntad_queue__umem(w->q), NTAD_PKT_MIN_LEN),
-		.netem = netem,
+		.netem = netem, .budget = budget,
 	};
 
 	return ntad_retain_create(&ro);
@@ -86,6 +86,45 @@ drop:
 	ntad_retain_count_drop(f);
 	ntad_pkt_free(w->q, p, 1);
 	return false;
+}
+
+unsigned int ntad_held_admit_burst(struct ntad_worker *w, struct ntad_retain *f,
+				   struct ntad_pkt *pkts, unsigned int n, uint64_t now)
+{
+	struct ntad_umem *u = ntad_queue__umem(w->q);
+	uint32_t cost[NTAD_BATCH_MAX];
+	uint64_t pending = 0;
+	unsigned int k = 0, held = 0;
+
+	/* In budget (counting the batch's own), in order; the rest dropped, counted. */
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t c = ntad_umem__cost(u, pkts[i].len);
+
+		if (!ntad_retain_fits_more(f, k + 1, pending + c)) {
+			ntad_retain_count_drop(f);
+			ntad_pkt_free(w->q, &pkts[i], 1);
+			continue;
+		}
+		pending += c;
+		cost[k] = c;
+		pkts[k++] = pkts[i];
+	}
+	while (held < k) {
+		int err;
+		unsigned int got = ntad_pkt_hold_burst(w->q, pkts + held, k - held, &err);
+
+		for (unsigned int i = held; i < held + got; i++)
+			(void)ntad_retain_push(f, pkts[i].addr, pkts[i].len, cost[i], now);
+		held += got;
+		if (held < k) { /* no block for it (or not ours): dropped, the rest go on */
+			ntad_retain_count_drop(f);
+			ntad_pkt_free(w->q, &pkts[held], 1);
+			memmove(&pkts[held], &pkts[held + 1], (k - held - 1) * sizeof(*pkts));
+			memmove(&cost[held], &cost[held + 1], (k - held - 1) * sizeof(*cost));
+			k--;
+		}
+	}
+	return k;
 }
 
 void ntad_held_publish(struct ntad_worker *w, struct ntad_retain *const *fifos, unsigned int n,

@@ -20,9 +20,12 @@
  */
 uint64_t ntad_held_limit(const struct ntad_worker *w);
 
-/* A FIFO of limit bytes for w (netem: the delay line's due times; NULL for capture). */
+/*
+ * A FIFO of limit bytes for w (netem: the delay line's due times; NULL for
+ * capture), or drawing on budget (shared with other FIFOs) when not NULL.
+ */
 struct ntad_retain *ntad_held_fifo(const struct ntad_worker *w, uint64_t limit,
-				   struct ntad_netem *netem);
+				   struct ntad_netem *netem, struct ntad_retain_budget *budget);
 
 /*
  * Keep received packet p in f: in budget (evicting the oldest first when
@@ -32,6 +35,15 @@ struct ntad_retain *ntad_held_fifo(const struct ntad_worker *w, uint64_t limit,
  */
 bool ntad_held_admit(struct ntad_worker *w, struct ntad_retain *f, struct ntad_pkt *p,
 		     uint64_t now, bool evict);
+
+/*
+ * ntad_held_admit for pkts[0..n) without eviction (the delay line), in one
+ * hold burst: the budget checked per packet in order, the copies allocated and
+ * the regions freed once for the batch. Those held are pkts[0..return), in
+ * order; the others were dropped (counted) and freed.
+ */
+unsigned int ntad_held_admit_burst(struct ntad_worker *w, struct ntad_retain *f,
+				   struct ntad_pkt *pkts, unsigned int n, uint64_t now);
 
 /* Let the oldest packet of f go: evicted (counted), or flushed at stop. */
 void ntad_held_drop_oldest(struct ntad_worker *w, struct ntad_retain *f, uint64_t now,
