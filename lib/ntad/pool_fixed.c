@@ -163,10 +163,29 @@ static unsigned int fixed_free_bulk(struct ntad_pool *p, const uint64_t *addrs, 
 				    uint32_t len)
 {
 	struct pool_fixed *pf = to_fixed(p);
+	/* As fill_alloc: the pool's fields in locals, which the stores to the
+	 * stack and the byte map cannot alias. */
+	uint64_t base = pf->base.base, nr = pf->nr_frames, top = pf->top, *stack = pf->stack;
+	uint32_t shift = pf->shift, chunk = p->chunk_size;
+	uint8_t *is_free = pf->is_free;
 	unsigned int refused = 0;
 
-	for (unsigned int i = 0; i < n; i++)
-		refused += push(pf, addrs[i], len) != 0;
+	if (!shift) { /* frames not back to back: frame_of's divisions */
+		for (unsigned int i = 0; i < n; i++)
+			refused += push(pf, addrs[i], len) != 0;
+		return refused;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t rel = addrs[i] - base, f = rel >> shift; /* below base, rel wraps: f >= nr */
+
+		if (f >= nr || (rel & (chunk - 1)) + len > chunk || is_free[f]) {
+			refused++;
+			continue;
+		}
+		is_free[f] = 1;
+		stack[top++] = f;
+	}
+	pf->top = top;
 	return refused;
 }
 
