@@ -762,12 +762,19 @@ static int probs(const char *const *w, int first, int nw, double *p, int max)
 	return 0;
 }
 
+/* TIME of --delay and --jitter. */
+static int time_word(const char *name, uint64_t *ns, const char *w, char *e, size_t l)
+{
+	if (parse_time(w, ns))
+		return fail(e, l, "--%s '%s': not a time; use e.g. 20ms, 1.5s, 500us (a bare number is milliseconds), up to 3600s",
+			    name, w);
+	return 0;
+}
+
 static int n_delay(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
 {
 	(void)nw;
-	if (parse_time(w[0], &n->delay_ns))
-		return fail(e, l, "--delay '%s': not a time; use e.g. 20ms, 1.5s, 500us (a bare number is milliseconds), up to 3600s", w[0]);
-	return 0;
+	return time_word("delay", &n->delay_ns, w[0], e, l);
 }
 
 static int p_delay(struct ntad_opts *o, const char *a, char *e, size_t l)
@@ -779,9 +786,7 @@ static int p_delay(struct ntad_opts *o, const char *a, char *e, size_t l)
 static int n_jitter(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
 {
 	(void)nw;
-	if (parse_time(w[0], &n->jitter_ns))
-		return fail(e, l, "--jitter '%s': not a time; use e.g. 5ms or 200us (a bare number is milliseconds)", w[0]);
-	return 0;
+	return time_word("jitter", &n->jitter_ns, w[0], e, l);
 }
 
 static int p_jitter(struct ntad_opts *o, const char *a, char *e, size_t l)
