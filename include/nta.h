@@ -61,7 +61,9 @@ struct nta_opts {
 /*
  * Manage the area [area, area + size). size is rounded down to whole pages.
  * opts may be NULL for the defaults. Returns NULL and sets errno (EINVAL for bad
- * options or an area smaller than one page, ENOMEM) on failure.
+ * options, an area smaller than one page or one that wraps the address space,
+ * ENOMEM) on failure. A cache_size above the area's cache_len chunks is served
+ * by a magazine of that many.
  */
 struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts);
 
@@ -111,7 +113,9 @@ int nta_free(struct nta *nta, uint64_t off, uint32_t len);
  */
 int nta_trim(struct nta *nta, uint64_t off, uint32_t len, uint64_t keep_off, uint32_t keep_len);
 
-/* Free n whole allocations of len bytes each; stops at and returns the first error. */
+/* Free n ranges of len bytes each: -EINVAL without any change when any of them
+ * is not a valid nta_free range or two of them share a block; -ENOMEM as
+ * nta_free, with the ranges before the one that failed freed. */
 int nta_free_bulk(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_t len);
 
 /*

@@ -30,11 +30,20 @@
  * cache is drained (or destroyed), bytes in use by nta are exactly the bytes
  * callers hold.
  *
- * Errors: a free of the hot size is trusted (kept in the magazine unchecked);
- * other frees are checked when flushed. A bad free therefore shows up later:
- * as a failed flush, counted in nta_mt_cache_stats.free_errors and returned by
- * nta_mt_cache_drain() as -EINVAL. NTA_DEBUG builds also look for a region
- * freed twice into the same magazine.
+ * Errors: every call refuses at once, with -EINVAL and no change, a NULL
+ * argument, a length of 0 or above nta_max_alloc(), and a range that is not
+ * block-aligned, leaves the area or crosses a page.
+ *
+ * Double frees: every region in a magazine is marked as parked in a table
+ * shared by all caches (two bytes per window of the area, a window being the
+ * largest power of two <= hot_len, so no two disjoint hot regions start in
+ * one). A free or trim that meets a parked region is refused with -EINVAL at
+ * the call, in every build, whichever thread parked it, and counted in
+ * nta_mt_stats.double_frees; so nta_mt_alloc(2048) then two nta_mt_free of it
+ * return 0, then -EINVAL. Frees of other sizes wait in a queue unmarked; nta
+ * checks that their blocks are allocated when the queue is flushed, and a
+ * queued range that meets a region parked since is refused then. Both show up
+ * in nta_mt_cache_stats.free_errors and as -EINVAL from nta_mt_cache_drain().
  */
 #ifndef NTA_MT_H
 #define NTA_MT_H
@@ -133,6 +142,9 @@ struct nta_mt_stats {
 	uint64_t locks;               /* lock acquisitions, all caches */
 	uint64_t trims, trims_undone; /* nta_mt_trim calls and those cancelled by
 	                               * their kept blocks' free, all caches */
+	/* Added later; filled only when sz covers it. */
+	uint64_t double_frees;        /* frees and trims refused at the call for
+	                               * meeting a parked region, all caches */
 };
 
 int nta_mt_get_stats(struct nta_mt *mt, struct nta_mt_stats *st);

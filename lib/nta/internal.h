@@ -176,6 +176,10 @@ static inline uint64_t nta_stats_frees(const struct nta *nta)
 	return nta->released + nta->flushed + nta->mag_n + nta->allocs - nta->list_allocs;
 }
 
+/* nta.c: 0 when [off, off + len) has the shape of a free (len > 0, block-aligned,
+ * inside the area and one page), whatever its blocks hold; else -EINVAL. */
+int nta_range_valid(const struct nta *nta, uint64_t off, uint32_t len);
+
 /* tree.c */
 int nta_tree_init(struct nta_tree *t, uint32_t cap, uint32_t split, uint32_t shift0,
 		  uint64_t base1, uint32_t shift1);

@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "nta_mt.h"
 
 #define CACHE_LINE 64
@@ -65,16 +66,46 @@ struct pending_trim {
 	uint16_t head, keep_n, tail;
 };
 
+/*
+ * Parked hot regions. The area is cut into windows, the largest power of two
+ * <= hot_len bytes, so no two disjoint hot regions start in one window. A
+ * window's mark is 0 (none) or 1 + the first block, within the window, of the
+ * parked region that starts there. A hot region is less than two windows long:
+ * it can overlap only regions that start in its own window or in the ones on
+ * either side. Offsets on the magazines' paths are taken in blocks (x = off >>
+ * block_shift). The loops that park copy this into locals: an atomic
+ * operation makes the compiler read again whatever it reads through a pointer.
+ */
+struct marks {
+	uint16_t *win;           /* slot -1 and slot nwin exist, always 0 */
+	uint32_t block_shift, win_shift;
+	uint32_t wb_shift;       /* log2(blocks per window) */
+	uint64_t wb_mask;        /* blocks per window - 1 */
+	uint32_t reach;          /* (hot_len - window) in blocks: how far a hot
+	                          * region at a window's start reaches into the
+	                          * next window; 0 when hot_len is a power of two */
+	uint32_t hot_len;
+	/* hot_block: the shape of a hot region that a magazine may hold without
+	 * asking nta, in blocks: in zone 0 (below end), inside one page (at
+	 * most room blocks into it) */
+	uint64_t end, pb_mask, room;
+	/* range_ok: the shape of a free in zone 0, in bytes */
+	uint64_t zone0, block_mask, page_mask;
+};
+
 struct nta_mt {
 	pthread_mutex_t lock;
 	struct nta *nta;
 	uint32_t hot_len, batch, pending_max;
 	uint32_t trim_shift;           /* 64 - log2(trim slots); 64: no table */
 	uint32_t block_shift, max_len;
+	struct marks mk;
+	uint64_t nwin;
 	struct nta_mt_cache *caches;   /* attached caches, under lock */
 	uint64_t nr_caches;            /* under lock */
 	uint64_t retired_locks;        /* locks of destroyed caches, under lock */
 	uint64_t retired_trims[2];     /* trims, trims_undone of destroyed caches */
+	uint64_t retired_double_frees; /* of destroyed caches */
 } __attribute__((aligned(CACHE_LINE)));
 
 struct nta_mt_cache {
@@ -91,6 +122,7 @@ struct nta_mt_cache {
 	uint64_t errors_reported;         /* free_errors at the last drain */
 	/* Written only by the owner (atomic stores), read by anyone. */
 	struct nta_mt_cache_stats st;
+	uint64_t double_frees;            /* frees refused for meeting a parked region */
 } __attribute__((aligned(CACHE_LINE)));
 
 _Static_assert(sizeof(struct nta_mt_cache) % CACHE_LINE == 0, "caches must not share lines");
@@ -128,6 +160,89 @@ static void update_parked(struct nta_mt_cache *c)
 	set(&c->st.parked_bytes, (uint64_t)c->nmag * c->mt->hot_len + c->pend_bytes + c->trim_bytes);
 }
 
+/*
+ * May a magazine hold the hot region at off without asking nta (zone 0,
+ * block-aligned, one page)? Then *x is its first block. Rotated, an unaligned
+ * offset has its low bits on top and fails the bound.
+ */
+static inline bool hot_block(const struct marks *mk, uint64_t off, uint64_t *x)
+{
+	*x = off >> mk->block_shift | off << (-mk->block_shift & 63);
+	return *x < mk->end && (*x & mk->pb_mask) <= mk->room;
+}
+
+static inline uint16_t win_get(const uint16_t *m)
+{
+	return __atomic_load_n(m, __ATOMIC_RELAXED);
+}
+
+/*
+ * Has [off, off + len) the shape of a free (len > 0, block-aligned, inside the
+ * area and one page)? Ranges in zone 0 are answered here, the others by nta:
+ * what every call checks first.
+ */
+static inline bool range_ok(const struct nta_mt *mt, uint64_t off, uint32_t len)
+{
+	const struct marks *mk = &mt->mk;
+
+	if (off < mk->zone0 && len && !(off & mk->block_mask))
+		return (off & mk->page_mask) + len <= mk->page_mask + 1;
+	return !nta_range_valid(mt->nta, off, len);
+}
+
+/* Does [off, off + len) (a valid range) meet a parked region? One that does
+ * starts less than hot_len before off: in a window the range reaches or in
+ * the one before. */
+static bool meets_parked(const struct marks *mk, uint64_t off, uint32_t len)
+{
+	uint64_t w0 = off >> mk->win_shift, w1 = (off + len - 1) >> mk->win_shift;
+
+	/* bound: (len + hot_len) / window + 1 windows; window w0 - 1 may be the
+	 * padding slot -1 */
+	for (uint64_t w = w0 - 1; w != w1 + 1; w++) {
+		uint16_t v = win_get(mk->win + w0 + (w - w0));
+		uint64_t start = (w << mk->win_shift) + ((uint64_t)(v - 1) << mk->block_shift);
+
+		if (v && start < off + len && off < start + mk->hot_len)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Mark the hot region at block x parked. false, marking nothing, when it meets
+ * a parked region: its own window's mark is taken with a compare-and-swap (two
+ * threads freeing one region cannot both park it), and with mark v here and n
+ * there, the region of the window before reaches into it when n + reach > v,
+ * the one of the next window starts inside it when n < v + reach.
+ */
+static inline bool park(const struct marks *mk, uint64_t x)
+{
+	uint16_t *m = mk->win + (x >> mk->wb_shift);
+	uint16_t v = (uint16_t)(1 + (x & mk->wb_mask)), none = 0, n;
+
+	n = win_get(m - 1);
+	if (n && n + mk->reach > v)
+		return false;
+	n = win_get(m + 1);
+	if (n && n < v + mk->reach)
+		return false;
+	return __atomic_compare_exchange_n(m, &none, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+/* The region at off leaves the parking layer (handed out or given to nta). */
+static inline void unpark(const struct marks *mk, uint64_t off)
+{
+	__atomic_store_n(&mk->win[off >> mk->win_shift], 0, __ATOMIC_RELAXED);
+}
+
+/* A free that met a parked region: refused at the call and counted. */
+static int refuse_parked(struct nta_mt_cache *c)
+{
+	bump(&c->double_frees, 1);
+	return -EINVAL;
+}
+
 static void lock(struct nta_mt_cache *c)
 {
 	pthread_mutex_lock(&c->mt->lock);
@@ -139,12 +254,20 @@ static void unlock(struct nta_mt_cache *c)
 	pthread_mutex_unlock(&c->mt->lock);
 }
 
+/* Under the lock: a queued free or a trim's part to nta. A range that meets a
+ * region parked since it was queued is refused here, not handed to nta, which
+ * would free blocks of that region. */
+static void give_locked(struct nta_mt_cache *c, uint64_t off, uint32_t len)
+{
+	if (meets_parked(&c->mt->mk, off, len) || nta_free(c->mt->nta, off, len))
+		bump(&c->st.free_errors, 1);
+}
+
 /* Under the lock: hand the queued frees to nta. */
 static void flush_pending_locked(struct nta_mt_cache *c)
 {
 	for (uint32_t i = 0; i < c->npend; i++)
-		if (nta_free(c->mt->nta, c->pend[i].off, c->pend[i].len))
-			bump(&c->st.free_errors, 1);
+		give_locked(c, c->pend[i].off, c->pend[i].len);
 	c->npend = 0;
 	c->pend_bytes = 0;
 }
@@ -152,9 +275,11 @@ static void flush_pending_locked(struct nta_mt_cache *c)
 /* Under the lock: give back mag[0..n), the oldest (coldest) regions. */
 static void release_oldest_locked(struct nta_mt_cache *c, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
+		unpark(&c->mt->mk, c->mag[i]);
 		if (nta_free(c->mt->nta, c->mag[i], c->mt->hot_len))
 			bump(&c->st.free_errors, 1);
+	}
 	memmove(c->mag, c->mag + n, (size_t)(c->nmag - n) * sizeof(*c->mag));
 	c->nmag -= n;
 }
@@ -197,8 +322,8 @@ static void release_trims_locked(struct nta_mt_cache *c)
 			continue;
 		trim_parts(mt, t, off, len);
 		for (int k = 0; k < 2; k++)
-			if (len[k] && nta_free(mt->nta, off[k], len[k]))
-				bump(&c->st.free_errors, 1);
+			if (len[k])
+				give_locked(c, off[k], len[k]);
 		trim_clear(c, t);
 	}
 }
@@ -244,6 +369,29 @@ struct nta_mt *nta_mt_create(struct nta *nta, const struct nta_mt_opts *opts)
 	mt->trim_shift = trims > 1 && pending > 1 ? 64 - (uint32_t)__builtin_ctz(trims) : 64;
 	mt->block_shift = (uint32_t)__builtin_ctz(nta_block_size(nta));
 	mt->max_len = nta_max_alloc(nta);
+	mt->mk.block_shift = mt->block_shift;
+	mt->mk.win_shift = 31 - (uint32_t)__builtin_clz(hot);
+	mt->mk.wb_shift = mt->mk.win_shift - mt->block_shift;
+	mt->mk.wb_mask = (1ull << mt->mk.wb_shift) - 1;
+	mt->mk.reach = (hot >> mt->block_shift) - (1u << mt->mk.wb_shift);
+	mt->mk.hot_len = hot;
+	mt->mk.zone0 = nta->zone[0].size;
+	mt->mk.block_mask = nta_block_size(nta) - 1;
+	mt->mk.page_mask = (1ull << nta->zone[0].page_shift) - 1;
+	mt->mk.pb_mask = (1ull << (nta->zone[0].page_shift - mt->block_shift)) - 1;
+	if (hot <= mt->mk.page_mask + 1) {
+		mt->mk.end = nta->zone[0].size >> mt->block_shift;
+		mt->mk.room = mt->mk.pb_mask + 1 - (hot >> mt->block_shift);
+	}
+	mt->nwin = (nta_area_size(nta) + (1ull << mt->mk.win_shift) - 1) >> mt->mk.win_shift;
+	mt->mk.win = calloc(mt->nwin + 2, sizeof(*mt->mk.win));
+	if (!mt->mk.win) {
+		pthread_mutex_destroy(&mt->lock);
+		free(mt);
+		errno = ENOMEM;
+		return NULL;
+	}
+	mt->mk.win++; /* slot -1: park() and meets_parked() look before window 0 */
 	return mt;
 }
 
@@ -254,6 +402,7 @@ void nta_mt_destroy(struct nta_mt *mt)
 	while (mt->caches)
 		nta_mt_cache_destroy(mt->caches);
 	pthread_mutex_destroy(&mt->lock);
+	free(mt->mk.win - 1);
 	free(mt);
 }
 
@@ -303,6 +452,8 @@ int nta_mt_cache_drain(struct nta_mt_cache *c)
 {
 	uint64_t errors;
 
+	if (!c)
+		return -EINVAL;
 	if (c->nmag || c->npend || c->ntrim) {
 		lock(c);
 		release_trims_locked(c);
@@ -338,6 +489,7 @@ void nta_mt_cache_destroy(struct nta_mt_cache *c)
 	mt->retired_locks += get(&c->st.locks);
 	mt->retired_trims[0] += get(&c->st.trims);
 	mt->retired_trims[1] += get(&c->st.trims_undone);
+	mt->retired_double_frees += get(&c->double_frees);
 	pthread_mutex_unlock(&mt->lock);
 	free(c->trim);
 	free(c->pend);
@@ -360,34 +512,55 @@ static int alloc_bulk_locked(struct nta_mt_cache *c, uint32_t len, uint64_t *off
 	return more > 0 ? got + more : got;
 }
 
-/* The magazine is empty: take up to `batch` regions in one bulk call. */
-static int refill(struct nta_mt_cache *c)
+/* Under the lock, with the magazine empty: fill it with up to a batch of hot
+ * regions in one bulk call, each marked parked (fresh from nta: nothing is
+ * parked where they are). */
+static void fill_mag_locked(struct nta_mt_cache *c)
 {
-	int got;
+	const struct marks mk = c->mt->mk;
+	int got = nta_alloc_bulk(c->mt->nta, mk.hot_len, c->mag, c->mt->batch);
 
-	lock(c);
-	got = alloc_bulk_locked(c, c->mt->hot_len, c->mag, c->mt->batch);
-	unlock(c);
-	if (got <= 0)
-		return got < 0 ? got : -ENOMEM;
-	c->nmag = (uint32_t)got;
-	return 0;
+	/* bound: batch */
+	for (int i = 0; i < got; i++) {
+		uint64_t x = c->mag[i] >> mk.block_shift;
+
+		__atomic_store_n(&mk.win[x >> mk.wb_shift], (uint16_t)(1 + (x & mk.wb_mask)),
+				 __ATOMIC_RELAXED);
+	}
+	c->nmag = got > 0 ? (uint32_t)got : 0;
+}
+
+/* Under the lock: n hot regions for a caller whose magazine is empty, and a
+ * batch more for the magazine when they came without trouble, so that the
+ * lock is taken once per batch. Returns how many the caller got. */
+static int take_hot_locked(struct nta_mt_cache *c, uint64_t *offs, unsigned int n)
+{
+	int got = alloc_bulk_locked(c, c->mt->hot_len, offs, n);
+
+	if (got == (int)n)
+		fill_mag_locked(c);
+	return got;
 }
 
 int nta_mt_alloc(struct nta_mt_cache *c, uint32_t len, uint64_t *off)
 {
 	int ret;
 
+	if (!c || !off || !len || len > c->mt->max_len)
+		return -EINVAL;
 	bump(&c->st.allocs, 1);
 	if (len == c->mt->hot_len) {
 		if (c->nmag) {
 			bump(&c->st.fast_allocs, 1);
+			*off = c->mag[--c->nmag];
+			unpark(&c->mt->mk, *off);
 		} else {
-			ret = refill(c);
-			if (ret)
-				return ret;
+			lock(c);
+			ret = take_hot_locked(c, off, 1);
+			unlock(c);
+			if (ret <= 0)
+				return ret < 0 ? ret : -ENOMEM;
 		}
-		*off = c->mag[--c->nmag];
 		update_parked(c);
 		return 0;
 	}
@@ -408,6 +581,10 @@ int nta_mt_alloc_bulk(struct nta_mt_cache *c, uint32_t len, uint64_t *offs, unsi
 	unsigned int i = 0;
 	int ret;
 
+	if (!c || (n && !offs) || !len || len > c->mt->max_len)
+		return -EINVAL;
+	if (n > INT32_MAX)
+		n = INT32_MAX;
 	if (len != c->mt->hot_len) {
 		bump(&c->st.allocs, n);
 		lock(c);
@@ -416,44 +593,49 @@ int nta_mt_alloc_bulk(struct nta_mt_cache *c, uint32_t len, uint64_t *offs, unsi
 		update_parked(c);
 		return ret;
 	}
-	while (i < n) {
-		uint32_t take;
+	/* Pop in LIFO order, the warmest region first; the rest in one bulk call. */
+	const struct marks mk = c->mt->mk;
+	const uint64_t *mag = c->mag;
+	uint32_t nm = c->nmag;
 
-		if (!c->nmag && refill(c))
-			break;
-		take = c->nmag < n - i ? c->nmag : n - i;
-		/* Pop in LIFO order: the warmest region first. */
-		for (uint32_t k = 0; k < take; k++)
-			offs[i + k] = c->mag[c->nmag - 1 - k];
-		c->nmag -= take;
-		i += take;
+	i = nm < n ? nm : n;
+	for (uint32_t k = 0; k < i; k++) {
+		uint64_t off = mag[nm - 1 - k];
+
+		offs[k] = off;
+		unpark(&mk, off);
+	}
+	c->nmag = nm - i;
+	if (i < n) {
+		lock(c);
+		ret = take_hot_locked(c, offs + i, n - i);
+		unlock(c);
+		i += ret > 0 ? (unsigned int)ret : 0;
 	}
 	bump(&c->st.allocs, i);
 	update_parked(c);
 	return (int)i;
 }
 
-#if defined(NTA_DEBUG) && NTA_DEBUG
-static bool in_magazine(const struct nta_mt_cache *c, uint64_t off)
+/* A full magazine gives its oldest batch back to nta. */
+static void overflow(struct nta_mt_cache *c)
 {
-	for (uint32_t i = 0; i < c->nmag; i++)
-		if (c->mag[i] == off)
-			return true;
-	return false;
+	lock(c);
+	flush_pending_locked(c);
+	release_oldest_locked(c, c->mt->batch);
+	unlock(c);
 }
-#endif
 
-/* A region of the hot size into the magazine; a full one first gives its
- * oldest batch back to nta. */
-static inline void mag_put(struct nta_mt_cache *c, uint64_t off)
+/* The hot region at off (window x) into the magazine, refused when it meets a
+ * parked one; a full magazine first gives its oldest batch back to nta. */
+static inline int mag_put(struct nta_mt_cache *c, const struct marks *mk, uint64_t off, uint64_t x)
 {
-	if (c->nmag == c->cap) {
-		lock(c);
-		flush_pending_locked(c);
-		release_oldest_locked(c, c->mt->batch);
-		unlock(c);
-	}
+	if (!park(mk, x))
+		return refuse_parked(c);
+	if (c->nmag == c->cap)
+		overflow(c);
 	c->mag[c->nmag++] = off;
+	return 0;
 }
 
 /* Any other free: queued (flushed when the queue is full), or with pending = 1
@@ -505,7 +687,7 @@ static bool untrim(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 {
 	struct pending_trim *t = trim_slot(c, off);
 	uint32_t shift = c->mt->block_shift;
-	uint64_t start;
+	uint64_t start, x;
 	uint32_t whole;
 
 	if (t->keep != off || !t->keep_n ||
@@ -515,59 +697,93 @@ static bool untrim(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 	whole = (uint32_t)(t->head + t->keep_n + t->tail) << shift;
 	trim_clear(c, t);
 	bump(&c->st.trims_undone, 1);
-	if (whole == c->mt->hot_len)
-		mag_put(c, start);
-	else
-		(void)pend_put(c, start, whole); /* trims are deferred only with pending > 1 */
+	/* trims are deferred only with pending > 1: pend_put cannot fail */
+	if (whole != c->mt->hot_len || !hot_block(&c->mt->mk, start, &x) ||
+	    mag_put(c, &c->mt->mk, start, x))
+		(void)pend_put(c, start, whole);
 	return true;
 }
 
 int nta_mt_free(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 {
-	uint64_t locks = c->st.locks;
+	uint64_t locks, x;
 	int ret = 0;
 
-	if (!len)
+	if (!c || !range_ok(c->mt, off, len))
 		return -EINVAL;
-	bump(&c->st.frees, 1);
-	if (len == c->mt->hot_len) {
-#if defined(NTA_DEBUG) && NTA_DEBUG
-		if (in_magazine(c, off)) {
-			bump(&c->st.free_errors, 1);
-			c->errors_reported++; /* reported now, not again at drain */
-			return -EINVAL;
-		}
-#endif
-		mag_put(c, off);
+	locks = c->st.locks;
+	if (len == c->mt->hot_len && hot_block(&c->mt->mk, off, &x)) {
+		ret = mag_put(c, &c->mt->mk, off, x);
+		if (ret)
+			return ret;
+	} else if (meets_parked(&c->mt->mk, off, len)) {
+		return refuse_parked(c);
 	} else if (!c->ntrim || !untrim(c, off, len)) {
 		ret = pend_put(c, off, len);
 	}
+	bump(&c->st.frees, 1);
 	if (c->st.locks == locks)
 		bump(&c->st.fast_frees, 1);
 	update_parked(c);
 	return ret;
 }
 
+/*
+ * nta_mt_free_bulk of hot regions: straight into the magazine, its fields in
+ * locals and the counters written once for the batch; a region the magazine
+ * cannot hold takes nta_mt_free's way, which counts itself. Inlined with pow2
+ * a constant, so that the usual power-of-two hot_len has reach 0 folded in.
+ */
+static inline __attribute__((always_inline)) int free_hot(struct nta_mt_cache *c,
+							  const uint64_t *offs, unsigned int n,
+							  bool pow2)
+{
+	struct marks mk = c->mt->mk;
+	uint64_t *mag = c->mag, locks = c->st.locks, other_locks = 0;
+	uint32_t nm = c->nmag, cap = c->cap;
+	unsigned int parked = 0;
+	int refused = 0;
+
+	if (pow2)
+		mk.reach = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t off = offs[i], x, before;
+
+		if (!hot_block(&mk, off, &x)) {
+			c->nmag = nm;
+			before = c->st.locks;
+			refused += nta_mt_free(c, off, mk.hot_len) != 0;
+			other_locks += c->st.locks - before;
+			nm = c->nmag;
+			continue;
+		}
+		if (!park(&mk, x)) {
+			refused += refuse_parked(c) != 0;
+			continue;
+		}
+		if (nm == cap) {
+			c->nmag = nm;
+			overflow(c);
+			nm = c->nmag;
+		}
+		mag[nm++] = off;
+		parked++;
+	}
+	c->nmag = nm;
+	bump(&c->st.frees, parked);
+	bump(&c->st.fast_frees, parked - (c->st.locks - locks - other_locks));
+	update_parked(c);
+	return refused;
+}
+
 int nta_mt_free_bulk(struct nta_mt_cache *c, const uint64_t *offs, unsigned int n, uint32_t len)
 {
 	int refused = 0;
 
-	if (!len || (n && !offs))
+	if (!c || !len || (n && !offs))
 		return -EINVAL;
-#if !(defined(NTA_DEBUG) && NTA_DEBUG)
-	/* The hot size (the fill ring's regions): straight into the magazine,
-	 * the counters written once for the batch. */
-	if (len == c->mt->hot_len) {
-		uint64_t locks = c->st.locks;
-
-		for (unsigned int i = 0; i < n; i++)
-			mag_put(c, offs[i]);
-		bump(&c->st.frees, n);
-		bump(&c->st.fast_frees, n - (c->st.locks - locks));
-		update_parked(c);
-		return 0;
-	}
-#endif
+	if (len == c->mt->hot_len)
+		return c->mt->mk.reach ? free_hot(c, offs, n, false) : free_hot(c, offs, n, true);
 	for (unsigned int i = 0; i < n; i++)
 		refused += nta_mt_free(c, offs[i], len) != 0;
 	return refused;
@@ -576,14 +792,21 @@ int nta_mt_free_bulk(struct nta_mt_cache *c, const uint64_t *offs, unsigned int 
 int nta_mt_trim(struct nta_mt_cache *c, uint64_t off, uint32_t len, uint64_t keep_off,
 		uint32_t keep_len)
 {
-	struct nta_mt *mt = c->mt;
-	uint64_t mask = (1u << mt->block_shift) - 1, end, kend;
+	struct nta_mt *mt;
+	uint64_t mask, end, kend;
 	struct pending_trim *t;
 	int ret = 0;
 
-	if (!len || !keep_len || ((off | keep_off) & mask) || keep_off < off ||
-	    keep_off + keep_len > off + (uint64_t)len || len > mt->max_len)
+	if (!c)
 		return -EINVAL;
+	mt = c->mt;
+	mask = (1u << mt->block_shift) - 1;
+	/* relative to off, so that no sum can wrap: keep_off - off <= len < 2^32 */
+	if (!keep_len || (keep_off & mask) || keep_off < off || keep_off - off > len ||
+	    keep_len > len - (keep_off - off) || !range_ok(mt, off, len))
+		return -EINVAL;
+	if (meets_parked(&mt->mk, off, len))
+		return refuse_parked(c);
 	bump(&c->st.trims, 1);
 	end = (off + len + mask) & ~mask;
 	kend = (keep_off + keep_len + mask) & ~mask;
@@ -612,6 +835,12 @@ int nta_mt_trim(struct nta_mt_cache *c, uint64_t off, uint32_t len, uint64_t kee
 
 void nta_mt_cache_get_stats(const struct nta_mt_cache *c, struct nta_mt_cache_stats *st)
 {
+	if (!st)
+		return;
+	if (!c) {
+		*st = (struct nta_mt_cache_stats){ 0 };
+		return;
+	}
 	st->allocs = get(&c->st.allocs);
 	st->frees = get(&c->st.frees);
 	st->fast_allocs = get(&c->st.fast_allocs);
@@ -623,23 +852,25 @@ void nta_mt_cache_get_stats(const struct nta_mt_cache *c, struct nta_mt_cache_st
 	st->trims_undone = get(&c->st.trims_undone);
 }
 
-/* Under the lock: parked bytes of every cache, lock count; trims and trims
- * undone when trims is not NULL. */
+/* Under the lock: parked bytes of every cache, lock count; when sums is not
+ * NULL, trims, trims undone and double frees. */
 static void sum_caches_locked(const struct nta_mt *mt, uint64_t *parked, uint64_t *locks,
-			      uint64_t trims[2])
+			      uint64_t sums[3])
 {
 	*parked = 0;
 	*locks = mt->retired_locks;
-	if (trims) {
-		trims[0] = mt->retired_trims[0];
-		trims[1] = mt->retired_trims[1];
+	if (sums) {
+		sums[0] = mt->retired_trims[0];
+		sums[1] = mt->retired_trims[1];
+		sums[2] = mt->retired_double_frees;
 	}
 	for (const struct nta_mt_cache *c = mt->caches; c; c = c->next) {
 		*parked += get(&c->st.parked_bytes);
 		*locks += get(&c->st.locks);
-		if (trims) {
-			trims[0] += get(&c->st.trims);
-			trims[1] += get(&c->st.trims_undone);
+		if (sums) {
+			sums[0] += get(&c->st.trims);
+			sums[1] += get(&c->st.trims_undone);
+			sums[2] += get(&c->double_frees);
 		}
 	}
 }
@@ -650,6 +881,8 @@ int nta_mt_check(struct nta_mt *mt)
 	uint64_t parked, locks;
 	int ret;
 
+	if (!mt)
+		return -EINVAL;
 	pthread_mutex_lock(&mt->lock);
 	ret = nta_check(mt->nta);
 	if (!ret)
@@ -664,16 +897,16 @@ int nta_mt_check(struct nta_mt *mt)
 
 int nta_mt_get_stats(struct nta_mt *mt, struct nta_mt_stats *st)
 {
-	uint64_t parked, locks, trims[2];
+	uint64_t parked, locks, sums[3];
 	int ret;
 
-	if (!st || st->sz < sizeof(*st))
+	if (!mt || !st || st->sz < offsetof(struct nta_mt_stats, double_frees))
 		return -EINVAL;
 	memset(&st->nta, 0, sizeof(st->nta));
 	st->nta.sz = sizeof(st->nta);
 	pthread_mutex_lock(&mt->lock);
 	ret = nta_get_stats(mt->nta, &st->nta);
-	sum_caches_locked(mt, &parked, &locks, trims);
+	sum_caches_locked(mt, &parked, &locks, sums);
 	st->caches = mt->nr_caches;
 	pthread_mutex_unlock(&mt->lock);
 	if (ret)
@@ -682,7 +915,9 @@ int nta_mt_get_stats(struct nta_mt *mt, struct nta_mt_stats *st)
 	/* With workers running, parked is read a moment apart from nta's count. */
 	st->bytes_in_use = st->nta.bytes_in_use > parked ? st->nta.bytes_in_use - parked : 0;
 	st->locks = locks;
-	st->trims = trims[0];
-	st->trims_undone = trims[1];
+	st->trims = sums[0];
+	st->trims_undone = sums[1];
+	if (st->sz >= offsetof(struct nta_mt_stats, double_frees) + sizeof(st->double_frees))
+		st->double_frees = sums[2];
 	return 0;
 }

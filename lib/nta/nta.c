@@ -94,8 +94,10 @@ struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts)
 	struct nta *nta;
 	int err = -EINVAL;
 
-	if (!area || (opts && opts->sz < offsetof(struct nta_opts, jumbo_page_size) +
-					  sizeof(opts->jumbo_page_size)))
+	/* the area's offsets must be addresses too: it may not wrap the address space */
+	if (!area || size > UINTPTR_MAX - (uintptr_t)area ||
+	    (opts && opts->sz < offsetof(struct nta_opts, jumbo_page_size) +
+				sizeof(opts->jumbo_page_size)))
 		goto fail;
 	block = OPT(opts, block_size, 32);
 	page = OPT(opts, page_size, 4096);
@@ -160,6 +162,9 @@ struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts)
 		nta->cache_len = cache_len;
 		nta->cache_blocks = cache_len >> nta->block_shift;
 		nta->cache_shift = (uint8_t)log2u(cache_len);
+		/* more slots than chunks could never fill */
+		if (cache_size > nta->zone[0].size >> nta->cache_shift)
+			cache_size = (uint32_t)(nta->zone[0].size >> nta->cache_shift);
 		nta->mag_cap = cache_size;
 		nta->cache_lshift = nta->cache_blocks < 64 ? (uint8_t)(64 - nta->cache_blocks) : 0;
 		nta->cache_min = cache_len - block + 1;
@@ -478,6 +483,17 @@ static inline int locate(const struct nta *nta, uint64_t off, uint32_t nb,
 	return 0;
 }
 
+int nta_range_valid(const struct nta *nta, uint64_t off, uint32_t len)
+{
+	struct nta_zone *z;
+	uint32_t p, b;
+
+	if (!len)
+		return -EINVAL;
+	return locate(nta, off, (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift),
+		      &z, &p, &b);
+}
+
 /* nta_free's push onto a non-empty magazine, out of line so that the fast path
  * saves no registers: off, of chunk c, is allocated; it must not be held by the
  * cache, i.e. neither the top nor marked (nta_cache_held). */
@@ -489,6 +505,31 @@ static __attribute__((noinline)) int free_to_cache(struct nta *nta, uint64_t off
 	return 0;
 }
 
+/* May [off, off + len) be freed? Every block allocated, one page, none the
+ * cache's; *z, *p, *b, *nb locate it. -EINVAL otherwise. */
+static int free_check(const struct nta *nta, uint64_t off, uint32_t len, struct nta_zone **z,
+		      uint32_t *p, uint32_t *b, uint32_t *nb)
+{
+	int err;
+
+	if (!len)
+		return -EINVAL;
+	*nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
+	err = locate(nta, off, *nb, z, p, b);
+	if (err)
+		return err;
+	if (!nta_bm_all_set((*z)->bits + (size_t)*p * (*z)->words, *b, *nb))
+		return -EINVAL;
+	if (nta->cache_bits && *z == &nta->zone[0]) {
+		uint64_t c0 = off >> nta->cache_shift;
+		uint64_t c1 = (off + ((uint64_t)*nb << nta->block_shift) - 1) >> nta->cache_shift;
+
+		if (nta_cache_held(nta, c0, c1))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 /* Everything but the fast path to the cache (see nta_free), out of line. */
 static __attribute__((noinline)) int free_slow(struct nta *nta, uint64_t off, uint32_t len)
 {
@@ -496,26 +537,14 @@ static __attribute__((noinline)) int free_slow(struct nta *nta, uint64_t off, ui
 	uint32_t p, b, nb;
 	int err;
 
-	if (!len)
-		return -EINVAL;
-	nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
-	err = locate(nta, off, nb, &z, &p, &b);
+	err = free_check(nta, off, len, &z, &p, &b, &nb);
 	if (err)
 		return err;
-	if (!nta_bm_all_set(z->bits + (size_t)p * z->words, b, nb))
-		return -EINVAL;
-	if (nta->cache_bits && z == &nta->zone[0]) {
-		uint64_t c0 = off >> nta->cache_shift;
-		uint64_t c1 = (off + ((uint64_t)nb << nta->block_shift) - 1) >> nta->cache_shift;
-
-		if (nta_cache_held(nta, c0, c1))
-			return -EINVAL;
-		if (nb == nta->cache_blocks && !(off & (nta->cache_len - 1)) &&
-		    nta->mag_n < nta->mag_cap) {
-			/* counted by mag_n (nta_stats_frees) */
-			cache_push(nta, off);
-			return 0;
-		}
+	if (nta->cache_bits && z == &nta->zone[0] && nb == nta->cache_blocks &&
+	    !(off & (nta->cache_len - 1)) && nta->mag_n < nta->mag_cap) {
+		/* counted by mag_n (nta_stats_frees) */
+		cache_push(nta, off);
+		return 0;
 	}
 	err = zone_release(z, p, b, nb);
 	if (err)
@@ -609,18 +638,49 @@ int nta_trim(struct nta *nta, uint64_t off, uint32_t len, uint64_t keep_off, uin
 	return 0;
 }
 
-int nta_free_bulk(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_t len)
+/* Set the blocks of offs[0..n) again (validated, then cleared by nta_free_bulk). */
+static void bulk_restore(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_t len)
 {
-	if (n && !offs)
-		return -EINVAL;
+	struct nta_zone *z = NULL;
+	uint32_t p = 0, b = 0, nb;
+
 	/* bound: n, the caller's count */
 	for (unsigned int i = 0; i < n; i++) {
-		int err = nta_free(nta, offs[i], len);
-
-		if (err)
-			return err;
+		nb = (uint32_t)(((uint64_t)len + nta->block_size - 1) >> nta->block_shift);
+		(void)locate(nta, offs[i], nb, &z, &p, &b);
+		nta_bm_set(z->bits + (size_t)p * z->words, b, nb);
 	}
-	return 0;
+}
+
+/*
+ * All or nothing: each range is validated with the blocks of the ranges before
+ * it cleared for a moment, so that two ranges sharing a block fail like a
+ * double free; then the bits are put back and every free is made (none can
+ * fail any more: they are valid and disjoint).
+ */
+int nta_free_bulk(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_t len)
+{
+	struct nta_zone *z;
+	uint32_t p, b, nb;
+	int err = 0;
+	unsigned int i;
+
+	if (!nta || (n && !offs))
+		return -EINVAL;
+	/* bound: n, the caller's count */
+	for (i = 0; i < n; i++) {
+		err = free_check(nta, offs[i], len, &z, &p, &b, &nb);
+		if (err)
+			break;
+		nta_bm_clear(z->bits + (size_t)p * z->words, b, nb);
+	}
+	bulk_restore(nta, offs, i, len);
+	if (err)
+		return err;
+	/* bound: n; only a region table can be missing now (-ENOMEM) */
+	for (i = 0; i < n && !err; i++)
+		err = nta_free(nta, offs[i], len);
+	return err;
 }
 
 uint32_t nta_block_size(const struct nta *nta)

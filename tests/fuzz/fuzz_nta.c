@@ -6,9 +6,12 @@
  * then each operation is an opcode byte and two little-endian u16 arguments:
  *   0 alloc(len)  1 alloc_bulk(len, n)  2 free(off, len) of arbitrary ranges
  *   3 free a part of a live allocation  4 free_bulk of cached-size regions
+ *   5 nta_trim of a live allocation      6 a call with arguments it cannot serve
  * A model (owner of every block) decides what each free must return; every
  * allocation must land on blocks the model sees free, in the right zone, and
- * nta_check() must pass after every operation.
+ * nta_check() must pass after every operation. Op 6 draws offsets and lengths
+ * near 2^64 and 2^32, sums that wrap, unaligned values and NULL for every call,
+ * and the call must return -EINVAL with the statistics unchanged.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -35,6 +38,86 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void quiet(const char *msg)
 {
 	(void)msg;
+}
+
+/* Offsets outside the area or unaligned for any block size, lengths no call takes. */
+static const uint64_t bad_offs[] = {
+	UINT64_MAX, UINT64_MAX - 15, UINT64_MAX - 4095, 1ull << 63, 1ull << 32, (1ull << 32) - 16,
+	UINT32_MAX, AREA, AREA + 16, AREA + PAGE, 1, 8, 15, NORMAL + 1,
+};
+static const uint32_t bad_lens[] = {
+	0, UINT32_MAX, UINT32_MAX - 15, 1u << 31, 1u << 16, JPAGE + 1, JPAGE + 16,
+};
+/* keep_off - off for a trim of a whole live record: below off (wrapping), or
+ * past any record */
+static const uint64_t bad_rels[] = {
+	UINT64_MAX - 15, UINT64_MAX - 31, 1ull << 63, 1ull << 32, (1ull << 32) + 32, JPAGE + 32,
+};
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct nta_stats snap(const struct nta *nta)
+{
+	struct nta_stats st;
+
+	memset(&st, 0, sizeof(st));
+	st.sz = sizeof(st);
+	if (nta_get_stats(nta, &st))
+		abort();
+	return st;
+}
+
+/* One call with arguments it cannot serve, picked by a and b; it must return
+ * -EINVAL and change nothing. */
+static void hostile(struct nta *nta, const struct rec *recs, unsigned int nrecs, uint32_t a,
+		    uint32_t b)
+{
+	struct nta_stats before = snap(nta), after;
+	uint64_t off = bad_offs[a % N(bad_offs)], offs[3];
+	uint32_t len = bad_lens[b % N(bad_lens)], any = 1 + (b >> 4) % JPAGE;
+	const struct rec *r = nrecs ? &recs[(a >> 8) % nrecs] : NULL;
+	int err;
+
+	switch ((a >> 4) % 9) {
+	case 0:
+		err = nta_free(nta, off, any);
+		break;
+	case 1:
+		err = r ? nta_free(nta, r->off, len) : nta_free(nta, off, len);
+		break;
+	case 2:
+		err = nta_alloc(nta, len, &offs[0]);
+		break;
+	case 3:
+		err = nta_alloc_bulk(nta, len, offs, 3);
+		break;
+	case 4:
+		err = nta_trim(nta, off, any, off, any);
+		break;
+	case 5: /* the kept range starts below the record or past it */
+		err = r ? nta_trim(nta, r->off, r->len, r->off + bad_rels[b % N(bad_rels)], any) :
+			  nta_trim(nta, off, any, off + 32, 32);
+		break;
+	case 6: /* the kept range runs past the record, or has no length (bad_lens
+		 * are 0 or longer than any record) */
+		err = r ? nta_trim(nta, r->off, r->len, r->off, b & 1 ? r->len + 1 : len ? len : 0) :
+			  nta_trim(nta, off, len, off, len);
+		break;
+	case 7: /* a bulk free whose last entry is bad: the others stay allocated */
+		offs[0] = r ? r->off : off;
+		offs[1] = off;
+		err = nta_free_bulk(nta, offs, 2, r ? r->len : any);
+		break;
+	default:
+		err = (a & 1) ? nta_alloc(NULL, any, &offs[0]) : nta_alloc(nta, any, NULL);
+		if (!err)
+			abort();
+		err = nta_free(NULL, off, any) == -EINVAL && nta_check(NULL) == -EINVAL &&
+		      nta_get_stats(nta, NULL) == -EINVAL ? -EINVAL : 0;
+		break;
+	}
+	after = snap(nta);
+	if (err != -EINVAL || memcmp(&before, &after, sizeof(before)))
+		abort();
 }
 
 static int owned(uint64_t off, uint64_t len, uint32_t unit)
@@ -83,7 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memset(owner, 0, sizeof(owner));
 	while (i + 5 <= size) {
-		uint8_t op = data[i] % 6;
+		uint8_t op = data[i] % 7;
 		uint32_t a = data[i + 1] | (uint32_t)data[i + 2] << 8;
 		uint32_t b = data[i + 3] | (uint32_t)data[i + 4] << 8;
 		uint64_t off, offs[8];
@@ -186,6 +269,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		}
+		case 6:
+			hostile(nta, recs, nrecs, a, b);
+			break;
 		default: { /* free_bulk of up to 8 live cache-sized records */
 			unsigned int k = 0;
 

@@ -325,10 +325,11 @@ static void test_api(void)
 	if (!c)
 		FAIL("create: %s", strerror(errno));
 
-	/* The first hot alloc refills a batch: 64 regions leave nta, 1 to us. */
+	/* The first hot alloc takes its region and a batch for the magazine: 65
+	 * regions leave nta, 1 to us. */
 	if (nta_mt_alloc(c, HOT, &off) || nta_mt_get_stats(mt, &st))
 		FAIL("alloc");
-	if (st.bytes_in_use != HOT || st.bytes_parked != 63 * HOT || st.nta.bytes_in_use != 64 * HOT)
+	if (st.bytes_in_use != HOT || st.bytes_parked != 64 * HOT || st.nta.bytes_in_use != 65 * HOT)
 		FAIL("after one alloc: in use %llu parked %llu nta %llu", (unsigned long long)st.bytes_in_use,
 		     (unsigned long long)st.bytes_parked, (unsigned long long)st.nta.bytes_in_use);
 	/* LIFO: a freed region is the next one out, without the lock. */
@@ -511,6 +512,61 @@ static void test_trims(void)
 	mt = NULL;
 }
 
+static uint64_t double_frees(void)
+{
+	struct nta_mt_stats st = { .sz = sizeof(st) };
+
+	if (nta_mt_get_stats(mt, &st))
+		FAIL("stats");
+	return st.double_frees;
+}
+
+/* A region parked in a magazine is marked: freeing it again, whole or in
+ * part, on its own cache or another, is refused at the call and counted, and
+ * it never goes out twice. */
+static void test_double_free(void)
+{
+	struct nta *nta = make_nta();
+	struct nta_mt_cache *a, *b;
+	uint64_t off, x, y, offs[3];
+
+	mt = nta_mt_create(nta, NULL);
+	a = mt ? nta_mt_cache_create(mt) : NULL;
+	b = mt ? nta_mt_cache_create(mt) : NULL;
+	if (!a || !b)
+		FAIL("create: %s", strerror(errno));
+	if (nta_mt_alloc(a, HOT, &off) || nta_mt_free(a, off, HOT))
+		FAIL("alloc, free");
+	if (nta_mt_free(a, off, HOT) != -EINVAL || double_frees() != 1)
+		FAIL("second free of a parked region accepted");
+	if (nta_mt_free(b, off, HOT) != -EINVAL || double_frees() != 2)
+		FAIL("free of a region parked by another cache accepted");
+	if (nta_mt_free(b, off + 256, 64) != -EINVAL || nta_mt_free(a, off + 32, HOT - 64) != -EINVAL ||
+	    nta_mt_trim(b, off, HOT, off + 256, 64) != -EINVAL || double_frees() != 5)
+		FAIL("free or trim inside a parked region accepted");
+	if (nta_mt_alloc(a, HOT, &x) || nta_mt_alloc(a, HOT, &y) || x != off || y == off)
+		FAIL("a parked region went out twice");
+	/* A batch with the same region twice: the second is refused. */
+	offs[0] = x;
+	offs[1] = y;
+	offs[2] = x;
+	if (nta_mt_free_bulk(b, offs, 3, HOT) != 1 || double_frees() != 6)
+		FAIL("free_bulk with a duplicate");
+	if (nta_mt_cache_drain(a) || nta_mt_cache_drain(b) || nta_mt_check(mt))
+		FAIL("drain or check after refused frees");
+	nta_mt_destroy(mt);
+	if (nta_check(nta) || nta_area_size(nta) == 0)
+		FAIL("nta after the front");
+	{
+		struct nta_stats ns = { .sz = sizeof(ns) };
+
+		if (nta_get_stats(nta, &ns) || ns.bytes_in_use)
+			FAIL("bytes left in use after drain: %llu", (unsigned long long)ns.bytes_in_use);
+	}
+	nta_destroy(nta);
+	mt = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int nthreads = argc > 1 ? (unsigned int)strtoul(argv[1], NULL, 0) : 4;
@@ -532,6 +588,7 @@ int main(int argc, char **argv)
 
 	test_api();
 	test_trims();
+	test_double_free();
 	printf("api: ok\n");
 
 	nta = make_nta();
