@@ -45,6 +45,32 @@ struct opt_row {
 	const char *help;
 };
 
+/* Bits of parse.seen: which options one command line gave, for the checks of combinations. */
+#define SEEN_DELAY_OPTS (1u << 0)   /* --delay, --seed and netem's other options */
+#define SEEN_DELAY_MS (1u << 1)     /* --delay itself */
+#define SEEN_CAPTURE_OPTS (1u << 2) /* --capture-bytes/--capture-age/--pcap/--trigger */
+#define SEEN_CAPTURE_FILES (1u << 3) /* -w/-s/-C/-W */
+#define SEEN_SIZE (1u << 4)         /* --size */
+#define SEEN_TX_OPTS (1u << 5)      /* txonly's others: --imix, --payload, a bare --rate, addresses */
+#define SEEN_RATE_PPS (1u << 6)     /* a bare --rate: txonly's packets per second */
+#define SEEN_FILTER_ALL (1u << 7)   /* --filter all: mixed with rules is a conflict */
+#define SEEN_QUEUE (1u << 8)        /* --queue */
+#define SEEN_QUEUES_LIST (1u << 9)  /* the last --queues was a list */
+#define SEEN_DIR_BA (1u << 10)      /* --dir ba */
+
+/*
+ * What one ntad_parse_args has seen beyond struct ntad_opts: zeroed (but for
+ * netem_dirs) when it starts, so that a process can parse many command lines.
+ */
+static struct {
+	int argc;                  /* the command line, for options that take several words */
+	char **argv;
+	unsigned int seen;         /* SEEN_* */
+	uint32_t queues_count;     /* --queues N; resolved against --queue by resolve_queues() */
+	unsigned int netem_dirs;   /* --dir: the directions netem's options apply to
+	                            * (bit 0: -i to -o, bit 1: -o to -i) */
+} parse;
+
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -166,15 +192,11 @@ static int p_mode(struct ntad_opts *o, const char *a, char *e, size_t l)
 	return fail(e, l, "--mode '%s': unknown mode; use rxdrop, l2fwd, txonly, fwd, delay or capture", a);
 }
 
-/* Reset by ntad_parse_args; --queues COUNT is resolved against --queue in validate(). */
-static uint32_t queues_count;
-static bool queue_given, queues_list_given;
-
 static int p_queue(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	if (parse_u32(a, &o->queue, 0, NTAD_MAX_QUEUES - 1))
 		return fail(e, l, "--queue '%s': not a queue number; use 0..%d", a, NTAD_MAX_QUEUES - 1);
-	queue_given = true;
+	parse.seen |= SEEN_QUEUE;
 	return 0;
 }
 
@@ -217,10 +239,10 @@ static int p_queues(struct ntad_opts *o, const char *a, char *e, size_t l)
 	int ret;
 
 	if (!strchr(a, ',') && !strchr(a, '-')) {
-		if (parse_u32(a, &queues_count, 1, NTAD_MAX_QUEUES))
+		if (parse_u32(a, &parse.queues_count, 1, NTAD_MAX_QUEUES))
 			return fail(e, l, "--queues '%s': not a queue count; use 1..%d, or a list such as 0,2,4-5",
 				    a, NTAD_MAX_QUEUES);
-		queues_list_given = false;
+		parse.seen &= ~SEEN_QUEUES_LIST;
 		return 0;
 	}
 	ret = parse_list(a, NTAD_MAX_QUEUES, o->queues, &o->nr_queues, true);
@@ -229,8 +251,8 @@ static int p_queues(struct ntad_opts *o, const char *a, char *e, size_t l)
 	if (ret)
 		return fail(e, l, "--queues '%s': not a queue list; use a count (1..%d) or queues 0..%d such as 0,2,4-5",
 			    a, NTAD_MAX_QUEUES, NTAD_MAX_QUEUES - 1);
-	queues_list_given = true;
-	queues_count = 0;
+	parse.seen |= SEEN_QUEUES_LIST;
+	parse.queues_count = 0;
 	return 0;
 }
 
@@ -352,8 +374,6 @@ static int p_xdp_mode(struct ntad_opts *o, const char *a, char *e, size_t l)
 	return 0;
 }
 
-static bool filter_all_given; /* reset by ntad_parse_args; "all" mixed with rules is a conflict */
-
 int ntad_parse_rule(const char *s, struct ntad_rule *rule, bool *all, char *err, size_t errlen)
 {
 	char buf[128], *save = NULL, *tok;
@@ -417,7 +437,7 @@ static int p_filter(struct ntad_opts *o, const char *a, char *e, size_t l)
 	if (err)
 		return err;
 	if (all) {
-		filter_all_given = true;
+		parse.seen |= SEEN_FILTER_ALL;
 		return 0;
 	}
 	if (o->nr_rules >= NTAD_MAX_RULES)
@@ -465,6 +485,7 @@ static int p_json(struct ntad_opts *o, const char *a, char *e, size_t l)
 
 static int p_size(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
+	parse.seen |= SEEN_SIZE;
 	if (parse_u32(a, &o->size, NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN))
 		return fail(e, l, "--size '%s': not a frame length; use %d..%d bytes", a,
 			    NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN);
@@ -475,28 +496,27 @@ static int p_imix(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	(void)a, (void)e, (void)l;
 	o->imix = true;
+	parse.seen |= SEEN_TX_OPTS;
 	return 0;
 }
 
 static int p_payload(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
+	parse.seen |= SEEN_TX_OPTS;
 	if (strcmp(a, "full") && strcmp(a, "stamp"))
 		return fail(e, l, "--payload '%s': use stamp (frames written once, sequence number stamped in) or full (every frame written whole)", a);
 	o->payload_full = !strcmp(a, "full");
 	return 0;
 }
 
-/* The last --rate had a unit: the delay line's; a bare one was given (reset by ntad_parse_args). */
-static bool rate_is_bandwidth, rate_pps_given;
 static int p_netem_rate(struct ntad_opts *o, const char *a, char *e, size_t l);
 
 static int p_rate(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	/* A unit makes it the delay line's bandwidth (100mbit); a bare number is txonly's packet rate. */
-	rate_is_bandwidth = isdigit((unsigned char)*a) && isalpha((unsigned char)a[strspn(a, "0123456789.")]);
-	if (rate_is_bandwidth)
+	if (isdigit((unsigned char)*a) && isalpha((unsigned char)a[strspn(a, "0123456789.")]))
 		return p_netem_rate(o, a, e, l);
-	rate_pps_given = true;
+	parse.seen |= SEEN_RATE_PPS | SEEN_TX_OPTS;
 	if (parse_u64(a, &o->rate) || !o->rate || o->rate > 1000000000ull)
 		return fail(e, l, "--rate '%s': not a packet rate; use 1..1000000000 packets per second", a);
 	return 0;
@@ -504,6 +524,7 @@ static int p_rate(struct ntad_opts *o, const char *a, char *e, size_t l)
 
 static int p_mac(uint8_t *mac, const char *name, const char *a, char *e, size_t l)
 {
+	parse.seen |= SEEN_TX_OPTS;
 	if (ntad_parse_mac(a, mac))
 		return fail(e, l, "--%s '%s': not a MAC address; use aa:bb:cc:dd:ee:ff", name, a);
 	return 0;
@@ -525,6 +546,7 @@ static int p_ip(uint32_t *ip, const char *name, const char *a, char *e, size_t l
 {
 	struct in_addr in;
 
+	parse.seen |= SEEN_TX_OPTS;
 	if (inet_pton(AF_INET, a, &in) != 1)
 		return fail(e, l, "--%s '%s': not an IPv4 address; use e.g. 10.77.0.1", name, a);
 	*ip = in.s_addr;
@@ -545,6 +567,7 @@ static int p_port(uint16_t *port, const char *name, const char *a, char *e, size
 {
 	uint32_t v;
 
+	parse.seen |= SEEN_TX_OPTS;
 	if (parse_u32(a, &v, 1, 65535))
 		return fail(e, l, "--%s '%s': not a port; use 1..65535", name, a);
 	*port = (uint16_t)v;
@@ -609,11 +632,6 @@ static int p_version(struct ntad_opts *o, const char *a, char *e, size_t l)
 
 /* ---- delay and capture ---- */
 
-#define SEEN_DELAY_OPTS (1u << 0)   /* --delay, --seed and netem's other options */
-#define SEEN_DELAY_MS (1u << 1)     /* --delay itself */
-#define SEEN_CAPTURE_OPTS (1u << 2) /* --capture-bytes/--capture-age/--pcap/--trigger */
-static unsigned int retain_seen; /* reset by ntad_parse_args */
-
 /* Milliseconds, fractions allowed, up to an hour, into nanoseconds. */
 static int parse_ms(const char *s, uint64_t *ns)
 {
@@ -638,12 +656,6 @@ static int parse_ms(const char *s, uint64_t *ns)
  * for --reorder), up to what the option has. A number may be negative only
  * where a value can be (--rate's overhead): no short option is a digit.
  */
-static int cur_argc;    /* set by ntad_parse_args */
-static char **cur_argv;
-/* --dir: the directions the netem options that follow apply to (bit 0: -i to -o, bit 1: -o to -i). */
-static unsigned int netem_dirs;
-static bool dir_ba_given;
-
 #define NETEM_WORDS 6
 
 static bool is_value_word(const char *w)
@@ -662,15 +674,15 @@ static int netem_opt(struct ntad_opts *o, const char *a, int more, netem_parse_f
 	const char *w[NETEM_WORDS] = { a };
 	int nw = 1;
 
-	while (nw <= more && nw < NETEM_WORDS && optind < cur_argc && is_value_word(cur_argv[optind]))
-		w[nw++] = cur_argv[optind++];
+	while (nw <= more && nw < NETEM_WORDS && optind < parse.argc && is_value_word(parse.argv[optind]))
+		w[nw++] = parse.argv[optind++];
 	for (unsigned int d = 0; d < 2; d++) {
 		int ret;
 
-		if ((netem_dirs & (1u << d)) && (ret = fn(&o->netem[d], w, nw, e, l)))
+		if ((parse.netem_dirs & (1u << d)) && (ret = fn(&o->netem[d], w, nw, e, l)))
 			return ret;
 	}
-	retain_seen |= SEEN_DELAY_OPTS;
+	parse.seen |= SEEN_DELAY_OPTS;
 	return 0;
 }
 
@@ -779,7 +791,7 @@ static int n_delay(struct ntad_netem_opts *n, const char *const *w, int nw, char
 
 static int p_delay(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	retain_seen |= SEEN_DELAY_MS;
+	parse.seen |= SEEN_DELAY_MS;
 	return netem_opt(o, a, 0, n_delay, e, l);
 }
 
@@ -955,21 +967,21 @@ static int p_dir(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	(void)o;
 	if (!strcmp(a, "both"))
-		netem_dirs = 3;
+		parse.netem_dirs = 3;
 	else if (!strcmp(a, "ab"))
-		netem_dirs = 1;
+		parse.netem_dirs = 1;
 	else if (!strcmp(a, "ba"))
-		netem_dirs = 2, dir_ba_given = true;
+		parse.netem_dirs = 2, parse.seen |= SEEN_DIR_BA;
 	else
 		return fail(e, l, "--dir '%s': not a direction; use ab (from -i to -o), ba (from -o to -i) or both", a);
-	retain_seen |= SEEN_DELAY_OPTS;
+	parse.seen |= SEEN_DELAY_OPTS;
 	return 0;
 }
 
 /* tc-netem's own checks, per direction. */
 static int validate_netem(const struct ntad_opts *o, char *e, size_t l)
 {
-	if (dir_ba_given && !o->out_ifname[0])
+	if ((parse.seen & SEEN_DIR_BA) && !o->out_ifname[0])
 		return fail(e, l, "--dir ba: there is one direction without -o; drop --dir or add -o IFACE");
 	for (unsigned int d = 0; d < 2; d++) {
 		const struct ntad_netem_opts *n = &o->netem[d];
@@ -986,7 +998,7 @@ static int p_seed(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	if (parse_u64(a, &o->seed))
 		return fail(e, l, "--seed '%s': not a number; use 0..2^64-1", a);
-	retain_seen |= SEEN_DELAY_OPTS;
+	parse.seen |= SEEN_DELAY_OPTS;
 	return 0;
 }
 
@@ -994,7 +1006,7 @@ static int p_capture_bytes(struct ntad_opts *o, const char *a, char *e, size_t l
 {
 	if (ntad_parse_size(a, &o->capture_bytes) || o->capture_bytes < 4096)
 		return fail(e, l, "--capture-bytes '%s': not a size; use bytes with k/M/G, at least 4k", a);
-	retain_seen |= SEEN_CAPTURE_OPTS;
+	parse.seen |= SEEN_CAPTURE_OPTS;
 	return 0;
 }
 
@@ -1002,7 +1014,7 @@ static int p_capture_age(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	if (parse_ms(a, &o->capture_age_ns) || !o->capture_age_ns)
 		return fail(e, l, "--capture-age '%s': not a time; use milliseconds, above 0 and up to 3600000", a);
-	retain_seen |= SEEN_CAPTURE_OPTS;
+	parse.seen |= SEEN_CAPTURE_OPTS;
 	return 0;
 }
 
@@ -1012,7 +1024,7 @@ static int p_pcap(struct ntad_opts *o, const char *a, char *e, size_t l)
 		return fail(e, l, "--pcap: the file name is empty or longer than %zu bytes; give a shorter path",
 			    sizeof(o->pcap_path) - 5);
 	strcpy(o->pcap_path, a);
-	retain_seen |= SEEN_CAPTURE_OPTS;
+	parse.seen |= SEEN_CAPTURE_OPTS;
 	return 0;
 }
 
@@ -1021,11 +1033,11 @@ static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, 
 	bool retains = o->mode == NTAD_MODE_DELAY || o->mode == NTAD_MODE_CAPTURE;
 	uint64_t reserve;
 
-	if (o->mode != NTAD_MODE_DELAY && (retain_seen & SEEN_DELAY_OPTS))
+	if (o->mode != NTAD_MODE_DELAY && (parse.seen & SEEN_DELAY_OPTS))
 		return fail(e, l, "--delay/--jitter/--dist/--delay-corr/--loss/--duplicate/--corrupt/--reorder/--rate with a unit/--dir/--seed: only used by --mode delay; drop them or add --mode delay");
-	if (o->mode != NTAD_MODE_CAPTURE && (retain_seen & SEEN_CAPTURE_OPTS))
+	if (o->mode != NTAD_MODE_CAPTURE && (parse.seen & SEEN_CAPTURE_OPTS))
 		return fail(e, l, "--capture-bytes/--capture-age/--pcap/--trigger: only used by --mode capture; drop them or add --mode capture");
-	if (o->mode == NTAD_MODE_DELAY && !(retain_seen & SEEN_DELAY_MS))
+	if (o->mode == NTAD_MODE_DELAY && !(parse.seen & SEEN_DELAY_MS))
 		return fail(e, l, "--mode delay: needs the hold time; add --delay TIME (such as 20ms)");
 	if (o->mode == NTAD_MODE_DELAY && validate_netem(o, e, l))
 		return -EINVAL;
@@ -1049,7 +1061,6 @@ static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, 
 /* ---- capture: files and pcap-filter(7) expressions ---- */
 
 #define DEF_SNAPLEN 262144u /* tcpdump's default and largest */
-static bool capture_file_opts_seen; /* -w/-s/-C/-W; reset by ntad_parse_args */
 
 static int p_trigger(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
@@ -1064,7 +1075,7 @@ static int p_trigger(struct ntad_opts *o, const char *a, char *e, size_t l)
 		return fail(e, l, "--trigger: the expressions are longer than %zu bytes together; shorten them",
 			    sizeof(o->trigger_expr) - 1);
 	snprintf(o->trigger_expr + n, sizeof(o->trigger_expr) - n, "%s(%s)", n ? " or " : "", a);
-	retain_seen |= SEEN_CAPTURE_OPTS;
+	parse.seen |= SEEN_CAPTURE_OPTS;
 	return 0;
 }
 
@@ -1075,7 +1086,7 @@ static int p_write(struct ntad_opts *o, const char *a, char *e, size_t l)
 		return fail(e, l, "-w: the file name is empty or longer than %zu bytes; give a shorter path",
 			    sizeof(o->write_path) - 13);
 	strcpy(o->write_path, a);
-	capture_file_opts_seen = true;
+	parse.seen |= SEEN_CAPTURE_FILES;
 	return 0;
 }
 
@@ -1085,7 +1096,7 @@ static int p_snaplen(struct ntad_opts *o, const char *a, char *e, size_t l)
 		return fail(e, l, "--snaplen '%s': not a length; use 1..%u bytes (0: %u)", a, DEF_SNAPLEN, DEF_SNAPLEN);
 	if (!o->snaplen)
 		o->snaplen = DEF_SNAPLEN; /* as tcpdump -s 0 */
-	capture_file_opts_seen = true;
+	parse.seen |= SEEN_CAPTURE_FILES;
 	return 0;
 }
 
@@ -1096,7 +1107,7 @@ static int p_rotate_size(struct ntad_opts *o, const char *a, char *e, size_t l)
 	if (parse_u64(a, &mb) || !mb || mb > 1000000)
 		return fail(e, l, "-C '%s': not a file size; use millions of bytes, 1..1000000, as tcpdump -C", a);
 	o->rotate_bytes = mb * 1000000;
-	capture_file_opts_seen = true;
+	parse.seen |= SEEN_CAPTURE_FILES;
 	return 0;
 }
 
@@ -1104,7 +1115,7 @@ static int p_rotate_files(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	if (parse_u32(a, &o->rotate_files, 1, 100000))
 		return fail(e, l, "-W '%s': not a number of files; use 1..100000", a);
-	capture_file_opts_seen = true;
+	parse.seen |= SEEN_CAPTURE_FILES;
 	return 0;
 }
 
@@ -1130,7 +1141,7 @@ static int validate_capture(struct ntad_opts *o, char *e, size_t l)
 	struct bpf_program prog;
 	unsigned int n;
 
-	if (o->mode != NTAD_MODE_CAPTURE && capture_file_opts_seen)
+	if (o->mode != NTAD_MODE_CAPTURE && (parse.seen & SEEN_CAPTURE_FILES))
 		return fail(e, l, "-w/-s/-C/-W: only used by --mode capture; drop them or add --mode capture");
 	if (o->mode != NTAD_MODE_CAPTURE)
 		return 0;
@@ -1151,7 +1162,7 @@ static int validate_capture(struct ntad_opts *o, char *e, size_t l)
 		return -EINVAL;
 	pcap_freecode(&prog);
 	/* Given rules are the user's; else what the kernel can select of the expression. */
-	if (o->nr_rules || filter_all_given)
+	if (o->nr_rules || (parse.seen & SEEN_FILTER_ALL))
 		return 0;
 	n = ntad_expr_rules(o->expr, rules);
 	memcpy(o->rules, rules, n * sizeof(rules[0]));
@@ -1263,11 +1274,11 @@ const char *ntad_pool_name(enum ntad_pool_kind p)
 /* Resolve --queue/--queues into o->queues[0..nr_queues). */
 static int resolve_queues(struct ntad_opts *o, char *e, size_t l)
 {
-	if (queues_list_given) {
-		if (queue_given)
+	if (parse.seen & SEEN_QUEUES_LIST) {
+		if (parse.seen & SEEN_QUEUE)
 			return fail(e, l, "--queue and a --queues list conflict; give the queues in the list only");
 	} else {
-		uint32_t n = queues_count ? queues_count : 1;
+		uint32_t n = parse.queues_count ? parse.queues_count : 1;
 
 		if (o->queue + n > NTAD_MAX_QUEUES)
 			return fail(e, l, "--queues %u from --queue %u: beyond queue %d; use fewer queues or a lower --queue",
@@ -1282,7 +1293,7 @@ static int resolve_queues(struct ntad_opts *o, char *e, size_t l)
 	return 0;
 }
 
-static int validate(struct ntad_opts *o, unsigned int seen_tx_opts, char *e, size_t l)
+static int validate(struct ntad_opts *o, char *e, size_t l)
 {
 	uint64_t need;
 	uint32_t max_frame = o->chunk_size - NTAD_RX_OFFSET;
@@ -1301,17 +1312,17 @@ static int validate(struct ntad_opts *o, unsigned int seen_tx_opts, char *e, siz
 	if (o->mode == NTAD_MODE_DELAY && !strcmp(o->ifname, o->out_ifname))
 		return fail(e, l, "--out-interface %s: same as -i; drop -o to delay back out of %s",
 			    o->ifname, o->ifname);
-	if (o->mode == NTAD_MODE_DELAY && rate_pps_given)
+	if (o->mode == NTAD_MODE_DELAY && (parse.seen & SEEN_RATE_PPS))
 		return fail(e, l, "--rate: a bare number is txonly's packets per second; give the delay line's bandwidth with a unit, such as 100mbit");
-	if (o->mode != NTAD_MODE_TXONLY && seen_tx_opts)
+	if (o->mode != NTAD_MODE_TXONLY && (parse.seen & (SEEN_SIZE | SEEN_TX_OPTS)))
 		return fail(e, l, "--size/--imix/--payload/--rate/--src-*/--dst-*/--sport/--dport: only used by --mode txonly; drop them or add --mode txonly");
-	if (o->imix && (seen_tx_opts & 1))
+	if (o->imix && (parse.seen & SEEN_SIZE))
 		return fail(e, l, "--imix and --size conflict; give one of them");
 	if (o->verify && o->mode != NTAD_MODE_RXDROP)
 		return fail(e, l, "--verify: only used by --mode rxdrop; drop it");
-	if (o->mode == NTAD_MODE_TXONLY && (o->nr_rules || filter_all_given))
+	if (o->mode == NTAD_MODE_TXONLY && (o->nr_rules || (parse.seen & SEEN_FILTER_ALL)))
 		return fail(e, l, "--filter: txonly receives nothing, so it attaches no program; drop --filter");
-	if (filter_all_given && o->nr_rules)
+	if ((parse.seen & SEEN_FILTER_ALL) && o->nr_rules)
 		return fail(e, l, "--filter all conflicts with other --filter rules; give either all or rules");
 	if (o->mode == NTAD_MODE_TXONLY) {
 		uint32_t len = o->imix ? 1500 : o->size;
@@ -1377,18 +1388,12 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 {
 	struct option longs[NR_ROWS + 1];
 	char shorts[2 * NR_ROWS + 2], *sp = shorts;
-	unsigned int seen_tx = 0;
 	int c, idx;
 
 	ntad_opts_default(o);
-	filter_all_given = false;
-	retain_seen = 0;
-	cur_argc = argc, cur_argv = argv;
-	netem_dirs = 3;
-	dir_ba_given = rate_is_bandwidth = rate_pps_given = false;
-	capture_file_opts_seen = false;
-	queues_count = 0;
-	queue_given = queues_list_given = false;
+	memset(&parse, 0, sizeof(parse));
+	parse.argc = argc, parse.argv = argv;
+	parse.netem_dirs = 3;
 	if (err && errlen)
 		err[0] = '\0';
 	*sp++ = ':'; /* report a missing argument as ':' */
@@ -1429,12 +1434,6 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 		ret = r->parse(o, optarg, err, errlen);
 		if (ret)
 			return ret;
-		if (r->parse == p_size)
-			seen_tx |= 1;
-		else if (r->parse == p_imix || (r->parse == p_rate && !rate_is_bandwidth) || r->parse == p_payload || r->parse == p_src_mac ||
-			 r->parse == p_dst_mac || r->parse == p_src_ip || r->parse == p_dst_ip ||
-			 r->parse == p_sport || r->parse == p_dport)
-			seen_tx |= 2;
 	}
 	if (optind < argc && o->mode != NTAD_MODE_CAPTURE)
 		return fail(err, errlen, "'%s': unexpected argument; options start with - (see ntad --help)",
@@ -1443,5 +1442,5 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 		return -EINVAL;
 	if (o->help || o->version)
 		return 1;
-	return validate(o, seen_tx, err, errlen);
+	return validate(o, err, errlen);
 }
