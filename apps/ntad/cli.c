@@ -153,6 +153,41 @@ int ntad_parse_size(const char *s, uint64_t *v)
 	return 0;
 }
 
+/* A unit and what it multiplies the number by; "" is a bare number's. */
+struct unit {
+	const char *name;
+	double scale;
+};
+
+/*
+ * A decimal number (no sign, no blank) followed by one of units[0..n) in any
+ * case, times its scale, rounded: refused outside [min, max] once scaled.
+ * tc's times and bandwidths, and --capture-age's milliseconds.
+ */
+static int parse_scaled(const char *s, const struct unit *units, size_t n, double min, double max,
+			uint64_t *v)
+{
+	char *end;
+	double x;
+
+	if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
+		return -EINVAL;
+	errno = 0;
+	x = strtod(s, &end);
+	if (errno || !isfinite(x))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (!strcasecmp(end, units[i].name)) {
+			x *= units[i].scale;
+			if (x < min || x > max)
+				return -EINVAL;
+			*v = (uint64_t)(x + 0.5);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static bool is_pow2(uint32_t x)
 {
 	return x && !(x & (x - 1));
@@ -632,22 +667,6 @@ static int p_version(struct ntad_opts *o, const char *a, char *e, size_t l)
 
 /* ---- delay and capture ---- */
 
-/* Milliseconds, fractions allowed, up to an hour, into nanoseconds. */
-static int parse_ms(const char *s, uint64_t *ns)
-{
-	char *end;
-	double x;
-
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	x = strtod(s, &end);
-	if (errno || *end || !isfinite(x) || x < 0 || x > 3600000)
-		return -EINVAL;
-	*ns = (uint64_t)(x * 1e6 + 0.5);
-	return 0;
-}
-
 /* ---- delay: netem's options (netem.h), per direction ---- */
 
 /*
@@ -686,33 +705,16 @@ static int netem_opt(struct ntad_opts *o, const char *a, int more, netem_parse_f
 	return 0;
 }
 
-/* A time in tc's units (s, ms, us, ns and their long forms); a bare number is milliseconds. */
+/* A time in tc's units (s, ms, us, ns and their long forms), up to an hour; a bare number is milliseconds. */
 static int parse_time(const char *s, uint64_t *ns)
 {
-	static const struct { const char *unit; double ns; } units[] = {
+	static const struct unit units[] = {
 		{ "", 1e6 }, { "ms", 1e6 }, { "msec", 1e6 }, { "msecs", 1e6 }, { "s", 1e9 }, { "sec", 1e9 },
 		{ "secs", 1e9 }, { "us", 1e3 }, { "usec", 1e3 }, { "usecs", 1e3 }, { "ns", 1 },
 		{ "nsec", 1 }, { "nsecs", 1 },
 	};
-	char *end;
-	double x;
 
-	if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
-		return -EINVAL;
-	errno = 0;
-	x = strtod(s, &end);
-	if (errno || !isfinite(x) || x < 0)
-		return -EINVAL;
-	for (unsigned int i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strcasecmp(end, units[i].unit)) {
-			x *= units[i].ns;
-			if (x > 3600e9)
-				return -EINVAL;
-			*ns = (uint64_t)(x + 0.5);
-			return 0;
-		}
-	}
-	return -EINVAL;
+	return parse_scaled(s, units, sizeof(units) / sizeof(units[0]), 0, 3600e9, ns);
 }
 
 /* A probability: 0..1, or a percentage such as 0.5%. */
@@ -735,32 +737,15 @@ static int parse_prob(const char *a, double *p)
 /* A bandwidth in tc's units: bit, kbit.. tbit (x1000), kibit.. tibit (x1024), bps.. (bytes). */
 static int parse_bitrate(const char *s, uint64_t *bps)
 {
-	static const struct { const char *unit; double bits; } units[] = {
+	static const struct unit units[] = {
 		{ "bit", 1 }, { "kbit", 1e3 }, { "mbit", 1e6 }, { "gbit", 1e9 }, { "tbit", 1e12 },
 		{ "kibit", 1024. }, { "mibit", 1048576. }, { "gibit", 1073741824. }, { "tibit", 1099511627776. },
 		{ "bps", 8 }, { "kbps", 8e3 }, { "mbps", 8e6 }, { "gbps", 8e9 }, { "tbps", 8e12 },
 		{ "kibps", 8 * 1024. }, { "mibps", 8 * 1048576. }, { "gibps", 8 * 1073741824. },
 		{ "tibps", 8 * 1099511627776. },
 	};
-	char *end;
-	double x;
 
-	if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
-		return -EINVAL;
-	errno = 0;
-	x = strtod(s, &end);
-	if (errno || !isfinite(x) || x <= 0)
-		return -EINVAL;
-	for (unsigned int i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strcasecmp(end, units[i].unit)) {
-			x *= units[i].bits;
-			if (x < 1 || x > 1e13)
-				return -EINVAL;
-			*bps = (uint64_t)(x + 0.5);
-			return 0;
-		}
-	}
-	return -EINVAL;
+	return parse_scaled(s, units, sizeof(units) / sizeof(units[0]), 1, 1e13, bps);
 }
 
 /* w[first..nw): probabilities into p[0..), at most max of them. */
@@ -1012,7 +997,11 @@ static int p_capture_bytes(struct ntad_opts *o, const char *a, char *e, size_t l
 
 static int p_capture_age(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	if (parse_ms(a, &o->capture_age_ns) || !o->capture_age_ns)
+	static const struct unit ms[] = { { "", 1e6 } };
+
+	/* Milliseconds, fractions allowed (but not a leading '.'), up to an hour. */
+	if (!isdigit((unsigned char)*a) || parse_scaled(a, ms, 1, 0, 3600e9, &o->capture_age_ns) ||
+	    !o->capture_age_ns)
 		return fail(e, l, "--capture-age '%s': not a time; use milliseconds, above 0 and up to 3600000", a);
 	parse.seen |= SEEN_CAPTURE_OPTS;
 	return 0;
