@@ -10,7 +10,7 @@
  * left attached by a usage error, and the unit test covers all of it as non-root.
  * Nothing here prints except ntad_usage(); errors come back as one line in err.
  */
-#include "cli.h"
+#include "cli_internal.h"
 #include "expr.h"
 #include "sizing.h"
 
@@ -71,123 +71,6 @@ static struct {
 	                            * (bit 0: -i to -o, bit 1: -o to -i) */
 } parse;
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-	unsigned long long x;
-
-	/* strtoull would skip blanks and take a sign: " -1" is not 2^64 - 1. */
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(s, &end, 0);
-	if (errno || *end)
-		return -EINVAL;
-	*v = x;
-	return 0;
-}
-
-static int parse_u32(const char *s, uint32_t *v, uint32_t lo, uint32_t hi)
-{
-	uint64_t x;
-
-	if (parse_u64(s, &x) || x < lo || x > hi)
-		return -EINVAL;
-	*v = (uint32_t)x;
-	return 0;
-}
-
-static int parse_seconds(const char *s, double *v)
-{
-	char *end;
-	double x;
-
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	x = strtod(s, &end);
-	if (errno || *end || !isfinite(x) || x < 0 || x > 1e7)
-		return -EINVAL;
-	*v = x;
-	return 0;
-}
-
-int ntad_parse_size(const char *s, uint64_t *v)
-{
-	char *end;
-	unsigned long long x;
-	unsigned int shift = 0;
-
-	/* strtoull would skip blanks and take a sign: " -1" is not 2^64 - 1. */
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	default: return -EINVAL;
-	}
-	if (*end || x > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*v = (uint64_t)x << shift;
-	return 0;
-}
-
-/* A unit and what it multiplies the number by; "" is a bare number's. */
-struct unit {
-	const char *name;
-	double scale;
-};
-
-/*
- * A decimal number (no sign, no blank) followed by one of units[0..n) in any
- * case, times its scale, rounded: refused outside [min, max] once scaled.
- * tc's times and bandwidths, and --capture-age's milliseconds.
- */
-static int parse_scaled(const char *s, const struct unit *units, size_t n, double min, double max,
-			uint64_t *v)
-{
-	char *end;
-	double x;
-
-	if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
-		return -EINVAL;
-	errno = 0;
-	x = strtod(s, &end);
-	if (errno || !isfinite(x))
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		if (!strcasecmp(end, units[i].name)) {
-			x *= units[i].scale;
-			if (x < min || x > max)
-				return -EINVAL;
-			*v = (uint64_t)(x + 0.5);
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static bool is_pow2(uint32_t x)
 {
 	return x && !(x & (x - 1));
@@ -198,7 +81,7 @@ static bool is_pow2(uint32_t x)
 static int p_iface(char *dst, const char *arg, const char *what, char *err, size_t errlen)
 {
 	if (!*arg || strlen(arg) >= IF_NAMESIZE || strchr(arg, '/') || strchr(arg, ' '))
-		return fail(err, errlen, "%s '%s': not a valid interface name; give a name from `ip link`",
+		return ntad_cli_fail(err, errlen, "%s '%s': not a valid interface name; give a name from `ip link`",
 			    what, arg);
 	strcpy(dst, arg);
 	return 0;
@@ -224,13 +107,13 @@ static int p_mode(struct ntad_opts *o, const char *a, char *e, size_t l)
 			return 0;
 		}
 	}
-	return fail(e, l, "--mode '%s': unknown mode; use rxdrop, l2fwd, txonly, fwd, delay or capture", a);
+	return ntad_cli_fail(e, l, "--mode '%s': unknown mode; use rxdrop, l2fwd, txonly, fwd, delay or capture", a);
 }
 
 static int p_queue(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	if (parse_u32(a, &o->queue, 0, NTAD_MAX_QUEUES - 1))
-		return fail(e, l, "--queue '%s': not a queue number; use 0..%d", a, NTAD_MAX_QUEUES - 1);
+	if (ntad_parse_u32(a, &o->queue, 0, NTAD_MAX_QUEUES - 1))
+		return ntad_cli_fail(e, l, "--queue '%s': not a queue number; use 0..%d", a, NTAD_MAX_QUEUES - 1);
 	parse.seen |= SEEN_QUEUE;
 	return 0;
 }
@@ -250,9 +133,9 @@ static int parse_list(const char *a, uint32_t max, uint32_t *out, uint32_t *n, b
 
 		if (dash) {
 			*dash = '\0';
-			if (parse_u32(tok, &lo, 0, max - 1) || parse_u32(dash + 1, &hi, lo, max - 1))
+			if (ntad_parse_u32(tok, &lo, 0, max - 1) || ntad_parse_u32(dash + 1, &hi, lo, max - 1))
 				return -EINVAL;
-		} else if (parse_u32(tok, &lo, 0, max - 1)) {
+		} else if (ntad_parse_u32(tok, &lo, 0, max - 1)) {
 			return -EINVAL;
 		} else {
 			hi = lo;
@@ -274,17 +157,17 @@ static int p_queues(struct ntad_opts *o, const char *a, char *e, size_t l)
 	int ret;
 
 	if (!strchr(a, ',') && !strchr(a, '-')) {
-		if (parse_u32(a, &parse.queues_count, 1, NTAD_MAX_QUEUES))
-			return fail(e, l, "--queues '%s': not a queue count; use 1..%d, or a list such as 0,2,4-5",
+		if (ntad_parse_u32(a, &parse.queues_count, 1, NTAD_MAX_QUEUES))
+			return ntad_cli_fail(e, l, "--queues '%s': not a queue count; use 1..%d, or a list such as 0,2,4-5",
 				    a, NTAD_MAX_QUEUES);
 		parse.seen &= ~SEEN_QUEUES_LIST;
 		return 0;
 	}
 	ret = parse_list(a, NTAD_MAX_QUEUES, o->queues, &o->nr_queues, true);
 	if (ret == -EEXIST)
-		return fail(e, l, "--queues '%s': a queue is listed twice; name each queue once", a);
+		return ntad_cli_fail(e, l, "--queues '%s': a queue is listed twice; name each queue once", a);
 	if (ret)
-		return fail(e, l, "--queues '%s': not a queue list; use a count (1..%d) or queues 0..%d such as 0,2,4-5",
+		return ntad_cli_fail(e, l, "--queues '%s': not a queue list; use a count (1..%d) or queues 0..%d such as 0,2,4-5",
 			    a, NTAD_MAX_QUEUES, NTAD_MAX_QUEUES - 1);
 	parse.seen |= SEEN_QUEUES_LIST;
 	parse.queues_count = 0;
@@ -296,7 +179,7 @@ static int p_cpus(struct ntad_opts *o, const char *a, char *e, size_t l)
 	uint32_t v[NTAD_MAX_QUEUES];
 
 	if (parse_list(a, 4096, v, &o->nr_cpus, false))
-		return fail(e, l, "--cpus '%s': not a CPU list; use one CPU per queue, such as 0,1 or 2-5", a);
+		return ntad_cli_fail(e, l, "--cpus '%s': not a CPU list; use one CPU per queue, such as 0,1 or 2-5", a);
 	for (uint32_t i = 0; i < o->nr_cpus; i++)
 		o->cpus[i] = (int32_t)v[i];
 	return 0;
@@ -309,7 +192,7 @@ static int p_pool(struct ntad_opts *o, const char *a, char *e, size_t l)
 	else if (!strcmp(a, "fixed"))
 		o->pool = NTAD_POOL_FIXED;
 	else
-		return fail(e, l, "--pool '%s': unknown UMEM manager; use nta or fixed", a);
+		return ntad_cli_fail(e, l, "--pool '%s': unknown UMEM manager; use nta or fixed", a);
 	return 0;
 }
 
@@ -317,8 +200,8 @@ static int p_ring(uint32_t *dst, const char *name, const char *a, char *e, size_
 {
 	uint32_t v;
 
-	if (parse_u32(a, &v, 16, 1u << 18) || !is_pow2(v))
-		return fail(e, l, "--%s '%s': ring sizes are powers of two; use 16..262144", name, a);
+	if (ntad_parse_u32(a, &v, 16, 1u << 18) || !is_pow2(v))
+		return ntad_cli_fail(e, l, "--%s '%s': ring sizes are powers of two; use 16..262144", name, a);
 	*dst = v;
 	return 0;
 }
@@ -345,22 +228,22 @@ static int p_comp_size(struct ntad_opts *o, const char *a, char *e, size_t l)
 
 static int p_batch(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	if (parse_u32(a, &o->batch, 1, 4096))
-		return fail(e, l, "--batch '%s': not a batch size; use 1..4096", a);
+	if (ntad_parse_u32(a, &o->batch, 1, 4096))
+		return ntad_cli_fail(e, l, "--batch '%s': not a batch size; use 1..4096", a);
 	return 0;
 }
 
 static int p_chunk(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	if (parse_u32(a, &o->chunk_size, 2048, 4096) || o->chunk_size % 64)
-		return fail(e, l, "--chunk-size '%s': the kernel takes 2048..4096; use a multiple of 64 in that range", a);
+	if (ntad_parse_u32(a, &o->chunk_size, 2048, 4096) || o->chunk_size % 64)
+		return ntad_cli_fail(e, l, "--chunk-size '%s': the kernel takes 2048..4096; use a multiple of 64 in that range", a);
 	return 0;
 }
 
 static int p_umem(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	if (ntad_parse_size(a, &o->umem_size) || o->umem_size < 65536 || o->umem_size > (1ull << 40))
-		return fail(e, l, "--umem-size '%s': not a size; use bytes with k/M/G, 64k..1024G", a);
+		return ntad_cli_fail(e, l, "--umem-size '%s': not a size; use bytes with k/M/G, 64k..1024G", a);
 	return 0;
 }
 
@@ -380,7 +263,7 @@ static int p_bind(struct ntad_opts *o, const char *a, char *e, size_t l)
 	else if (!strcmp(a, "zerocopy") || !strcmp(a, "zc"))
 		o->bind = NTAD_BIND_ZEROCOPY;
 	else
-		return fail(e, l, "--bind '%s': unknown bind mode; use copy, zerocopy or auto", a);
+		return ntad_cli_fail(e, l, "--bind '%s': unknown bind mode; use copy, zerocopy or auto", a);
 	return 0;
 }
 
@@ -405,7 +288,7 @@ static int p_xdp_mode(struct ntad_opts *o, const char *a, char *e, size_t l)
 	else if (!strcmp(a, "skb") || !strcmp(a, "generic"))
 		o->xdp_mode = NTAD_XDP_SKB;
 	else
-		return fail(e, l, "--xdp-mode '%s': unknown XDP mode; use native or skb", a);
+		return ntad_cli_fail(e, l, "--xdp-mode '%s': unknown XDP mode; use native or skb", a);
 	return 0;
 }
 
@@ -421,7 +304,7 @@ int ntad_parse_rule(const char *s, struct ntad_rule *rule, bool *all, char *err,
 		return 0;
 	}
 	if (strlen(s) >= sizeof(buf) || !*s)
-		return fail(err, errlen, "--filter '%s': not a rule; use all, ethertype=0x0800, proto=udp, dport=9 or a comma list", s);
+		return ntad_cli_fail(err, errlen, "--filter '%s': not a rule; use all, ethertype=0x0800, proto=udp, dport=9 or a comma list", s);
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *val = strchr(tok, '=');
@@ -430,8 +313,8 @@ int ntad_parse_rule(const char *s, struct ntad_rule *rule, bool *all, char *err,
 			goto bad;
 		*val++ = '\0';
 		if (!strcmp(tok, "ethertype")) {
-			if (parse_u32(val, &v, 0x600, 0xffff))
-				return fail(err, errlen, "--filter: ethertype '%s' is not an ethertype; use e.g. 0x0800 or 0x86dd", val);
+			if (ntad_parse_u32(val, &v, 0x600, 0xffff))
+				return ntad_cli_fail(err, errlen, "--filter: ethertype '%s' is not an ethertype; use e.g. 0x0800 or 0x86dd", val);
 			rule->ethertype = (uint16_t)v;
 		} else if (!strcmp(tok, "proto")) {
 			if (!strcmp(val, "udp"))
@@ -442,12 +325,12 @@ int ntad_parse_rule(const char *s, struct ntad_rule *rule, bool *all, char *err,
 				v = 1;
 			else if (!strcmp(val, "icmpv6"))
 				v = 58;
-			else if (parse_u32(val, &v, 1, 255))
-				return fail(err, errlen, "--filter: proto '%s' is not an IP protocol; use udp, tcp, icmp or 1..255", val);
+			else if (ntad_parse_u32(val, &v, 1, 255))
+				return ntad_cli_fail(err, errlen, "--filter: proto '%s' is not an IP protocol; use udp, tcp, icmp or 1..255", val);
 			rule->ip_proto = (uint8_t)v;
 		} else if (!strcmp(tok, "dport")) {
-			if (parse_u32(val, &v, 1, 65535))
-				return fail(err, errlen, "--filter: dport '%s' is not a port; use 1..65535", val);
+			if (ntad_parse_u32(val, &v, 1, 65535))
+				return ntad_cli_fail(err, errlen, "--filter: dport '%s' is not a port; use 1..65535", val);
 			rule->dport = (uint16_t)v;
 		} else {
 			goto bad;
@@ -457,10 +340,10 @@ int ntad_parse_rule(const char *s, struct ntad_rule *rule, bool *all, char *err,
 	if (!rule->ethertype && !rule->ip_proto && !rule->dport)
 		goto bad;
 	if (rule->dport && rule->ip_proto && rule->ip_proto != 6 && rule->ip_proto != 17)
-		return fail(err, errlen, "--filter '%s': dport needs proto udp or tcp; drop dport or change proto", s);
+		return ntad_cli_fail(err, errlen, "--filter '%s': dport needs proto udp or tcp; drop dport or change proto", s);
 	return 0;
 bad:
-	return fail(err, errlen, "--filter '%s': not a rule; use all, ethertype=0x0800, proto=udp, dport=9 or a comma list", s);
+	return ntad_cli_fail(err, errlen, "--filter '%s': not a rule; use all, ethertype=0x0800, proto=udp, dport=9 or a comma list", s);
 }
 
 static int p_filter(struct ntad_opts *o, const char *a, char *e, size_t l)
@@ -476,7 +359,7 @@ static int p_filter(struct ntad_opts *o, const char *a, char *e, size_t l)
 		return 0;
 	}
 	if (o->nr_rules >= NTAD_MAX_RULES)
-		return fail(e, l, "--filter: more than %d rules; combine fields in one rule (proto=udp,dport=9)",
+		return ntad_cli_fail(e, l, "--filter: more than %d rules; combine fields in one rule (proto=udp,dport=9)",
 			    NTAD_MAX_RULES);
 	o->rules[o->nr_rules++] = r;
 	return 0;
@@ -485,29 +368,29 @@ static int p_filter(struct ntad_opts *o, const char *a, char *e, size_t l)
 static int p_copy_break(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	o->given |= NTAD_GIVEN_COPY_BREAK;
-	if (parse_u32(a, &o->copy_break, 0, 4096))
-		return fail(e, l, "--copy-break '%s': not a length; use 0 (off) to 4096 bytes", a);
+	if (ntad_parse_u32(a, &o->copy_break, 0, 4096))
+		return ntad_cli_fail(e, l, "--copy-break '%s': not a length; use 0 (off) to 4096 bytes", a);
 	return 0;
 }
 
 static int p_duration(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	if (parse_seconds(a, &o->duration))
-		return fail(e, l, "--duration '%s': not a number of seconds; use e.g. 10 or 0.5", a);
+	if (ntad_parse_seconds(a, &o->duration))
+		return ntad_cli_fail(e, l, "--duration '%s': not a number of seconds; use e.g. 10 or 0.5", a);
 	return 0;
 }
 
 static int p_count(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	if (parse_u64(a, &o->count) || !o->count)
-		return fail(e, l, "--count '%s': not a packet count; use a positive number", a);
+	if (ntad_parse_u64(a, &o->count) || !o->count)
+		return ntad_cli_fail(e, l, "--count '%s': not a packet count; use a positive number", a);
 	return 0;
 }
 
 static int p_interval(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	if (parse_seconds(a, &o->interval) || (o->interval > 0 && o->interval < 0.01))
-		return fail(e, l, "--interval '%s': not an interval; use 0 (off) or at least 0.01 seconds", a);
+	if (ntad_parse_seconds(a, &o->interval) || (o->interval > 0 && o->interval < 0.01))
+		return ntad_cli_fail(e, l, "--interval '%s': not an interval; use 0 (off) or at least 0.01 seconds", a);
 	return 0;
 }
 
@@ -521,8 +404,8 @@ static int p_json(struct ntad_opts *o, const char *a, char *e, size_t l)
 static int p_size(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	parse.seen |= SEEN_SIZE;
-	if (parse_u32(a, &o->size, NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN))
-		return fail(e, l, "--size '%s': not a frame length; use %d..%d bytes", a,
+	if (ntad_parse_u32(a, &o->size, NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN))
+		return ntad_cli_fail(e, l, "--size '%s': not a frame length; use %d..%d bytes", a,
 			    NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN);
 	return 0;
 }
@@ -539,7 +422,7 @@ static int p_payload(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	parse.seen |= SEEN_TX_OPTS;
 	if (strcmp(a, "full") && strcmp(a, "stamp"))
-		return fail(e, l, "--payload '%s': use stamp (frames written once, sequence number stamped in) or full (every frame written whole)", a);
+		return ntad_cli_fail(e, l, "--payload '%s': use stamp (frames written once, sequence number stamped in) or full (every frame written whole)", a);
 	o->payload_full = !strcmp(a, "full");
 	return 0;
 }
@@ -552,8 +435,8 @@ static int p_rate(struct ntad_opts *o, const char *a, char *e, size_t l)
 	if (isdigit((unsigned char)*a) && isalpha((unsigned char)a[strspn(a, "0123456789.")]))
 		return p_netem_rate(o, a, e, l);
 	parse.seen |= SEEN_RATE_PPS | SEEN_TX_OPTS;
-	if (parse_u64(a, &o->rate) || !o->rate || o->rate > 1000000000ull)
-		return fail(e, l, "--rate '%s': not a packet rate; use 1..1000000000 packets per second", a);
+	if (ntad_parse_u64(a, &o->rate) || !o->rate || o->rate > 1000000000ull)
+		return ntad_cli_fail(e, l, "--rate '%s': not a packet rate; use 1..1000000000 packets per second", a);
 	return 0;
 }
 
@@ -561,7 +444,7 @@ static int p_mac(uint8_t *mac, const char *name, const char *a, char *e, size_t 
 {
 	parse.seen |= SEEN_TX_OPTS;
 	if (ntad_parse_mac(a, mac))
-		return fail(e, l, "--%s '%s': not a MAC address; use aa:bb:cc:dd:ee:ff", name, a);
+		return ntad_cli_fail(e, l, "--%s '%s': not a MAC address; use aa:bb:cc:dd:ee:ff", name, a);
 	return 0;
 }
 
@@ -583,7 +466,7 @@ static int p_ip(uint32_t *ip, const char *name, const char *a, char *e, size_t l
 
 	parse.seen |= SEEN_TX_OPTS;
 	if (inet_pton(AF_INET, a, &in) != 1)
-		return fail(e, l, "--%s '%s': not an IPv4 address; use e.g. 10.77.0.1", name, a);
+		return ntad_cli_fail(e, l, "--%s '%s': not an IPv4 address; use e.g. 10.77.0.1", name, a);
 	*ip = in.s_addr;
 	return 0;
 }
@@ -603,8 +486,8 @@ static int p_port(uint16_t *port, const char *name, const char *a, char *e, size
 	uint32_t v;
 
 	parse.seen |= SEEN_TX_OPTS;
-	if (parse_u32(a, &v, 1, 65535))
-		return fail(e, l, "--%s '%s': not a port; use 1..65535", name, a);
+	if (ntad_parse_u32(a, &v, 1, 65535))
+		return ntad_cli_fail(e, l, "--%s '%s': not a port; use 1..65535", name, a);
 	*port = (uint16_t)v;
 	return 0;
 }
@@ -630,7 +513,7 @@ static int p_frags(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	(void)a;
 	if (o->frags_mode == NTAD_FRAGS_OFF)
-		return fail(e, l, "--frags and --no-frags conflict; give one of them");
+		return ntad_cli_fail(e, l, "--frags and --no-frags conflict; give one of them");
 	o->frags_mode = NTAD_FRAGS_ON;
 	return 0;
 }
@@ -639,7 +522,7 @@ static int p_no_frags(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	(void)a;
 	if (o->frags_mode == NTAD_FRAGS_ON)
-		return fail(e, l, "--frags and --no-frags conflict; give one of them");
+		return ntad_cli_fail(e, l, "--frags and --no-frags conflict; give one of them");
 	o->frags_mode = NTAD_FRAGS_OFF;
 	return 0;
 }
@@ -708,13 +591,13 @@ static int netem_opt(struct ntad_opts *o, const char *a, int more, netem_parse_f
 /* A time in tc's units (s, ms, us, ns and their long forms), up to an hour; a bare number is milliseconds. */
 static int parse_time(const char *s, uint64_t *ns)
 {
-	static const struct unit units[] = {
+	static const struct ntad_unit units[] = {
 		{ "", 1e6 }, { "ms", 1e6 }, { "msec", 1e6 }, { "msecs", 1e6 }, { "s", 1e9 }, { "sec", 1e9 },
 		{ "secs", 1e9 }, { "us", 1e3 }, { "usec", 1e3 }, { "usecs", 1e3 }, { "ns", 1 },
 		{ "nsec", 1 }, { "nsecs", 1 },
 	};
 
-	return parse_scaled(s, units, sizeof(units) / sizeof(units[0]), 0, 3600e9, ns);
+	return ntad_parse_scaled(s, units, sizeof(units) / sizeof(units[0]), 0, 3600e9, ns);
 }
 
 /* A probability: 0..1, or a percentage such as 0.5%. */
@@ -737,7 +620,7 @@ static int parse_prob(const char *a, double *p)
 /* A bandwidth in tc's units: bit, kbit.. tbit (x1000), kibit.. tibit (x1024), bps.. (bytes). */
 static int parse_bitrate(const char *s, uint64_t *bps)
 {
-	static const struct unit units[] = {
+	static const struct ntad_unit units[] = {
 		{ "bit", 1 }, { "kbit", 1e3 }, { "mbit", 1e6 }, { "gbit", 1e9 }, { "tbit", 1e12 },
 		{ "kibit", 1024. }, { "mibit", 1048576. }, { "gibit", 1073741824. }, { "tibit", 1099511627776. },
 		{ "bps", 8 }, { "kbps", 8e3 }, { "mbps", 8e6 }, { "gbps", 8e9 }, { "tbps", 8e12 },
@@ -745,7 +628,7 @@ static int parse_bitrate(const char *s, uint64_t *bps)
 		{ "tibps", 8 * 1099511627776. },
 	};
 
-	return parse_scaled(s, units, sizeof(units) / sizeof(units[0]), 1, 1e13, bps);
+	return ntad_parse_scaled(s, units, sizeof(units) / sizeof(units[0]), 1, 1e13, bps);
 }
 
 /* w[first..nw): probabilities into p[0..), at most max of them. */
@@ -763,7 +646,7 @@ static int probs(const char *const *w, int first, int nw, double *p, int max)
 static int time_word(const char *name, uint64_t *ns, const char *w, char *e, size_t l)
 {
 	if (parse_time(w, ns))
-		return fail(e, l, "--%s '%s': not a time; use e.g. 20ms, 1.5s, 500us (a bare number is milliseconds), up to 3600s",
+		return ntad_cli_fail(e, l, "--%s '%s': not a time; use e.g. 20ms, 1.5s, 500us (a bare number is milliseconds), up to 3600s",
 			    name, w);
 	return 0;
 }
@@ -802,7 +685,7 @@ static int n_dist(struct ntad_netem_opts *n, const char *const *w, int nw, char 
 			return 0;
 		}
 	}
-	return fail(e, l, "--dist '%s': unknown distribution; use uniform, normal, pareto or paretonormal", w[0]);
+	return ntad_cli_fail(e, l, "--dist '%s': unknown distribution; use uniform, normal, pareto or paretonormal", w[0]);
 }
 
 static int p_dist(struct ntad_opts *o, const char *a, char *e, size_t l)
@@ -814,7 +697,7 @@ static int n_delay_corr(struct ntad_netem_opts *n, const char *const *w, int nw,
 {
 	(void)nw;
 	if (parse_prob(w[0], &n->delay_corr))
-		return fail(e, l, "--delay-corr '%s': not a correlation; use 0..100%% (or 0..1)", w[0]);
+		return ntad_cli_fail(e, l, "--delay-corr '%s': not a correlation; use 0..100%% (or 0..1)", w[0]);
 	return 0;
 }
 
@@ -830,7 +713,7 @@ static int n_loss(struct ntad_netem_opts *n, const char *const *w, int nw, char 
 
 	if (!strcmp(w[0], "state")) {
 		if (nw < 2 || probs(w, 1, nw, p, 5))
-			return fail(e, l, "--loss state: needs one to five transition probabilities; give P13 [P31 [P32 [P23 [P14]]]] as 0..1 or N%%");
+			return ntad_cli_fail(e, l, "--loss state: needs one to five transition probabilities; give P13 [P31 [P32 [P23 [P14]]]] as 0..1 or N%%");
 		n->loss_model = NTAD_LOSS_STATE;
 		n->loss[0] = p[0];
 		n->loss[1] = nw > 2 ? p[1] : 1 - p[0];
@@ -838,12 +721,12 @@ static int n_loss(struct ntad_netem_opts *n, const char *const *w, int nw, char 
 		n->loss[3] = nw > 4 ? p[3] : 1;
 		n->loss[4] = p[4];
 		if (n->loss[0] + n->loss[4] > 1 || n->loss[1] + n->loss[2] > 1)
-			return fail(e, l, "--loss state: P13 + P14 and P31 + P32 are each at most 100%%; lower them");
+			return ntad_cli_fail(e, l, "--loss state: P13 + P14 and P31 + P32 are each at most 100%%; lower them");
 		return 0;
 	}
 	if (!strcmp(w[0], "gemodel")) {
 		if (nw < 2 || probs(w, 1, nw, p, 4))
-			return fail(e, l, "--loss gemodel: needs one to four probabilities; give P [R [1-H [1-K]]] as 0..1 or N%%");
+			return ntad_cli_fail(e, l, "--loss gemodel: needs one to four probabilities; give P [R [1-H [1-K]]] as 0..1 or N%%");
 		n->loss_model = NTAD_LOSS_GEMODEL;
 		n->loss[0] = p[0];
 		n->loss[1] = nw > 2 ? p[1] : 1 - p[0];
@@ -855,7 +738,7 @@ static int n_loss(struct ntad_netem_opts *n, const char *const *w, int nw, char 
 	if (!strcmp(w[0], "random"))
 		w++, nw--;
 	if (nw < 1 || probs(w, 0, nw, p, 2))
-		return fail(e, l, "--loss '%s': not a probability; use [random] P [CORRELATION] (0..1 or N%% such as 0.5%%), state P13 ... or gemodel P ...",
+		return ntad_cli_fail(e, l, "--loss '%s': not a probability; use [random] P [CORRELATION] (0..1 or N%% such as 0.5%%), state P13 ... or gemodel P ...",
 			    nw ? w[0] : "random");
 	n->loss_model = p[0] > 0 ? NTAD_LOSS_RANDOM : NTAD_LOSS_NONE;
 	memcpy(n->loss, p, sizeof(p));
@@ -874,7 +757,7 @@ static int prob_corr(const char *name, double *p, double *corr, const char *cons
 	double v[2] = { 0 };
 
 	if (probs(w, 0, nw, v, 2))
-		return fail(e, l, "--%s '%s': not a probability; give P [CORRELATION] as 0..1 or N%%", name, w[0]);
+		return ntad_cli_fail(e, l, "--%s '%s': not a probability; give P [CORRELATION] as 0..1 or N%%", name, w[0]);
 	*p = v[0];
 	*corr = v[1];
 	return 0;
@@ -908,13 +791,13 @@ static int n_reorder(struct ntad_netem_opts *n, const char *const *w, int nw, ch
 
 	if (nw >= 2 && !strcmp(w[nw - 2], "gap")) {
 		np = nw - 2;
-		if (parse_u32(w[nw - 1], &n->gap, 1, UINT32_MAX))
-			return fail(e, l, "--reorder: gap '%s' is not a packet count; use 1 or more", w[nw - 1]);
+		if (ntad_parse_u32(w[nw - 1], &n->gap, 1, UINT32_MAX))
+			return ntad_cli_fail(e, l, "--reorder: gap '%s' is not a packet count; use 1 or more", w[nw - 1]);
 	} else {
 		n->gap = 1;
 	}
 	if (!np || probs(w, 0, np, p, 2))
-		return fail(e, l, "--reorder '%s': not a probability; give P [CORRELATION] [gap N] with P as 0..1 or N%%", w[0]);
+		return ntad_cli_fail(e, l, "--reorder '%s': not a probability; give P [CORRELATION] [gap N] with P as 0..1 or N%%", w[0]);
 	n->reorder = p[0];
 	n->reorder_corr = p[1];
 	return 0;
@@ -932,12 +815,12 @@ static int n_rate(struct ntad_netem_opts *n, const char *const *w, int nw, char 
 	long ov = 0;
 
 	if (parse_bitrate(w[0], &n->rate_bps))
-		return fail(e, l, "--rate '%s': not a bandwidth; use tc's units such as 100mbit, 1gbit, 500kbit or 10mbps (bytes), 1bit..10tbit", w[0]);
+		return ntad_cli_fail(e, l, "--rate '%s': not a bandwidth; use tc's units such as 100mbit, 1gbit, 500kbit or 10mbps (bytes), 1bit..10tbit", w[0]);
 	if (nw > 1) {
 		errno = 0;
 		ov = strtol(w[1], &end, 10);
 		if (errno || *end || ov < -65535 || ov > 65535)
-			return fail(e, l, "--rate %s: packet overhead '%s' is not a byte count; use -65535..65535", w[0], w[1]);
+			return ntad_cli_fail(e, l, "--rate %s: packet overhead '%s' is not a byte count; use -65535..65535", w[0], w[1]);
 	}
 	n->overhead = (int32_t)ov;
 	return 0;
@@ -958,7 +841,7 @@ static int p_dir(struct ntad_opts *o, const char *a, char *e, size_t l)
 	else if (!strcmp(a, "ba"))
 		parse.netem_dirs = 2, parse.seen |= SEEN_DIR_BA;
 	else
-		return fail(e, l, "--dir '%s': not a direction; use ab (from -i to -o), ba (from -o to -i) or both", a);
+		return ntad_cli_fail(e, l, "--dir '%s': not a direction; use ab (from -i to -o), ba (from -o to -i) or both", a);
 	parse.seen |= SEEN_DELAY_OPTS;
 	return 0;
 }
@@ -967,22 +850,22 @@ static int p_dir(struct ntad_opts *o, const char *a, char *e, size_t l)
 static int validate_netem(const struct ntad_opts *o, char *e, size_t l)
 {
 	if ((parse.seen & SEEN_DIR_BA) && !o->out_ifname[0])
-		return fail(e, l, "--dir ba: there is one direction without -o; drop --dir or add -o IFACE");
+		return ntad_cli_fail(e, l, "--dir ba: there is one direction without -o; drop --dir or add -o IFACE");
 	for (unsigned int d = 0; d < 2; d++) {
 		const struct ntad_netem_opts *n = &o->netem[d];
 
 		if (!n->jitter_ns && (n->dist != NTAD_DIST_UNIFORM || n->delay_corr > 0))
-			return fail(e, l, "--dist/--delay-corr: shape the jitter, which is 0; add --jitter TIME");
+			return ntad_cli_fail(e, l, "--dist/--delay-corr: shape the jitter, which is 0; add --jitter TIME");
 		if (n->reorder > 0 && !n->delay_ns)
-			return fail(e, l, "--reorder: sends packets ahead of delayed ones, but the delay is 0; add --delay TIME");
+			return ntad_cli_fail(e, l, "--reorder: sends packets ahead of delayed ones, but the delay is 0; add --delay TIME");
 	}
 	return 0;
 }
 
 static int p_seed(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	if (parse_u64(a, &o->seed))
-		return fail(e, l, "--seed '%s': not a number; use 0..2^64-1", a);
+	if (ntad_parse_u64(a, &o->seed))
+		return ntad_cli_fail(e, l, "--seed '%s': not a number; use 0..2^64-1", a);
 	parse.seen |= SEEN_DELAY_OPTS;
 	return 0;
 }
@@ -990,19 +873,19 @@ static int p_seed(struct ntad_opts *o, const char *a, char *e, size_t l)
 static int p_capture_bytes(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	if (ntad_parse_size(a, &o->capture_bytes) || o->capture_bytes < 4096)
-		return fail(e, l, "--capture-bytes '%s': not a size; use bytes with k/M/G, at least 4k", a);
+		return ntad_cli_fail(e, l, "--capture-bytes '%s': not a size; use bytes with k/M/G, at least 4k", a);
 	parse.seen |= SEEN_CAPTURE_OPTS;
 	return 0;
 }
 
 static int p_capture_age(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	static const struct unit ms[] = { { "", 1e6 } };
+	static const struct ntad_unit ms[] = { { "", 1e6 } };
 
 	/* Milliseconds, fractions allowed (but not a leading '.'), up to an hour. */
-	if (!isdigit((unsigned char)*a) || parse_scaled(a, ms, 1, 0, 3600e9, &o->capture_age_ns) ||
+	if (!isdigit((unsigned char)*a) || ntad_parse_scaled(a, ms, 1, 0, 3600e9, &o->capture_age_ns) ||
 	    !o->capture_age_ns)
-		return fail(e, l, "--capture-age '%s': not a time; use milliseconds, above 0 and up to 3600000", a);
+		return ntad_cli_fail(e, l, "--capture-age '%s': not a time; use milliseconds, above 0 and up to 3600000", a);
 	parse.seen |= SEEN_CAPTURE_OPTS;
 	return 0;
 }
@@ -1010,7 +893,7 @@ static int p_capture_age(struct ntad_opts *o, const char *a, char *e, size_t l)
 static int p_pcap(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	if (!*a || strlen(a) >= sizeof(o->pcap_path) - 4)
-		return fail(e, l, "--pcap: the file name is empty or longer than %zu bytes; give a shorter path",
+		return ntad_cli_fail(e, l, "--pcap: the file name is empty or longer than %zu bytes; give a shorter path",
 			    sizeof(o->pcap_path) - 5);
 	strcpy(o->pcap_path, a);
 	parse.seen |= SEEN_CAPTURE_OPTS;
@@ -1023,24 +906,24 @@ static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, 
 	uint64_t reserve;
 
 	if (o->mode != NTAD_MODE_DELAY && (parse.seen & SEEN_DELAY_OPTS))
-		return fail(e, l, "--delay/--jitter/--dist/--delay-corr/--loss/--duplicate/--corrupt/--reorder/--rate with a unit/--dir/--seed: only used by --mode delay; drop them or add --mode delay");
+		return ntad_cli_fail(e, l, "--delay/--jitter/--dist/--delay-corr/--loss/--duplicate/--corrupt/--reorder/--rate with a unit/--dir/--seed: only used by --mode delay; drop them or add --mode delay");
 	if (o->mode != NTAD_MODE_CAPTURE && (parse.seen & SEEN_CAPTURE_OPTS))
-		return fail(e, l, "--capture-bytes/--capture-age/--pcap/--trigger: only used by --mode capture; drop them or add --mode capture");
+		return ntad_cli_fail(e, l, "--capture-bytes/--capture-age/--pcap/--trigger: only used by --mode capture; drop them or add --mode capture");
 	if (o->mode == NTAD_MODE_DELAY && !(parse.seen & SEEN_DELAY_MS))
-		return fail(e, l, "--mode delay: needs the hold time; add --delay TIME (such as 20ms)");
+		return ntad_cli_fail(e, l, "--mode delay: needs the hold time; add --delay TIME (such as 20ms)");
 	if (o->mode == NTAD_MODE_DELAY && validate_netem(o, e, l))
 		return -EINVAL;
 	if (!retains)
 		return 0;
 	if (o->frags_mode == NTAD_FRAGS_ON && o->pool == NTAD_POOL_FIXED)
-		return fail(e, l, "--frags: --mode %s holds a frame larger than a chunk in one block, which --pool fixed does not have; use --pool nta or drop --frags",
+		return ntad_cli_fail(e, l, "--frags: --mode %s holds a frame larger than a chunk in one block, which --pool fixed does not have; use --pool nta or drop --frags",
 			    ntad_mode_name(o->mode));
 	/* Held packets: copy every one into an exact block unless told otherwise. */
 	if (!(o->given & NTAD_GIVEN_COPY_BREAK))
 		o->copy_break = max_frame;
 	reserve = ntad_retention_reserve(o);
 	if (o->umem_size < reserve + 65536)
-		return fail(e, l, "--umem-size %" PRIu64 ": leaves no room to hold packets in --mode %s (the rings%s take %" PRIu64
+		return ntad_cli_fail(e, l, "--umem-size %" PRIu64 ": leaves no room to hold packets in --mode %s (the rings%s take %" PRIu64
 			    " bytes); use --umem-size %" PRIu64 "M or smaller rings", o->umem_size, ntad_mode_name(o->mode),
 			    o->pool == NTAD_POOL_NTA ? " and nta's parked regions" : "", reserve,
 			    ((reserve + 65536) >> 20) + 1);
@@ -1061,7 +944,7 @@ static int p_trigger(struct ntad_opts *o, const char *a, char *e, size_t l)
 		return -EINVAL;
 	pcap_freecode(&prog);
 	if (n + strlen(a) + 8 >= sizeof(o->trigger_expr))
-		return fail(e, l, "--trigger: the expressions are longer than %zu bytes together; shorten them",
+		return ntad_cli_fail(e, l, "--trigger: the expressions are longer than %zu bytes together; shorten them",
 			    sizeof(o->trigger_expr) - 1);
 	snprintf(o->trigger_expr + n, sizeof(o->trigger_expr) - n, "%s(%s)", n ? " or " : "", a);
 	parse.seen |= SEEN_CAPTURE_OPTS;
@@ -1072,7 +955,7 @@ static int p_write(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	/* Room for -C's file numbers after the name. */
 	if (!*a || strlen(a) >= sizeof(o->write_path) - 12)
-		return fail(e, l, "-w: the file name is empty or longer than %zu bytes; give a shorter path",
+		return ntad_cli_fail(e, l, "-w: the file name is empty or longer than %zu bytes; give a shorter path",
 			    sizeof(o->write_path) - 13);
 	strcpy(o->write_path, a);
 	parse.seen |= SEEN_CAPTURE_FILES;
@@ -1081,8 +964,8 @@ static int p_write(struct ntad_opts *o, const char *a, char *e, size_t l)
 
 static int p_snaplen(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	if (parse_u32(a, &o->snaplen, 0, DEF_SNAPLEN))
-		return fail(e, l, "--snaplen '%s': not a length; use 1..%u bytes (0: %u)", a, DEF_SNAPLEN, DEF_SNAPLEN);
+	if (ntad_parse_u32(a, &o->snaplen, 0, DEF_SNAPLEN))
+		return ntad_cli_fail(e, l, "--snaplen '%s': not a length; use 1..%u bytes (0: %u)", a, DEF_SNAPLEN, DEF_SNAPLEN);
 	if (!o->snaplen)
 		o->snaplen = DEF_SNAPLEN; /* as tcpdump -s 0 */
 	parse.seen |= SEEN_CAPTURE_FILES;
@@ -1093,8 +976,8 @@ static int p_rotate_size(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	uint64_t mb;
 
-	if (parse_u64(a, &mb) || !mb || mb > 1000000)
-		return fail(e, l, "-C '%s': not a file size; use millions of bytes, 1..1000000, as tcpdump -C", a);
+	if (ntad_parse_u64(a, &mb) || !mb || mb > 1000000)
+		return ntad_cli_fail(e, l, "-C '%s': not a file size; use millions of bytes, 1..1000000, as tcpdump -C", a);
 	o->rotate_bytes = mb * 1000000;
 	parse.seen |= SEEN_CAPTURE_FILES;
 	return 0;
@@ -1102,8 +985,8 @@ static int p_rotate_size(struct ntad_opts *o, const char *a, char *e, size_t l)
 
 static int p_rotate_files(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	if (parse_u32(a, &o->rotate_files, 1, 100000))
-		return fail(e, l, "-W '%s': not a number of files; use 1..100000", a);
+	if (ntad_parse_u32(a, &o->rotate_files, 1, 100000))
+		return ntad_cli_fail(e, l, "-W '%s': not a number of files; use 1..100000", a);
 	parse.seen |= SEEN_CAPTURE_FILES;
 	return 0;
 }
@@ -1117,7 +1000,7 @@ static int join_expr(struct ntad_opts *o, int argc, char **argv, char *e, size_t
 		int w = snprintf(o->expr + n, sizeof(o->expr) - n, "%s%s", i ? " " : "", argv[i]);
 
 		if (w < 0 || (size_t)w >= sizeof(o->expr) - n)
-			return fail(e, l, "capture filter: longer than %zu bytes; shorten the expression",
+			return ntad_cli_fail(e, l, "capture filter: longer than %zu bytes; shorten the expression",
 				    sizeof(o->expr) - 1);
 		n += (size_t)w;
 	}
@@ -1131,20 +1014,20 @@ static int validate_capture(struct ntad_opts *o, char *e, size_t l)
 	unsigned int n;
 
 	if (o->mode != NTAD_MODE_CAPTURE && (parse.seen & SEEN_CAPTURE_FILES))
-		return fail(e, l, "-w/-s/-C/-W: only used by --mode capture; drop them or add --mode capture");
+		return ntad_cli_fail(e, l, "-w/-s/-C/-W: only used by --mode capture; drop them or add --mode capture");
 	if (o->mode != NTAD_MODE_CAPTURE)
 		return 0;
 	if (o->write_path[0] && o->pcap_path[0])
-		return fail(e, l, "--pcap and -w conflict: --pcap writes the held frames on SIGUSR1, at exit and on --trigger, -w writes every frame as it arrives; give one");
+		return ntad_cli_fail(e, l, "--pcap and -w conflict: --pcap writes the held frames on SIGUSR1, at exit and on --trigger, -w writes every frame as it arrives; give one");
 	if (o->trigger_expr[0] && !o->pcap_path[0])
-		return fail(e, l, "--trigger: writes the held frames, and needs a file; add --pcap FILE%s",
+		return ntad_cli_fail(e, l, "--trigger: writes the held frames, and needs a file; add --pcap FILE%s",
 			    o->write_path[0] ? " instead of -w (which writes every frame already)" : "");
 	if (o->capture_age_ns && o->write_path[0])
-		return fail(e, l, "--capture-age: with -w frames are written as they arrive, not held; drop --capture-age or use --pcap");
+		return ntad_cli_fail(e, l, "--capture-age: with -w frames are written as they arrive, not held; drop --capture-age or use --pcap");
 	if (o->rotate_bytes && !o->write_path[0])
-		return fail(e, l, "-C: rotates the files of -w; add -w FILE (--pcap writes one file)");
+		return ntad_cli_fail(e, l, "-C: rotates the files of -w; add -w FILE (--pcap writes one file)");
 	if (o->rotate_files && !o->rotate_bytes)
-		return fail(e, l, "-W: the number of files -C rotates through; add -C SIZE");
+		return ntad_cli_fail(e, l, "-W: the number of files -C rotates through; add -C SIZE");
 	if (!o->expr[0])
 		return 0;
 	if (ntad_expr_compile("capture filter", o->expr, o->snaplen, &prog, e, l))
@@ -1265,12 +1148,12 @@ static int resolve_queues(struct ntad_opts *o, char *e, size_t l)
 {
 	if (parse.seen & SEEN_QUEUES_LIST) {
 		if (parse.seen & SEEN_QUEUE)
-			return fail(e, l, "--queue and a --queues list conflict; give the queues in the list only");
+			return ntad_cli_fail(e, l, "--queue and a --queues list conflict; give the queues in the list only");
 	} else {
 		uint32_t n = parse.queues_count ? parse.queues_count : 1;
 
 		if (o->queue + n > NTAD_MAX_QUEUES)
-			return fail(e, l, "--queues %u from --queue %u: beyond queue %d; use fewer queues or a lower --queue",
+			return ntad_cli_fail(e, l, "--queues %u from --queue %u: beyond queue %d; use fewer queues or a lower --queue",
 				    n, o->queue, NTAD_MAX_QUEUES - 1);
 		for (uint32_t i = 0; i < n; i++)
 			o->queues[i] = o->queue + i;
@@ -1278,7 +1161,7 @@ static int resolve_queues(struct ntad_opts *o, char *e, size_t l)
 	}
 	o->queue = o->queues[0];
 	if (o->nr_cpus && o->nr_cpus != o->nr_queues)
-		return fail(e, l, "--cpus: %u CPUs for %u queues; give one CPU per queue", o->nr_cpus, o->nr_queues);
+		return ntad_cli_fail(e, l, "--cpus: %u CPUs for %u queues; give one CPU per queue", o->nr_cpus, o->nr_queues);
 	return 0;
 }
 
@@ -1288,40 +1171,40 @@ static int validate(struct ntad_opts *o, char *e, size_t l)
 	uint32_t max_frame = o->chunk_size - NTAD_RX_OFFSET;
 
 	if (!o->ifname[0])
-		return fail(e, l, "interface: none given; use -i IFACE (see --help)");
+		return ntad_cli_fail(e, l, "interface: none given; use -i IFACE (see --help)");
 	if (resolve_queues(o, e, l))
 		return -EINVAL;
 	if (o->mode == NTAD_MODE_FWD && !o->out_ifname[0])
-		return fail(e, l, "--mode fwd: needs a second interface; add -o IFACE");
+		return ntad_cli_fail(e, l, "--mode fwd: needs a second interface; add -o IFACE");
 	if (o->mode != NTAD_MODE_FWD && o->mode != NTAD_MODE_DELAY && o->out_ifname[0])
-		return fail(e, l, "--out-interface: only used by --mode fwd and --mode delay; add one of them or drop -o");
+		return ntad_cli_fail(e, l, "--out-interface: only used by --mode fwd and --mode delay; add one of them or drop -o");
 	if (o->mode == NTAD_MODE_FWD && !strcmp(o->ifname, o->out_ifname))
-		return fail(e, l, "--out-interface %s: same as -i; fwd needs two interfaces (use --mode l2fwd for one)",
+		return ntad_cli_fail(e, l, "--out-interface %s: same as -i; fwd needs two interfaces (use --mode l2fwd for one)",
 			    o->ifname);
 	if (o->mode == NTAD_MODE_DELAY && !strcmp(o->ifname, o->out_ifname))
-		return fail(e, l, "--out-interface %s: same as -i; drop -o to delay back out of %s",
+		return ntad_cli_fail(e, l, "--out-interface %s: same as -i; drop -o to delay back out of %s",
 			    o->ifname, o->ifname);
 	if (o->mode == NTAD_MODE_DELAY && (parse.seen & SEEN_RATE_PPS))
-		return fail(e, l, "--rate: a bare number is txonly's packets per second; give the delay line's bandwidth with a unit, such as 100mbit");
+		return ntad_cli_fail(e, l, "--rate: a bare number is txonly's packets per second; give the delay line's bandwidth with a unit, such as 100mbit");
 	if (o->mode != NTAD_MODE_TXONLY && (parse.seen & (SEEN_SIZE | SEEN_TX_OPTS)))
-		return fail(e, l, "--size/--imix/--payload/--rate/--src-*/--dst-*/--sport/--dport: only used by --mode txonly; drop them or add --mode txonly");
+		return ntad_cli_fail(e, l, "--size/--imix/--payload/--rate/--src-*/--dst-*/--sport/--dport: only used by --mode txonly; drop them or add --mode txonly");
 	if (o->imix && (parse.seen & SEEN_SIZE))
-		return fail(e, l, "--imix and --size conflict; give one of them");
+		return ntad_cli_fail(e, l, "--imix and --size conflict; give one of them");
 	if (o->verify && o->mode != NTAD_MODE_RXDROP)
-		return fail(e, l, "--verify: only used by --mode rxdrop; drop it");
+		return ntad_cli_fail(e, l, "--verify: only used by --mode rxdrop; drop it");
 	if (o->mode == NTAD_MODE_TXONLY && (o->nr_rules || (parse.seen & SEEN_FILTER_ALL)))
-		return fail(e, l, "--filter: txonly receives nothing, so it attaches no program; drop --filter");
+		return ntad_cli_fail(e, l, "--filter: txonly receives nothing, so it attaches no program; drop --filter");
 	if ((parse.seen & SEEN_FILTER_ALL) && o->nr_rules)
-		return fail(e, l, "--filter all conflicts with other --filter rules; give either all or rules");
+		return ntad_cli_fail(e, l, "--filter all conflicts with other --filter rules; give either all or rules");
 	if (o->mode == NTAD_MODE_TXONLY) {
 		uint32_t len = o->imix ? 1500 : o->size;
 
 		/* Larger frames go out as descriptor chains over one nta block. */
 		if (len > o->chunk_size && o->frags_mode == NTAD_FRAGS_OFF)
-			return fail(e, l, "--size %u: larger than the chunk size %u, which needs multi-buffer; drop --no-frags, use --chunk-size %u or a smaller --size",
+			return ntad_cli_fail(e, l, "--size %u: larger than the chunk size %u, which needs multi-buffer; drop --no-frags, use --chunk-size %u or a smaller --size",
 				    len, o->chunk_size, len <= 4096 ? (len + 63) / 64 * 64 : 4096);
 		if (len > o->chunk_size && o->pool == NTAD_POOL_FIXED)
-			return fail(e, l, "--size %u: --pool fixed has no block larger than its %u-byte frames to hold the frame contiguously; use --pool nta or --size %u or less",
+			return ntad_cli_fail(e, l, "--size %u: --pool fixed has no block larger than its %u-byte frames to hold the frame contiguously; use --pool nta or --size %u or less",
 				    len, o->chunk_size, o->chunk_size);
 		o->frags = len > o->chunk_size;
 	}
@@ -1332,11 +1215,11 @@ static int validate(struct ntad_opts *o, char *e, size_t l)
 	if (validate_capture(o, e, l))
 		return -EINVAL;
 	if (o->copy_break > max_frame)
-		return fail(e, l, "--copy-break %u: larger than the largest frame a %u-byte chunk holds (%u); use 0..%u",
+		return ntad_cli_fail(e, l, "--copy-break %u: larger than the largest frame a %u-byte chunk holds (%u); use 0..%u",
 			    o->copy_break, o->chunk_size, max_frame, max_frame);
 	if (o->batch > o->rx_size || o->batch > o->tx_size || o->batch > o->fill_size ||
 	    o->batch > o->comp_size)
-		return fail(e, l, "--batch %u: larger than a ring; use a batch no larger than the smallest ring",
+		return ntad_cli_fail(e, l, "--batch %u: larger than a ring; use a batch no larger than the smallest ring",
 			    o->batch);
 	if (o->hugepages)
 		o->umem_size = (o->umem_size + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1);
@@ -1344,7 +1227,7 @@ static int validate(struct ntad_opts *o, char *e, size_t l)
 		o->umem_size = (o->umem_size + 4095) & ~(uint64_t)4095;
 	need = ntad_umem_needed(o) + ntad_jumbo_bytes(o);
 	if (o->umem_size < need)
-		return fail(e, l, "--umem-size %" PRIu64 ": too small for the rings (needs %" PRIu64
+		return ntad_cli_fail(e, l, "--umem-size %" PRIu64 ": too small for the rings (needs %" PRIu64
 			    " bytes = ring slots x chunk size); use --umem-size %" PRIu64 "M or smaller rings",
 			    o->umem_size, need, (need + (1u << 20) - 1) >> 20);
 	return 0;
@@ -1406,11 +1289,11 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 
 		if (c == '?') {
 			if (optopt && optopt < 256)
-				return fail(err, errlen, "-%c: unknown option; see ntad --help", optopt);
-			return fail(err, errlen, "%s: unknown option; see ntad --help", argv[optind - 1]);
+				return ntad_cli_fail(err, errlen, "-%c: unknown option; see ntad --help", optopt);
+			return ntad_cli_fail(err, errlen, "%s: unknown option; see ntad --help", argv[optind - 1]);
 		}
 		if (c == ':')
-			return fail(err, errlen, "%s: needs a value; see ntad --help", argv[optind - 1]);
+			return ntad_cli_fail(err, errlen, "%s: needs a value; see ntad --help", argv[optind - 1]);
 		if (c >= 256) {
 			r = &rows[c - 256];
 		} else {
@@ -1419,13 +1302,13 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 					r = &rows[i];
 		}
 		if (!r)
-			return fail(err, errlen, "-%c: unknown option; see ntad --help", c);
+			return ntad_cli_fail(err, errlen, "-%c: unknown option; see ntad --help", c);
 		ret = r->parse(o, optarg, err, errlen);
 		if (ret)
 			return ret;
 	}
 	if (optind < argc && o->mode != NTAD_MODE_CAPTURE)
-		return fail(err, errlen, "'%s': unexpected argument; options start with - (see ntad --help)",
+		return ntad_cli_fail(err, errlen, "'%s': unexpected argument; options start with - (see ntad --help)",
 			    argv[optind]);
 	if (join_expr(o, argc - optind, argv + optind, err, errlen))
 		return -EINVAL;
