@@ -45,31 +45,8 @@ struct opt_row {
 	const char *help;
 };
 
-/* Bits of parse.seen: which options one command line gave, for the checks of combinations. */
-#define SEEN_DELAY_OPTS (1u << 0)   /* --delay, --seed and netem's other options */
-#define SEEN_DELAY_MS (1u << 1)     /* --delay itself */
-#define SEEN_CAPTURE_OPTS (1u << 2) /* --capture-bytes/--capture-age/--pcap/--trigger */
-#define SEEN_CAPTURE_FILES (1u << 3) /* -w/-s/-C/-W */
-#define SEEN_SIZE (1u << 4)         /* --size */
-#define SEEN_TX_OPTS (1u << 5)      /* txonly's others: --imix, --payload, a bare --rate, addresses */
-#define SEEN_RATE_PPS (1u << 6)     /* a bare --rate: txonly's packets per second */
-#define SEEN_FILTER_ALL (1u << 7)   /* --filter all: mixed with rules is a conflict */
-#define SEEN_QUEUE (1u << 8)        /* --queue */
-#define SEEN_QUEUES_LIST (1u << 9)  /* the last --queues was a list */
-#define SEEN_DIR_BA (1u << 10)      /* --dir ba */
-
-/*
- * What one ntad_parse_args has seen beyond struct ntad_opts: zeroed (but for
- * netem_dirs) when it starts, so that a process can parse many command lines.
- */
-static struct {
-	int argc;                  /* the command line, for options that take several words */
-	char **argv;
-	unsigned int seen;         /* SEEN_* */
-	uint32_t queues_count;     /* --queues N; resolved against --queue by resolve_queues() */
-	unsigned int netem_dirs;   /* --dir: the directions netem's options apply to
-	                            * (bit 0: -i to -o, bit 1: -o to -i) */
-} parse;
+/* What one ntad_parse_args has seen beyond the options (cli_internal.h). */
+struct ntad_cli_state ntad_cli;
 
 static bool is_pow2(uint32_t x)
 {
@@ -114,7 +91,7 @@ static int p_queue(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	if (ntad_parse_u32(a, &o->queue, 0, NTAD_MAX_QUEUES - 1))
 		return ntad_cli_fail(e, l, "--queue '%s': not a queue number; use 0..%d", a, NTAD_MAX_QUEUES - 1);
-	parse.seen |= SEEN_QUEUE;
+	ntad_cli.seen |= NTAD_SEEN_QUEUE;
 	return 0;
 }
 
@@ -157,10 +134,10 @@ static int p_queues(struct ntad_opts *o, const char *a, char *e, size_t l)
 	int ret;
 
 	if (!strchr(a, ',') && !strchr(a, '-')) {
-		if (ntad_parse_u32(a, &parse.queues_count, 1, NTAD_MAX_QUEUES))
+		if (ntad_parse_u32(a, &ntad_cli.queues_count, 1, NTAD_MAX_QUEUES))
 			return ntad_cli_fail(e, l, "--queues '%s': not a queue count; use 1..%d, or a list such as 0,2,4-5",
 				    a, NTAD_MAX_QUEUES);
-		parse.seen &= ~SEEN_QUEUES_LIST;
+		ntad_cli.seen &= ~NTAD_SEEN_QUEUES_LIST;
 		return 0;
 	}
 	ret = parse_list(a, NTAD_MAX_QUEUES, o->queues, &o->nr_queues, true);
@@ -169,8 +146,8 @@ static int p_queues(struct ntad_opts *o, const char *a, char *e, size_t l)
 	if (ret)
 		return ntad_cli_fail(e, l, "--queues '%s': not a queue list; use a count (1..%d) or queues 0..%d such as 0,2,4-5",
 			    a, NTAD_MAX_QUEUES, NTAD_MAX_QUEUES - 1);
-	parse.seen |= SEEN_QUEUES_LIST;
-	parse.queues_count = 0;
+	ntad_cli.seen |= NTAD_SEEN_QUEUES_LIST;
+	ntad_cli.queues_count = 0;
 	return 0;
 }
 
@@ -355,7 +332,7 @@ static int p_filter(struct ntad_opts *o, const char *a, char *e, size_t l)
 	if (err)
 		return err;
 	if (all) {
-		parse.seen |= SEEN_FILTER_ALL;
+		ntad_cli.seen |= NTAD_SEEN_FILTER_ALL;
 		return 0;
 	}
 	if (o->nr_rules >= NTAD_MAX_RULES)
@@ -403,7 +380,7 @@ static int p_json(struct ntad_opts *o, const char *a, char *e, size_t l)
 
 static int p_size(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	parse.seen |= SEEN_SIZE;
+	ntad_cli.seen |= NTAD_SEEN_SIZE;
 	if (ntad_parse_u32(a, &o->size, NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN))
 		return ntad_cli_fail(e, l, "--size '%s': not a frame length; use %d..%d bytes", a,
 			    NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN);
@@ -414,13 +391,13 @@ static int p_imix(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	(void)a, (void)e, (void)l;
 	o->imix = true;
-	parse.seen |= SEEN_TX_OPTS;
+	ntad_cli.seen |= NTAD_SEEN_TX_OPTS;
 	return 0;
 }
 
 static int p_payload(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	parse.seen |= SEEN_TX_OPTS;
+	ntad_cli.seen |= NTAD_SEEN_TX_OPTS;
 	if (strcmp(a, "full") && strcmp(a, "stamp"))
 		return ntad_cli_fail(e, l, "--payload '%s': use stamp (frames written once, sequence number stamped in) or full (every frame written whole)", a);
 	o->payload_full = !strcmp(a, "full");
@@ -434,7 +411,7 @@ static int p_rate(struct ntad_opts *o, const char *a, char *e, size_t l)
 	/* A unit makes it the delay line's bandwidth (100mbit); a bare number is txonly's packet rate. */
 	if (isdigit((unsigned char)*a) && isalpha((unsigned char)a[strspn(a, "0123456789.")]))
 		return p_netem_rate(o, a, e, l);
-	parse.seen |= SEEN_RATE_PPS | SEEN_TX_OPTS;
+	ntad_cli.seen |= NTAD_SEEN_RATE_PPS | NTAD_SEEN_TX_OPTS;
 	if (ntad_parse_u64(a, &o->rate) || !o->rate || o->rate > 1000000000ull)
 		return ntad_cli_fail(e, l, "--rate '%s': not a packet rate; use 1..1000000000 packets per second", a);
 	return 0;
@@ -442,7 +419,7 @@ static int p_rate(struct ntad_opts *o, const char *a, char *e, size_t l)
 
 static int p_mac(uint8_t *mac, const char *name, const char *a, char *e, size_t l)
 {
-	parse.seen |= SEEN_TX_OPTS;
+	ntad_cli.seen |= NTAD_SEEN_TX_OPTS;
 	if (ntad_parse_mac(a, mac))
 		return ntad_cli_fail(e, l, "--%s '%s': not a MAC address; use aa:bb:cc:dd:ee:ff", name, a);
 	return 0;
@@ -464,7 +441,7 @@ static int p_ip(uint32_t *ip, const char *name, const char *a, char *e, size_t l
 {
 	struct in_addr in;
 
-	parse.seen |= SEEN_TX_OPTS;
+	ntad_cli.seen |= NTAD_SEEN_TX_OPTS;
 	if (inet_pton(AF_INET, a, &in) != 1)
 		return ntad_cli_fail(e, l, "--%s '%s': not an IPv4 address; use e.g. 10.77.0.1", name, a);
 	*ip = in.s_addr;
@@ -485,7 +462,7 @@ static int p_port(uint16_t *port, const char *name, const char *a, char *e, size
 {
 	uint32_t v;
 
-	parse.seen |= SEEN_TX_OPTS;
+	ntad_cli.seen |= NTAD_SEEN_TX_OPTS;
 	if (ntad_parse_u32(a, &v, 1, 65535))
 		return ntad_cli_fail(e, l, "--%s '%s': not a port; use 1..65535", name, a);
 	*port = (uint16_t)v;
@@ -576,15 +553,15 @@ static int netem_opt(struct ntad_opts *o, const char *a, int more, netem_parse_f
 	const char *w[NETEM_WORDS] = { a };
 	int nw = 1;
 
-	while (nw <= more && nw < NETEM_WORDS && optind < parse.argc && is_value_word(parse.argv[optind]))
-		w[nw++] = parse.argv[optind++];
+	while (nw <= more && nw < NETEM_WORDS && optind < ntad_cli.argc && is_value_word(ntad_cli.argv[optind]))
+		w[nw++] = ntad_cli.argv[optind++];
 	for (unsigned int d = 0; d < 2; d++) {
 		int ret;
 
-		if ((parse.netem_dirs & (1u << d)) && (ret = fn(&o->netem[d], w, nw, e, l)))
+		if ((ntad_cli.netem_dirs & (1u << d)) && (ret = fn(&o->netem[d], w, nw, e, l)))
 			return ret;
 	}
-	parse.seen |= SEEN_DELAY_OPTS;
+	ntad_cli.seen |= NTAD_SEEN_DELAY_OPTS;
 	return 0;
 }
 
@@ -659,7 +636,7 @@ static int n_delay(struct ntad_netem_opts *n, const char *const *w, int nw, char
 
 static int p_delay(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	parse.seen |= SEEN_DELAY_MS;
+	ntad_cli.seen |= NTAD_SEEN_DELAY_MS;
 	return netem_opt(o, a, 0, n_delay, e, l);
 }
 
@@ -835,21 +812,21 @@ static int p_dir(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	(void)o;
 	if (!strcmp(a, "both"))
-		parse.netem_dirs = 3;
+		ntad_cli.netem_dirs = 3;
 	else if (!strcmp(a, "ab"))
-		parse.netem_dirs = 1;
+		ntad_cli.netem_dirs = 1;
 	else if (!strcmp(a, "ba"))
-		parse.netem_dirs = 2, parse.seen |= SEEN_DIR_BA;
+		ntad_cli.netem_dirs = 2, ntad_cli.seen |= NTAD_SEEN_DIR_BA;
 	else
 		return ntad_cli_fail(e, l, "--dir '%s': not a direction; use ab (from -i to -o), ba (from -o to -i) or both", a);
-	parse.seen |= SEEN_DELAY_OPTS;
+	ntad_cli.seen |= NTAD_SEEN_DELAY_OPTS;
 	return 0;
 }
 
 /* tc-netem's own checks, per direction. */
 static int validate_netem(const struct ntad_opts *o, char *e, size_t l)
 {
-	if ((parse.seen & SEEN_DIR_BA) && !o->out_ifname[0])
+	if ((ntad_cli.seen & NTAD_SEEN_DIR_BA) && !o->out_ifname[0])
 		return ntad_cli_fail(e, l, "--dir ba: there is one direction without -o; drop --dir or add -o IFACE");
 	for (unsigned int d = 0; d < 2; d++) {
 		const struct ntad_netem_opts *n = &o->netem[d];
@@ -866,7 +843,7 @@ static int p_seed(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	if (ntad_parse_u64(a, &o->seed))
 		return ntad_cli_fail(e, l, "--seed '%s': not a number; use 0..2^64-1", a);
-	parse.seen |= SEEN_DELAY_OPTS;
+	ntad_cli.seen |= NTAD_SEEN_DELAY_OPTS;
 	return 0;
 }
 
@@ -874,7 +851,7 @@ static int p_capture_bytes(struct ntad_opts *o, const char *a, char *e, size_t l
 {
 	if (ntad_parse_size(a, &o->capture_bytes) || o->capture_bytes < 4096)
 		return ntad_cli_fail(e, l, "--capture-bytes '%s': not a size; use bytes with k/M/G, at least 4k", a);
-	parse.seen |= SEEN_CAPTURE_OPTS;
+	ntad_cli.seen |= NTAD_SEEN_CAPTURE_OPTS;
 	return 0;
 }
 
@@ -886,7 +863,7 @@ static int p_capture_age(struct ntad_opts *o, const char *a, char *e, size_t l)
 	if (!isdigit((unsigned char)*a) || ntad_parse_scaled(a, ms, 1, 0, 3600e9, &o->capture_age_ns) ||
 	    !o->capture_age_ns)
 		return ntad_cli_fail(e, l, "--capture-age '%s': not a time; use milliseconds, above 0 and up to 3600000", a);
-	parse.seen |= SEEN_CAPTURE_OPTS;
+	ntad_cli.seen |= NTAD_SEEN_CAPTURE_OPTS;
 	return 0;
 }
 
@@ -896,7 +873,7 @@ static int p_pcap(struct ntad_opts *o, const char *a, char *e, size_t l)
 		return ntad_cli_fail(e, l, "--pcap: the file name is empty or longer than %zu bytes; give a shorter path",
 			    sizeof(o->pcap_path) - 5);
 	strcpy(o->pcap_path, a);
-	parse.seen |= SEEN_CAPTURE_OPTS;
+	ntad_cli.seen |= NTAD_SEEN_CAPTURE_OPTS;
 	return 0;
 }
 
@@ -905,11 +882,11 @@ static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, 
 	bool retains = o->mode == NTAD_MODE_DELAY || o->mode == NTAD_MODE_CAPTURE;
 	uint64_t reserve;
 
-	if (o->mode != NTAD_MODE_DELAY && (parse.seen & SEEN_DELAY_OPTS))
+	if (o->mode != NTAD_MODE_DELAY && (ntad_cli.seen & NTAD_SEEN_DELAY_OPTS))
 		return ntad_cli_fail(e, l, "--delay/--jitter/--dist/--delay-corr/--loss/--duplicate/--corrupt/--reorder/--rate with a unit/--dir/--seed: only used by --mode delay; drop them or add --mode delay");
-	if (o->mode != NTAD_MODE_CAPTURE && (parse.seen & SEEN_CAPTURE_OPTS))
+	if (o->mode != NTAD_MODE_CAPTURE && (ntad_cli.seen & NTAD_SEEN_CAPTURE_OPTS))
 		return ntad_cli_fail(e, l, "--capture-bytes/--capture-age/--pcap/--trigger: only used by --mode capture; drop them or add --mode capture");
-	if (o->mode == NTAD_MODE_DELAY && !(parse.seen & SEEN_DELAY_MS))
+	if (o->mode == NTAD_MODE_DELAY && !(ntad_cli.seen & NTAD_SEEN_DELAY_MS))
 		return ntad_cli_fail(e, l, "--mode delay: needs the hold time; add --delay TIME (such as 20ms)");
 	if (o->mode == NTAD_MODE_DELAY && validate_netem(o, e, l))
 		return -EINVAL;
@@ -947,7 +924,7 @@ static int p_trigger(struct ntad_opts *o, const char *a, char *e, size_t l)
 		return ntad_cli_fail(e, l, "--trigger: the expressions are longer than %zu bytes together; shorten them",
 			    sizeof(o->trigger_expr) - 1);
 	snprintf(o->trigger_expr + n, sizeof(o->trigger_expr) - n, "%s(%s)", n ? " or " : "", a);
-	parse.seen |= SEEN_CAPTURE_OPTS;
+	ntad_cli.seen |= NTAD_SEEN_CAPTURE_OPTS;
 	return 0;
 }
 
@@ -958,7 +935,7 @@ static int p_write(struct ntad_opts *o, const char *a, char *e, size_t l)
 		return ntad_cli_fail(e, l, "-w: the file name is empty or longer than %zu bytes; give a shorter path",
 			    sizeof(o->write_path) - 13);
 	strcpy(o->write_path, a);
-	parse.seen |= SEEN_CAPTURE_FILES;
+	ntad_cli.seen |= NTAD_SEEN_CAPTURE_FILES;
 	return 0;
 }
 
@@ -968,7 +945,7 @@ static int p_snaplen(struct ntad_opts *o, const char *a, char *e, size_t l)
 		return ntad_cli_fail(e, l, "--snaplen '%s': not a length; use 1..%u bytes (0: %u)", a, DEF_SNAPLEN, DEF_SNAPLEN);
 	if (!o->snaplen)
 		o->snaplen = DEF_SNAPLEN; /* as tcpdump -s 0 */
-	parse.seen |= SEEN_CAPTURE_FILES;
+	ntad_cli.seen |= NTAD_SEEN_CAPTURE_FILES;
 	return 0;
 }
 
@@ -979,7 +956,7 @@ static int p_rotate_size(struct ntad_opts *o, const char *a, char *e, size_t l)
 	if (ntad_parse_u64(a, &mb) || !mb || mb > 1000000)
 		return ntad_cli_fail(e, l, "-C '%s': not a file size; use millions of bytes, 1..1000000, as tcpdump -C", a);
 	o->rotate_bytes = mb * 1000000;
-	parse.seen |= SEEN_CAPTURE_FILES;
+	ntad_cli.seen |= NTAD_SEEN_CAPTURE_FILES;
 	return 0;
 }
 
@@ -987,7 +964,7 @@ static int p_rotate_files(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	if (ntad_parse_u32(a, &o->rotate_files, 1, 100000))
 		return ntad_cli_fail(e, l, "-W '%s': not a number of files; use 1..100000", a);
-	parse.seen |= SEEN_CAPTURE_FILES;
+	ntad_cli.seen |= NTAD_SEEN_CAPTURE_FILES;
 	return 0;
 }
 
@@ -1013,7 +990,7 @@ static int validate_capture(struct ntad_opts *o, char *e, size_t l)
 	struct bpf_program prog;
 	unsigned int n;
 
-	if (o->mode != NTAD_MODE_CAPTURE && (parse.seen & SEEN_CAPTURE_FILES))
+	if (o->mode != NTAD_MODE_CAPTURE && (ntad_cli.seen & NTAD_SEEN_CAPTURE_FILES))
 		return ntad_cli_fail(e, l, "-w/-s/-C/-W: only used by --mode capture; drop them or add --mode capture");
 	if (o->mode != NTAD_MODE_CAPTURE)
 		return 0;
@@ -1034,7 +1011,7 @@ static int validate_capture(struct ntad_opts *o, char *e, size_t l)
 		return -EINVAL;
 	pcap_freecode(&prog);
 	/* Given rules are the user's; else what the kernel can select of the expression. */
-	if (o->nr_rules || (parse.seen & SEEN_FILTER_ALL))
+	if (o->nr_rules || (ntad_cli.seen & NTAD_SEEN_FILTER_ALL))
 		return 0;
 	n = ntad_expr_rules(o->expr, rules);
 	memcpy(o->rules, rules, n * sizeof(rules[0]));
@@ -1146,11 +1123,11 @@ const char *ntad_pool_name(enum ntad_pool_kind p)
 /* Resolve --queue/--queues into o->queues[0..nr_queues). */
 static int resolve_queues(struct ntad_opts *o, char *e, size_t l)
 {
-	if (parse.seen & SEEN_QUEUES_LIST) {
-		if (parse.seen & SEEN_QUEUE)
+	if (ntad_cli.seen & NTAD_SEEN_QUEUES_LIST) {
+		if (ntad_cli.seen & NTAD_SEEN_QUEUE)
 			return ntad_cli_fail(e, l, "--queue and a --queues list conflict; give the queues in the list only");
 	} else {
-		uint32_t n = parse.queues_count ? parse.queues_count : 1;
+		uint32_t n = ntad_cli.queues_count ? ntad_cli.queues_count : 1;
 
 		if (o->queue + n > NTAD_MAX_QUEUES)
 			return ntad_cli_fail(e, l, "--queues %u from --queue %u: beyond queue %d; use fewer queues or a lower --queue",
@@ -1184,17 +1161,17 @@ static int validate(struct ntad_opts *o, char *e, size_t l)
 	if (o->mode == NTAD_MODE_DELAY && !strcmp(o->ifname, o->out_ifname))
 		return ntad_cli_fail(e, l, "--out-interface %s: same as -i; drop -o to delay back out of %s",
 			    o->ifname, o->ifname);
-	if (o->mode == NTAD_MODE_DELAY && (parse.seen & SEEN_RATE_PPS))
+	if (o->mode == NTAD_MODE_DELAY && (ntad_cli.seen & NTAD_SEEN_RATE_PPS))
 		return ntad_cli_fail(e, l, "--rate: a bare number is txonly's packets per second; give the delay line's bandwidth with a unit, such as 100mbit");
-	if (o->mode != NTAD_MODE_TXONLY && (parse.seen & (SEEN_SIZE | SEEN_TX_OPTS)))
+	if (o->mode != NTAD_MODE_TXONLY && (ntad_cli.seen & (NTAD_SEEN_SIZE | NTAD_SEEN_TX_OPTS)))
 		return ntad_cli_fail(e, l, "--size/--imix/--payload/--rate/--src-*/--dst-*/--sport/--dport: only used by --mode txonly; drop them or add --mode txonly");
-	if (o->imix && (parse.seen & SEEN_SIZE))
+	if (o->imix && (ntad_cli.seen & NTAD_SEEN_SIZE))
 		return ntad_cli_fail(e, l, "--imix and --size conflict; give one of them");
 	if (o->verify && o->mode != NTAD_MODE_RXDROP)
 		return ntad_cli_fail(e, l, "--verify: only used by --mode rxdrop; drop it");
-	if (o->mode == NTAD_MODE_TXONLY && (o->nr_rules || (parse.seen & SEEN_FILTER_ALL)))
+	if (o->mode == NTAD_MODE_TXONLY && (o->nr_rules || (ntad_cli.seen & NTAD_SEEN_FILTER_ALL)))
 		return ntad_cli_fail(e, l, "--filter: txonly receives nothing, so it attaches no program; drop --filter");
-	if ((parse.seen & SEEN_FILTER_ALL) && o->nr_rules)
+	if ((ntad_cli.seen & NTAD_SEEN_FILTER_ALL) && o->nr_rules)
 		return ntad_cli_fail(e, l, "--filter all conflicts with other --filter rules; give either all or rules");
 	if (o->mode == NTAD_MODE_TXONLY) {
 		uint32_t len = o->imix ? 1500 : o->size;
@@ -1263,9 +1240,9 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 	int c, idx;
 
 	ntad_opts_default(o);
-	memset(&parse, 0, sizeof(parse));
-	parse.argc = argc, parse.argv = argv;
-	parse.netem_dirs = 3;
+	memset(&ntad_cli, 0, sizeof(ntad_cli));
+	ntad_cli.argc = argc, ntad_cli.argv = argv;
+	ntad_cli.netem_dirs = 3;
 	if (err && errlen)
 		err[0] = '\0';
 	*sp++ = ':'; /* report a missing argument as ':' */

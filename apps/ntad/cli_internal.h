@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cli_internal.h - what the files of ntad's command line share, and nothing
- * else sees: the parsers of values several options take (cli_value.c).
+ * else sees: the state of one parse, the parsers of values several options
+ * take (cli_value.c), and each file's option parsers and checks, which cli.c
+ * puts in its table and calls in its validation.
  *
  * cli.h is the parser's face to main.c and the tests; this header is its
  * inside. Each cli_*.c file includes it and no other cli_*.c file's header,
@@ -14,6 +16,40 @@
 #include <stdint.h>
 
 #include "cli.h"
+
+/*
+ * Bits of ntad_cli.seen: which options one command line gave, for the checks
+ * of combinations. (NTAD_GIVEN_* in ntad_opts are the few the run reads too.)
+ */
+#define NTAD_SEEN_DELAY_OPTS (1u << 0)   /* --delay, --seed and netem's other options */
+#define NTAD_SEEN_DELAY_MS (1u << 1)     /* --delay itself */
+#define NTAD_SEEN_CAPTURE_OPTS (1u << 2) /* --capture-bytes/--capture-age/--pcap/--trigger */
+#define NTAD_SEEN_CAPTURE_FILES (1u << 3) /* -w/-s/-C/-W */
+#define NTAD_SEEN_SIZE (1u << 4)         /* --size */
+#define NTAD_SEEN_TX_OPTS (1u << 5)      /* txonly's others: --imix, --payload, a bare --rate, addresses */
+#define NTAD_SEEN_RATE_PPS (1u << 6)     /* a bare --rate: txonly's packets per second */
+#define NTAD_SEEN_FILTER_ALL (1u << 7)   /* --filter all: mixed with rules is a conflict */
+#define NTAD_SEEN_QUEUE (1u << 8)        /* --queue */
+#define NTAD_SEEN_QUEUES_LIST (1u << 9)  /* the last --queues was a list */
+#define NTAD_SEEN_DIR_BA (1u << 10)      /* --dir ba */
+
+/*
+ * What one ntad_parse_args has seen beyond struct ntad_opts (defined in
+ * cli.c): zeroed (but for netem_dirs) when it starts, so that a process can
+ * parse many command lines. The option parsers write it, the checks read it.
+ */
+struct ntad_cli_state {
+	int argc;                  /* the command line, for options that take several words */
+	char **argv;
+	unsigned int seen;         /* NTAD_SEEN_* */
+	uint32_t queues_count;     /* --queues N; resolved against --queue by resolve_queues() */
+	unsigned int netem_dirs;   /* --dir: the directions netem's options apply to
+	                            * (bit 0: -i to -o, bit 1: -o to -i) */
+};
+extern struct ntad_cli_state ntad_cli;
+
+/* An option's parser: arg is its value (NULL for a flag); -EINVAL with a message in err. */
+typedef int ntad_opt_fn(struct ntad_opts *o, const char *arg, char *err, size_t errlen);
 
 /* ---- cli_value.c: values ---- */
 
