@@ -523,180 +523,6 @@ static int p_version(struct ntad_opts *o, const char *a, char *e, size_t l)
 	return 0;
 }
 
-/* ---- delay and capture ---- */
-
-static int p_capture_bytes(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (ntad_parse_size(a, &o->capture_bytes) || o->capture_bytes < 4096)
-		return ntad_cli_fail(e, l, "--capture-bytes '%s': not a size; use bytes with k/M/G, at least 4k", a);
-	ntad_cli.seen |= NTAD_SEEN_CAPTURE_OPTS;
-	return 0;
-}
-
-static int p_capture_age(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	static const struct ntad_unit ms[] = { { "", 1e6 } };
-
-	/* Milliseconds, fractions allowed (but not a leading '.'), up to an hour. */
-	if (!isdigit((unsigned char)*a) || ntad_parse_scaled(a, ms, 1, 0, 3600e9, &o->capture_age_ns) ||
-	    !o->capture_age_ns)
-		return ntad_cli_fail(e, l, "--capture-age '%s': not a time; use milliseconds, above 0 and up to 3600000", a);
-	ntad_cli.seen |= NTAD_SEEN_CAPTURE_OPTS;
-	return 0;
-}
-
-static int p_pcap(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (!*a || strlen(a) >= sizeof(o->pcap_path) - 4)
-		return ntad_cli_fail(e, l, "--pcap: the file name is empty or longer than %zu bytes; give a shorter path",
-			    sizeof(o->pcap_path) - 5);
-	strcpy(o->pcap_path, a);
-	ntad_cli.seen |= NTAD_SEEN_CAPTURE_OPTS;
-	return 0;
-}
-
-static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, size_t l)
-{
-	bool retains = o->mode == NTAD_MODE_DELAY || o->mode == NTAD_MODE_CAPTURE;
-	uint64_t reserve;
-
-	if (o->mode != NTAD_MODE_DELAY && (ntad_cli.seen & NTAD_SEEN_DELAY_OPTS))
-		return ntad_cli_fail(e, l, "--delay/--jitter/--dist/--delay-corr/--loss/--duplicate/--corrupt/--reorder/--rate with a unit/--dir/--seed: only used by --mode delay; drop them or add --mode delay");
-	if (o->mode != NTAD_MODE_CAPTURE && (ntad_cli.seen & NTAD_SEEN_CAPTURE_OPTS))
-		return ntad_cli_fail(e, l, "--capture-bytes/--capture-age/--pcap/--trigger: only used by --mode capture; drop them or add --mode capture");
-	if (o->mode == NTAD_MODE_DELAY && !(ntad_cli.seen & NTAD_SEEN_DELAY_MS))
-		return ntad_cli_fail(e, l, "--mode delay: needs the hold time; add --delay TIME (such as 20ms)");
-	if (o->mode == NTAD_MODE_DELAY && ntad_cli_netem_validate(o, e, l))
-		return -EINVAL;
-	if (!retains)
-		return 0;
-	if (o->frags_mode == NTAD_FRAGS_ON && o->pool == NTAD_POOL_FIXED)
-		return ntad_cli_fail(e, l, "--frags: --mode %s holds a frame larger than a chunk in one block, which --pool fixed does not have; use --pool nta or drop --frags",
-			    ntad_mode_name(o->mode));
-	/* Held packets: copy every one into an exact block unless told otherwise. */
-	if (!(o->given & NTAD_GIVEN_COPY_BREAK))
-		o->copy_break = max_frame;
-	reserve = ntad_retention_reserve(o);
-	if (o->umem_size < reserve + 65536)
-		return ntad_cli_fail(e, l, "--umem-size %" PRIu64 ": leaves no room to hold packets in --mode %s (the rings%s take %" PRIu64
-			    " bytes); use --umem-size %" PRIu64 "M or smaller rings", o->umem_size, ntad_mode_name(o->mode),
-			    o->pool == NTAD_POOL_NTA ? " and nta's parked regions" : "", reserve,
-			    ((reserve + 65536) >> 20) + 1);
-	return 0;
-}
-
-/* ---- capture: files and pcap-filter(7) expressions ---- */
-
-#define DEF_SNAPLEN 262144u /* tcpdump's default and largest */
-
-static int p_trigger(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	size_t n = strlen(o->trigger_expr);
-	struct bpf_program prog;
-
-	/* Checked alone, so that an error names the expression it is in. */
-	if (ntad_expr_compile("--trigger", a, DEF_SNAPLEN, &prog, e, l))
-		return -EINVAL;
-	pcap_freecode(&prog);
-	if (n + strlen(a) + 8 >= sizeof(o->trigger_expr))
-		return ntad_cli_fail(e, l, "--trigger: the expressions are longer than %zu bytes together; shorten them",
-			    sizeof(o->trigger_expr) - 1);
-	snprintf(o->trigger_expr + n, sizeof(o->trigger_expr) - n, "%s(%s)", n ? " or " : "", a);
-	ntad_cli.seen |= NTAD_SEEN_CAPTURE_OPTS;
-	return 0;
-}
-
-static int p_write(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	/* Room for -C's file numbers after the name. */
-	if (!*a || strlen(a) >= sizeof(o->write_path) - 12)
-		return ntad_cli_fail(e, l, "-w: the file name is empty or longer than %zu bytes; give a shorter path",
-			    sizeof(o->write_path) - 13);
-	strcpy(o->write_path, a);
-	ntad_cli.seen |= NTAD_SEEN_CAPTURE_FILES;
-	return 0;
-}
-
-static int p_snaplen(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (ntad_parse_u32(a, &o->snaplen, 0, DEF_SNAPLEN))
-		return ntad_cli_fail(e, l, "--snaplen '%s': not a length; use 1..%u bytes (0: %u)", a, DEF_SNAPLEN, DEF_SNAPLEN);
-	if (!o->snaplen)
-		o->snaplen = DEF_SNAPLEN; /* as tcpdump -s 0 */
-	ntad_cli.seen |= NTAD_SEEN_CAPTURE_FILES;
-	return 0;
-}
-
-static int p_rotate_size(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	uint64_t mb;
-
-	if (ntad_parse_u64(a, &mb) || !mb || mb > 1000000)
-		return ntad_cli_fail(e, l, "-C '%s': not a file size; use millions of bytes, 1..1000000, as tcpdump -C", a);
-	o->rotate_bytes = mb * 1000000;
-	ntad_cli.seen |= NTAD_SEEN_CAPTURE_FILES;
-	return 0;
-}
-
-static int p_rotate_files(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (ntad_parse_u32(a, &o->rotate_files, 1, 100000))
-		return ntad_cli_fail(e, l, "-W '%s': not a number of files; use 1..100000", a);
-	ntad_cli.seen |= NTAD_SEEN_CAPTURE_FILES;
-	return 0;
-}
-
-/* The trailing arguments: one expression, as tcpdump takes it. */
-static int join_expr(struct ntad_opts *o, int argc, char **argv, char *e, size_t l)
-{
-	size_t n = 0;
-
-	for (int i = 0; i < argc; i++) {
-		int w = snprintf(o->expr + n, sizeof(o->expr) - n, "%s%s", i ? " " : "", argv[i]);
-
-		if (w < 0 || (size_t)w >= sizeof(o->expr) - n)
-			return ntad_cli_fail(e, l, "capture filter: longer than %zu bytes; shorten the expression",
-				    sizeof(o->expr) - 1);
-		n += (size_t)w;
-	}
-	return 0;
-}
-
-static int validate_capture(struct ntad_opts *o, char *e, size_t l)
-{
-	struct ntad_rule rules[NTAD_EXPR_MAX_RULES];
-	struct bpf_program prog;
-	unsigned int n;
-
-	if (o->mode != NTAD_MODE_CAPTURE && (ntad_cli.seen & NTAD_SEEN_CAPTURE_FILES))
-		return ntad_cli_fail(e, l, "-w/-s/-C/-W: only used by --mode capture; drop them or add --mode capture");
-	if (o->mode != NTAD_MODE_CAPTURE)
-		return 0;
-	if (o->write_path[0] && o->pcap_path[0])
-		return ntad_cli_fail(e, l, "--pcap and -w conflict: --pcap writes the held frames on SIGUSR1, at exit and on --trigger, -w writes every frame as it arrives; give one");
-	if (o->trigger_expr[0] && !o->pcap_path[0])
-		return ntad_cli_fail(e, l, "--trigger: writes the held frames, and needs a file; add --pcap FILE%s",
-			    o->write_path[0] ? " instead of -w (which writes every frame already)" : "");
-	if (o->capture_age_ns && o->write_path[0])
-		return ntad_cli_fail(e, l, "--capture-age: with -w frames are written as they arrive, not held; drop --capture-age or use --pcap");
-	if (o->rotate_bytes && !o->write_path[0])
-		return ntad_cli_fail(e, l, "-C: rotates the files of -w; add -w FILE (--pcap writes one file)");
-	if (o->rotate_files && !o->rotate_bytes)
-		return ntad_cli_fail(e, l, "-W: the number of files -C rotates through; add -C SIZE");
-	if (!o->expr[0])
-		return 0;
-	if (ntad_expr_compile("capture filter", o->expr, o->snaplen, &prog, e, l))
-		return -EINVAL;
-	pcap_freecode(&prog);
-	/* Given rules are the user's; else what the kernel can select of the expression. */
-	if (o->nr_rules || (ntad_cli.seen & NTAD_SEEN_FILTER_ALL))
-		return 0;
-	n = ntad_expr_rules(o->expr, rules);
-	memcpy(o->rules, rules, n * sizeof(rules[0]));
-	o->nr_rules = n;
-	return 0;
-}
-
 static const struct opt_row rows[] = {
 	{ "interface", 'i', "IFACE", p_interface, "interface to receive on (and send on, but in fwd)" },
 	{ "out-interface", 'o', "IFACE", p_out, "fwd, delay: the second interface, sharing the UMEM" },
@@ -746,14 +572,14 @@ static const struct opt_row rows[] = {
 	{ "reorder", 0, "P [CORR] [gap N]", ntad_opt_reorder, "delay: send a share P of packets (with gap N: of every Nth) at once, ahead of the delayed ones" },
 	{ "dir", 0, "ab|ba|both", ntad_opt_dir, "delay -o: the netem options after it apply to ab (-i to -o), ba (-o to -i) or both (default)" },
 	{ "seed", 0, "N", ntad_opt_seed, "delay: seed of the PRNG of every random choice (default 0)" },
-	{ "capture-bytes", 0, "SIZE", p_capture_bytes, "capture: UMEM bytes held at most, oldest evicted (default: all the rings leave)" },
-	{ "capture-age", 0, "MS", p_capture_age, "capture: evict packets older than MS milliseconds" },
-	{ "pcap", 0, "FILE", p_pcap, "capture: write the held packets to FILE on SIGUSR1, at exit and on --trigger" },
-	{ "trigger", 0, "EXPR", p_trigger, "capture: write the pcap when a packet matches EXPR (pcap-filter(7); repeatable: any)" },
-	{ "write", 'w', "FILE", p_write, "capture: write every frame to FILE as it arrives (tcpdump -w), instead of holding it" },
-	{ "snaplen", 's', "N", p_snaplen, "capture: write at most N bytes of a frame (default 262144, 0 the same)" },
-	{ "file-size", 'C', "N", p_rotate_size, "capture -w: next file once one is larger than N million bytes (FILE1, FILE2, ...)" },
-	{ "file-count", 'W', "N", p_rotate_files, "capture -w -C: a ring of N files (FILE0..FILE{N-1}), overwriting the oldest" },
+	{ "capture-bytes", 0, "SIZE", ntad_opt_capture_bytes, "capture: UMEM bytes held at most, oldest evicted (default: all the rings leave)" },
+	{ "capture-age", 0, "MS", ntad_opt_capture_age, "capture: evict packets older than MS milliseconds" },
+	{ "pcap", 0, "FILE", ntad_opt_pcap, "capture: write the held packets to FILE on SIGUSR1, at exit and on --trigger" },
+	{ "trigger", 0, "EXPR", ntad_opt_trigger, "capture: write the pcap when a packet matches EXPR (pcap-filter(7); repeatable: any)" },
+	{ "write", 'w', "FILE", ntad_opt_write, "capture: write every frame to FILE as it arrives (tcpdump -w), instead of holding it" },
+	{ "snaplen", 's', "N", ntad_opt_snaplen, "capture: write at most N bytes of a frame (default 262144, 0 the same)" },
+	{ "file-size", 'C', "N", ntad_opt_file_size, "capture -w: next file once one is larger than N million bytes (FILE1, FILE2, ...)" },
+	{ "file-count", 'W', "N", ntad_opt_file_count, "capture -w -C: a ring of N files (FILE0..FILE{N-1}), overwriting the oldest" },
 	{ "verbose", 'v', NULL, p_verbose, "show libbpf/libxdp diagnostics" },
 	{ "help", 'h', NULL, p_help, "this text" },
 	{ "version", 'V', NULL, p_version, "print the version" },
@@ -777,7 +603,7 @@ void ntad_opts_default(struct ntad_opts *o)
 	o->interval = 1;
 	o->size = 64;
 	ntad_pkt_params_default(&o->pkt);
-	o->snaplen = DEF_SNAPLEN;
+	o->snaplen = NTAD_DEF_SNAPLEN;
 }
 
 const char *ntad_mode_name(enum ntad_mode m)
@@ -817,6 +643,41 @@ static int resolve_queues(struct ntad_opts *o, char *e, size_t l)
 	o->queue = o->queues[0];
 	if (o->nr_cpus && o->nr_cpus != o->nr_queues)
 		return ntad_cli_fail(e, l, "--cpus: %u CPUs for %u queues; give one CPU per queue", o->nr_cpus, o->nr_queues);
+	return 0;
+}
+
+/*
+ * The modes that hold packets: netem's options for delay only and capture's
+ * for capture only (each file checks its own options together), then what
+ * holding needs of the pool and the UMEM.
+ */
+static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, size_t l)
+{
+	bool retains = o->mode == NTAD_MODE_DELAY || o->mode == NTAD_MODE_CAPTURE;
+	uint64_t reserve;
+
+	if (o->mode != NTAD_MODE_DELAY && (ntad_cli.seen & NTAD_SEEN_DELAY_OPTS))
+		return ntad_cli_fail(e, l, "--delay/--jitter/--dist/--delay-corr/--loss/--duplicate/--corrupt/--reorder/--rate with a unit/--dir/--seed: only used by --mode delay; drop them or add --mode delay");
+	if (o->mode != NTAD_MODE_CAPTURE && (ntad_cli.seen & NTAD_SEEN_CAPTURE_OPTS))
+		return ntad_cli_fail(e, l, "--capture-bytes/--capture-age/--pcap/--trigger: only used by --mode capture; drop them or add --mode capture");
+	if (o->mode == NTAD_MODE_DELAY && !(ntad_cli.seen & NTAD_SEEN_DELAY_MS))
+		return ntad_cli_fail(e, l, "--mode delay: needs the hold time; add --delay TIME (such as 20ms)");
+	if (o->mode == NTAD_MODE_DELAY && ntad_cli_netem_validate(o, e, l))
+		return -EINVAL;
+	if (!retains)
+		return 0;
+	if (o->frags_mode == NTAD_FRAGS_ON && o->pool == NTAD_POOL_FIXED)
+		return ntad_cli_fail(e, l, "--frags: --mode %s holds a frame larger than a chunk in one block, which --pool fixed does not have; use --pool nta or drop --frags",
+			    ntad_mode_name(o->mode));
+	/* Held packets: copy every one into an exact block unless told otherwise. */
+	if (!(o->given & NTAD_GIVEN_COPY_BREAK))
+		o->copy_break = max_frame;
+	reserve = ntad_retention_reserve(o);
+	if (o->umem_size < reserve + 65536)
+		return ntad_cli_fail(e, l, "--umem-size %" PRIu64 ": leaves no room to hold packets in --mode %s (the rings%s take %" PRIu64
+			    " bytes); use --umem-size %" PRIu64 "M or smaller rings", o->umem_size, ntad_mode_name(o->mode),
+			    o->pool == NTAD_POOL_NTA ? " and nta's parked regions" : "", reserve,
+			    ((reserve + 65536) >> 20) + 1);
 	return 0;
 }
 
@@ -867,7 +728,7 @@ static int validate(struct ntad_opts *o, char *e, size_t l)
 		o->frags = true;
 	if (validate_retention(o, max_frame, e, l))
 		return -EINVAL;
-	if (validate_capture(o, e, l))
+	if (ntad_cli_capture_validate(o, e, l))
 		return -EINVAL;
 	if (o->copy_break > max_frame)
 		return ntad_cli_fail(e, l, "--copy-break %u: larger than the largest frame a %u-byte chunk holds (%u); use 0..%u",
@@ -965,7 +826,7 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 	if (optind < argc && o->mode != NTAD_MODE_CAPTURE)
 		return ntad_cli_fail(err, errlen, "'%s': unexpected argument; options start with - (see ntad --help)",
 			    argv[optind]);
-	if (join_expr(o, argc - optind, argv + optind, err, errlen))
+	if (ntad_cli_capture_expr(o, argc - optind, argv + optind, err, errlen))
 		return -EINVAL;
 	if (o->help || o->version)
 		return 1;

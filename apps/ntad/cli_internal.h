@@ -85,4 +85,18 @@ ntad_opt_fn ntad_opt_netem_rate;
 /* tc-netem's checks of each direction's settings (--mode delay). */
 int ntad_cli_netem_validate(const struct ntad_opts *o, char *e, size_t l);
 
+/* ---- cli_capture.c: capture's buffer, files and expressions ---- */
+
+#define NTAD_DEF_SNAPLEN 262144u /* tcpdump's default and largest */
+
+ntad_opt_fn ntad_opt_capture_bytes, ntad_opt_capture_age, ntad_opt_pcap, ntad_opt_trigger,
+	ntad_opt_write, ntad_opt_snaplen, ntad_opt_file_size, ntad_opt_file_count;
+/* argv[0..argc), the arguments after the options, joined into o->expr as tcpdump does. */
+int ntad_cli_capture_expr(struct ntad_opts *o, int argc, char **argv, char *e, size_t l);
+/*
+ * The capture options' combinations, and the expression compiled (then XDP
+ * rules derived from it when --filter gave none).
+ */
+int ntad_cli_capture_validate(struct ntad_opts *o, char *e, size_t l);
+
 #endif /* NTAD_CLI_INTERNAL_H */
