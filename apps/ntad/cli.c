@@ -378,103 +378,12 @@ static int p_json(struct ntad_opts *o, const char *a, char *e, size_t l)
 	return 0;
 }
 
-static int p_size(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	ntad_cli.seen |= NTAD_SEEN_SIZE;
-	if (ntad_parse_u32(a, &o->size, NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN))
-		return ntad_cli_fail(e, l, "--size '%s': not a frame length; use %d..%d bytes", a,
-			    NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN);
-	return 0;
-}
-
-static int p_imix(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	(void)a, (void)e, (void)l;
-	o->imix = true;
-	ntad_cli.seen |= NTAD_SEEN_TX_OPTS;
-	return 0;
-}
-
-static int p_payload(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	ntad_cli.seen |= NTAD_SEEN_TX_OPTS;
-	if (strcmp(a, "full") && strcmp(a, "stamp"))
-		return ntad_cli_fail(e, l, "--payload '%s': use stamp (frames written once, sequence number stamped in) or full (every frame written whole)", a);
-	o->payload_full = !strcmp(a, "full");
-	return 0;
-}
-
 static int p_rate(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	/* A unit makes it the delay line's bandwidth (100mbit); a bare number is txonly's packet rate. */
 	if (isdigit((unsigned char)*a) && isalpha((unsigned char)a[strspn(a, "0123456789.")]))
 		return ntad_opt_netem_rate(o, a, e, l);
-	ntad_cli.seen |= NTAD_SEEN_RATE_PPS | NTAD_SEEN_TX_OPTS;
-	if (ntad_parse_u64(a, &o->rate) || !o->rate || o->rate > 1000000000ull)
-		return ntad_cli_fail(e, l, "--rate '%s': not a packet rate; use 1..1000000000 packets per second", a);
-	return 0;
-}
-
-static int p_mac(uint8_t *mac, const char *name, const char *a, char *e, size_t l)
-{
-	ntad_cli.seen |= NTAD_SEEN_TX_OPTS;
-	if (ntad_parse_mac(a, mac))
-		return ntad_cli_fail(e, l, "--%s '%s': not a MAC address; use aa:bb:cc:dd:ee:ff", name, a);
-	return 0;
-}
-
-static int p_src_mac(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	o->given |= NTAD_GIVEN_SRC_MAC;
-	return p_mac(o->pkt.src_mac, "src-mac", a, e, l);
-}
-
-static int p_dst_mac(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	o->given |= NTAD_GIVEN_DST_MAC;
-	return p_mac(o->pkt.dst_mac, "dst-mac", a, e, l);
-}
-
-static int p_ip(uint32_t *ip, const char *name, const char *a, char *e, size_t l)
-{
-	struct in_addr in;
-
-	ntad_cli.seen |= NTAD_SEEN_TX_OPTS;
-	if (inet_pton(AF_INET, a, &in) != 1)
-		return ntad_cli_fail(e, l, "--%s '%s': not an IPv4 address; use e.g. 10.77.0.1", name, a);
-	*ip = in.s_addr;
-	return 0;
-}
-
-static int p_src_ip(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_ip(&o->pkt.src_ip, "src-ip", a, e, l);
-}
-
-static int p_dst_ip(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_ip(&o->pkt.dst_ip, "dst-ip", a, e, l);
-}
-
-static int p_port(uint16_t *port, const char *name, const char *a, char *e, size_t l)
-{
-	uint32_t v;
-
-	ntad_cli.seen |= NTAD_SEEN_TX_OPTS;
-	if (ntad_parse_u32(a, &v, 1, 65535))
-		return ntad_cli_fail(e, l, "--%s '%s': not a port; use 1..65535", name, a);
-	*port = (uint16_t)v;
-	return 0;
-}
-
-static int p_sport(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_port(&o->pkt.sport, "sport", a, e, l);
-}
-
-static int p_dport(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_port(&o->pkt.dport, "dport", a, e, l);
+	return ntad_opt_tx_rate(o, a, e, l);
 }
 
 static int p_verify(struct ntad_opts *o, const char *a, char *e, size_t l)
@@ -549,16 +458,16 @@ static const struct opt_row rows[] = {
 	{ "count", 'n', "N", p_count, "stop after N packets (txonly: send exactly N)" },
 	{ "interval", 'I', "SEC", p_interval, "seconds between report lines (default 1, 0 off)" },
 	{ "json", 0, NULL, p_json, "JSON lines instead of text" },
-	{ "size", 0, "BYTES", p_size, "txonly: frame length (default 64)" },
-	{ "imix", 0, NULL, p_imix, "txonly: 64/576/1500-byte frames, 7:4:1" },
-	{ "payload", 0, "stamp|full", p_payload, "txonly: frames written once and stamped with each sequence number (stamp, default), or every frame written whole (full)" },
+	{ "size", 0, "BYTES", ntad_opt_size, "txonly: frame length (default 64)" },
+	{ "imix", 0, NULL, ntad_opt_imix, "txonly: 64/576/1500-byte frames, 7:4:1" },
+	{ "payload", 0, "stamp|full", ntad_opt_payload, "txonly: frames written once and stamped with each sequence number (stamp, default), or every frame written whole (full)" },
 	{ "rate", 0, "PPS|RATE", p_rate, "txonly: packets per second; delay: a bandwidth in tc's units, RATE [OVERHEAD] (100mbit, 1gbit, 10mbps; bytes added per packet)" },
-	{ "src-mac", 0, "MAC", p_src_mac, "txonly: source MAC (default: the interface's)" },
-	{ "dst-mac", 0, "MAC", p_dst_mac, "txonly: destination MAC" },
-	{ "src-ip", 0, "ADDR", p_src_ip, "txonly: source IPv4 (default 10.77.0.1)" },
-	{ "dst-ip", 0, "ADDR", p_dst_ip, "txonly: destination IPv4 (default 10.77.0.2)" },
-	{ "sport", 0, "PORT", p_sport, "txonly: UDP source port (default 9)" },
-	{ "dport", 0, "PORT", p_dport, "txonly: UDP destination port (default 9)" },
+	{ "src-mac", 0, "MAC", ntad_opt_src_mac, "txonly: source MAC (default: the interface's)" },
+	{ "dst-mac", 0, "MAC", ntad_opt_dst_mac, "txonly: destination MAC" },
+	{ "src-ip", 0, "ADDR", ntad_opt_src_ip, "txonly: source IPv4 (default 10.77.0.1)" },
+	{ "dst-ip", 0, "ADDR", ntad_opt_dst_ip, "txonly: destination IPv4 (default 10.77.0.2)" },
+	{ "sport", 0, "PORT", ntad_opt_sport, "txonly: UDP source port (default 9)" },
+	{ "dport", 0, "PORT", ntad_opt_dport, "txonly: UDP destination port (default 9)" },
 	{ "verify", 0, NULL, p_verify, "rxdrop: check every payload, count valid/invalid" },
 	{ "frags", 0, NULL, p_frags, "multi-buffer AF_XDP (XDP_USE_SG) even when frames fit a chunk (default: when the MTU or --size needs it)" },
 	{ "no-frags", 0, NULL, p_no_frags, "never multi-buffer: refuse an MTU or --size larger than a chunk holds" },

@@ -76,6 +76,13 @@ struct ntad_unit {
 int ntad_parse_scaled(const char *s, const struct ntad_unit *units, size_t n, double min, double max,
 		      uint64_t *v);
 
+/* ---- cli_txonly.c: the frames txonly sends ---- */
+
+ntad_opt_fn ntad_opt_size, ntad_opt_imix, ntad_opt_payload, ntad_opt_src_mac, ntad_opt_dst_mac,
+	ntad_opt_src_ip, ntad_opt_dst_ip, ntad_opt_sport, ntad_opt_dport;
+/* --rate without a unit: packets per second. */
+ntad_opt_fn ntad_opt_tx_rate;
+
 /* ---- cli_netem.c: the delay line's impairments, per --dir direction ---- */
 
 ntad_opt_fn ntad_opt_delay, ntad_opt_jitter, ntad_opt_dist, ntad_opt_delay_corr, ntad_opt_loss,
