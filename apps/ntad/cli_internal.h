@@ -76,6 +76,10 @@ struct ntad_unit {
 int ntad_parse_scaled(const char *s, const struct ntad_unit *units, size_t n, double min, double max,
 		      uint64_t *v);
 
+/* ---- cli_filter.c: the frames the XDP program hands to ntad (ntad_parse_rule in cli.h) ---- */
+
+ntad_opt_fn ntad_opt_filter;
+
 /* ---- cli_txonly.c: the frames txonly sends ---- */
 
 ntad_opt_fn ntad_opt_size, ntad_opt_imix, ntad_opt_payload, ntad_opt_src_mac, ntad_opt_dst_mac,
