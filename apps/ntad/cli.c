@@ -2,7 +2,11 @@
 /*
  * cli.c - ntad's command line: a table of options, each with its parser and its
  * help text, turned into getopt_long's array at run time, then one validation
- * pass for combinations.
+ * pass for combinations. The parsers live by concern beside it, behind
+ * cli_internal.h: cli_engine.c (interfaces, queues, UMEM, rings, binding),
+ * cli_filter.c (--filter), cli_txonly.c, cli_netem.c (the delay line),
+ * cli_capture.c, and cli_value.c for the values they share; here are the
+ * options of the run itself (mode, duration, reports).
  *
  * Why a table: the help text, the parser and the man page stay in one place per
  * option, and adding an option is one row. Why validate here: every conflict a
@@ -10,21 +14,14 @@
  * left attached by a usage error, and the unit test covers all of it as non-root.
  * Nothing here prints except ntad_usage(); errors come back as one line in err.
  */
-#include "cli_internal.h"
-#include "expr.h"
-#include "sizing.h"
-
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <math.h>
-#include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <arpa/inet.h>
+
+#include "cli_internal.h"
+#include "sizing.h"
 
 #define DEF_RING 2048
 #define DEF_BATCH 64
@@ -41,38 +38,14 @@ struct opt_row {
 	const char *name;
 	int short_name;   /* 0: long only */
 	const char *arg;  /* NULL: flag */
-	int (*parse)(struct ntad_opts *o, const char *arg, char *err, size_t errlen);
+	ntad_opt_fn *parse;
 	const char *help;
 };
 
 /* What one ntad_parse_args has seen beyond the options (cli_internal.h). */
 struct ntad_cli_state ntad_cli;
 
-static bool is_pow2(uint32_t x)
-{
-	return x && !(x & (x - 1));
-}
-
-/* ---- one parser per option ---- */
-
-static int p_iface(char *dst, const char *arg, const char *what, char *err, size_t errlen)
-{
-	if (!*arg || strlen(arg) >= IF_NAMESIZE || strchr(arg, '/') || strchr(arg, ' '))
-		return ntad_cli_fail(err, errlen, "%s '%s': not a valid interface name; give a name from `ip link`",
-			    what, arg);
-	strcpy(dst, arg);
-	return 0;
-}
-
-static int p_interface(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_iface(o->ifname, a, "--interface", e, l);
-}
-
-static int p_out(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_iface(o->out_ifname, a, "--out-interface", e, l);
-}
+/* ---- the run's own options; the others are in cli_*.c ---- */
 
 static int p_mode(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
@@ -85,196 +58,6 @@ static int p_mode(struct ntad_opts *o, const char *a, char *e, size_t l)
 		}
 	}
 	return ntad_cli_fail(e, l, "--mode '%s': unknown mode; use rxdrop, l2fwd, txonly, fwd, delay or capture", a);
-}
-
-static int p_queue(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (ntad_parse_u32(a, &o->queue, 0, NTAD_MAX_QUEUES - 1))
-		return ntad_cli_fail(e, l, "--queue '%s': not a queue number; use 0..%d", a, NTAD_MAX_QUEUES - 1);
-	ntad_cli.seen |= NTAD_SEEN_QUEUE;
-	return 0;
-}
-
-/* "0,2,5-7": up to NTAD_MAX_QUEUES distinct numbers below max. */
-static int parse_list(const char *a, uint32_t max, uint32_t *out, uint32_t *n, bool distinct)
-{
-	char buf[512], *save = NULL, *tok;
-
-	*n = 0;
-	if (!*a || strlen(a) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, a);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *dash = strchr(tok, '-');
-		uint32_t lo, hi;
-
-		if (dash) {
-			*dash = '\0';
-			if (ntad_parse_u32(tok, &lo, 0, max - 1) || ntad_parse_u32(dash + 1, &hi, lo, max - 1))
-				return -EINVAL;
-		} else if (ntad_parse_u32(tok, &lo, 0, max - 1)) {
-			return -EINVAL;
-		} else {
-			hi = lo;
-		}
-		for (uint32_t v = lo; v <= hi; v++) {
-			if (*n >= NTAD_MAX_QUEUES)
-				return -E2BIG;
-			for (uint32_t i = 0; distinct && i < *n; i++)
-				if (out[i] == v)
-					return -EEXIST;
-			out[(*n)++] = v;
-		}
-	}
-	return *n ? 0 : -EINVAL;
-}
-
-static int p_queues(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	int ret;
-
-	if (!strchr(a, ',') && !strchr(a, '-')) {
-		if (ntad_parse_u32(a, &ntad_cli.queues_count, 1, NTAD_MAX_QUEUES))
-			return ntad_cli_fail(e, l, "--queues '%s': not a queue count; use 1..%d, or a list such as 0,2,4-5",
-				    a, NTAD_MAX_QUEUES);
-		ntad_cli.seen &= ~NTAD_SEEN_QUEUES_LIST;
-		return 0;
-	}
-	ret = parse_list(a, NTAD_MAX_QUEUES, o->queues, &o->nr_queues, true);
-	if (ret == -EEXIST)
-		return ntad_cli_fail(e, l, "--queues '%s': a queue is listed twice; name each queue once", a);
-	if (ret)
-		return ntad_cli_fail(e, l, "--queues '%s': not a queue list; use a count (1..%d) or queues 0..%d such as 0,2,4-5",
-			    a, NTAD_MAX_QUEUES, NTAD_MAX_QUEUES - 1);
-	ntad_cli.seen |= NTAD_SEEN_QUEUES_LIST;
-	ntad_cli.queues_count = 0;
-	return 0;
-}
-
-static int p_cpus(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	uint32_t v[NTAD_MAX_QUEUES];
-
-	if (parse_list(a, 4096, v, &o->nr_cpus, false))
-		return ntad_cli_fail(e, l, "--cpus '%s': not a CPU list; use one CPU per queue, such as 0,1 or 2-5", a);
-	for (uint32_t i = 0; i < o->nr_cpus; i++)
-		o->cpus[i] = (int32_t)v[i];
-	return 0;
-}
-
-static int p_pool(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (!strcmp(a, "nta"))
-		o->pool = NTAD_POOL_NTA;
-	else if (!strcmp(a, "fixed"))
-		o->pool = NTAD_POOL_FIXED;
-	else
-		return ntad_cli_fail(e, l, "--pool '%s': unknown UMEM manager; use nta or fixed", a);
-	return 0;
-}
-
-static int p_ring(uint32_t *dst, const char *name, const char *a, char *e, size_t l)
-{
-	uint32_t v;
-
-	if (ntad_parse_u32(a, &v, 16, 1u << 18) || !is_pow2(v))
-		return ntad_cli_fail(e, l, "--%s '%s': ring sizes are powers of two; use 16..262144", name, a);
-	*dst = v;
-	return 0;
-}
-
-static int p_rx_size(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_ring(&o->rx_size, "rx-size", a, e, l);
-}
-
-static int p_tx_size(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_ring(&o->tx_size, "tx-size", a, e, l);
-}
-
-static int p_fill_size(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_ring(&o->fill_size, "fill-size", a, e, l);
-}
-
-static int p_comp_size(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_ring(&o->comp_size, "comp-size", a, e, l);
-}
-
-static int p_batch(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (ntad_parse_u32(a, &o->batch, 1, 4096))
-		return ntad_cli_fail(e, l, "--batch '%s': not a batch size; use 1..4096", a);
-	return 0;
-}
-
-static int p_chunk(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (ntad_parse_u32(a, &o->chunk_size, 2048, 4096) || o->chunk_size % 64)
-		return ntad_cli_fail(e, l, "--chunk-size '%s': the kernel takes 2048..4096; use a multiple of 64 in that range", a);
-	return 0;
-}
-
-static int p_umem(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (ntad_parse_size(a, &o->umem_size) || o->umem_size < 65536 || o->umem_size > (1ull << 40))
-		return ntad_cli_fail(e, l, "--umem-size '%s': not a size; use bytes with k/M/G, 64k..1024G", a);
-	return 0;
-}
-
-static int p_hugepages(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	(void)a, (void)e, (void)l;
-	o->hugepages = true;
-	return 0;
-}
-
-static int p_bind(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (!strcmp(a, "auto"))
-		o->bind = NTAD_BIND_AUTO;
-	else if (!strcmp(a, "copy"))
-		o->bind = NTAD_BIND_COPY;
-	else if (!strcmp(a, "zerocopy") || !strcmp(a, "zc"))
-		o->bind = NTAD_BIND_ZEROCOPY;
-	else
-		return ntad_cli_fail(e, l, "--bind '%s': unknown bind mode; use copy, zerocopy or auto", a);
-	return 0;
-}
-
-static int p_no_wakeup(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	(void)a, (void)e, (void)l;
-	o->need_wakeup = false;
-	return 0;
-}
-
-static int p_busy_poll(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	(void)a, (void)e, (void)l;
-	o->busy_poll = true;
-	return 0;
-}
-
-static int p_xdp_mode(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (!strcmp(a, "native") || !strcmp(a, "drv"))
-		o->xdp_mode = NTAD_XDP_NATIVE;
-	else if (!strcmp(a, "skb") || !strcmp(a, "generic"))
-		o->xdp_mode = NTAD_XDP_SKB;
-	else
-		return ntad_cli_fail(e, l, "--xdp-mode '%s': unknown XDP mode; use native or skb", a);
-	return 0;
-}
-
-static int p_copy_break(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	o->given |= NTAD_GIVEN_COPY_BREAK;
-	if (ntad_parse_u32(a, &o->copy_break, 0, 4096))
-		return ntad_cli_fail(e, l, "--copy-break '%s': not a length; use 0 (off) to 4096 bytes", a);
-	return 0;
 }
 
 static int p_duration(struct ntad_opts *o, const char *a, char *e, size_t l)
@@ -320,24 +103,6 @@ static int p_verify(struct ntad_opts *o, const char *a, char *e, size_t l)
 	return 0;
 }
 
-static int p_frags(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	(void)a;
-	if (o->frags_mode == NTAD_FRAGS_OFF)
-		return ntad_cli_fail(e, l, "--frags and --no-frags conflict; give one of them");
-	o->frags_mode = NTAD_FRAGS_ON;
-	return 0;
-}
-
-static int p_no_frags(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	(void)a;
-	if (o->frags_mode == NTAD_FRAGS_ON)
-		return ntad_cli_fail(e, l, "--frags and --no-frags conflict; give one of them");
-	o->frags_mode = NTAD_FRAGS_OFF;
-	return 0;
-}
-
 static int p_verbose(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	(void)a, (void)e, (void)l;
@@ -360,27 +125,27 @@ static int p_version(struct ntad_opts *o, const char *a, char *e, size_t l)
 }
 
 static const struct opt_row rows[] = {
-	{ "interface", 'i', "IFACE", p_interface, "interface to receive on (and send on, but in fwd)" },
-	{ "out-interface", 'o', "IFACE", p_out, "fwd, delay: the second interface, sharing the UMEM" },
+	{ "interface", 'i', "IFACE", ntad_opt_interface, "interface to receive on (and send on, but in fwd)" },
+	{ "out-interface", 'o', "IFACE", ntad_opt_out_interface, "fwd, delay: the second interface, sharing the UMEM" },
 	{ "mode", 'm', "MODE", p_mode, "rxdrop (default), l2fwd, txonly, fwd, delay or capture" },
-	{ "queue", 'q', "N", p_queue, "rx/tx queue to bind (default 0)" },
-	{ "queues", 0, "N|LIST", p_queues, "N queues from --queue on, or a list (0,2,4-5): one socket and thread each, one shared UMEM" },
-	{ "cpus", 0, "LIST", p_cpus, "pin the queue threads, one CPU per queue in --queues order" },
-	{ "pool", 0, "nta|fixed", p_pool, "UMEM manager: nta (default) or the fixed-frame LIFO baseline" },
-	{ "rx-size", 0, "N", p_rx_size, "RX ring entries, power of two (default 2048)" },
-	{ "tx-size", 0, "N", p_tx_size, "TX ring entries (default 2048)" },
-	{ "fill-size", 0, "N", p_fill_size, "fill ring entries (default 2048)" },
-	{ "comp-size", 0, "N", p_comp_size, "completion ring entries (default 2048)" },
-	{ "batch", 0, "N", p_batch, "descriptors per ring operation (default 64)" },
-	{ "chunk-size", 0, "BYTES", p_chunk, "UMEM chunk, 2048..4096 (default 2048)" },
-	{ "umem-size", 0, "SIZE", p_umem, "UMEM bytes, k/M/G suffixes (default 32M)" },
-	{ "hugepages", 0, NULL, p_hugepages, "back the UMEM with 2 MiB huge pages" },
-	{ "bind", 0, "MODE", p_bind, "copy, zerocopy or auto (default: zero-copy, else copy)" },
-	{ "no-need-wakeup", 0, NULL, p_no_wakeup, "bind without XDP_USE_NEED_WAKEUP" },
-	{ "busy-poll", 0, NULL, p_busy_poll, "preferred busy polling on the socket" },
-	{ "xdp-mode", 0, "MODE", p_xdp_mode, "native (default) or skb" },
+	{ "queue", 'q', "N", ntad_opt_queue, "rx/tx queue to bind (default 0)" },
+	{ "queues", 0, "N|LIST", ntad_opt_queues, "N queues from --queue on, or a list (0,2,4-5): one socket and thread each, one shared UMEM" },
+	{ "cpus", 0, "LIST", ntad_opt_cpus, "pin the queue threads, one CPU per queue in --queues order" },
+	{ "pool", 0, "nta|fixed", ntad_opt_pool, "UMEM manager: nta (default) or the fixed-frame LIFO baseline" },
+	{ "rx-size", 0, "N", ntad_opt_rx_size, "RX ring entries, power of two (default 2048)" },
+	{ "tx-size", 0, "N", ntad_opt_tx_size, "TX ring entries (default 2048)" },
+	{ "fill-size", 0, "N", ntad_opt_fill_size, "fill ring entries (default 2048)" },
+	{ "comp-size", 0, "N", ntad_opt_comp_size, "completion ring entries (default 2048)" },
+	{ "batch", 0, "N", ntad_opt_batch, "descriptors per ring operation (default 64)" },
+	{ "chunk-size", 0, "BYTES", ntad_opt_chunk_size, "UMEM chunk, 2048..4096 (default 2048)" },
+	{ "umem-size", 0, "SIZE", ntad_opt_umem_size, "UMEM bytes, k/M/G suffixes (default 32M)" },
+	{ "hugepages", 0, NULL, ntad_opt_hugepages, "back the UMEM with 2 MiB huge pages" },
+	{ "bind", 0, "MODE", ntad_opt_bind, "copy, zerocopy or auto (default: zero-copy, else copy)" },
+	{ "no-need-wakeup", 0, NULL, ntad_opt_no_need_wakeup, "bind without XDP_USE_NEED_WAKEUP" },
+	{ "busy-poll", 0, NULL, ntad_opt_busy_poll, "preferred busy polling on the socket" },
+	{ "xdp-mode", 0, "MODE", ntad_opt_xdp_mode, "native (default) or skb" },
 	{ "filter", 0, "RULE", ntad_opt_filter, "traffic for ntad (repeatable): all, ethertype=0x0800, proto=udp|tcp|icmp|N, dport=N, or a comma list" },
-	{ "copy-break", 0, "BYTES", p_copy_break, "nta pool: copy received packets up to this length (default 256, 0 off)" },
+	{ "copy-break", 0, "BYTES", ntad_opt_copy_break, "nta pool: copy received packets up to this length (default 256, 0 off)" },
 	{ "duration", 'd', "SEC", p_duration, "stop after SEC seconds" },
 	{ "count", 'n', "N", p_count, "stop after N packets (txonly: send exactly N)" },
 	{ "interval", 'I', "SEC", p_interval, "seconds between report lines (default 1, 0 off)" },
@@ -396,8 +161,8 @@ static const struct opt_row rows[] = {
 	{ "sport", 0, "PORT", ntad_opt_sport, "txonly: UDP source port (default 9)" },
 	{ "dport", 0, "PORT", ntad_opt_dport, "txonly: UDP destination port (default 9)" },
 	{ "verify", 0, NULL, p_verify, "rxdrop: check every payload, count valid/invalid" },
-	{ "frags", 0, NULL, p_frags, "multi-buffer AF_XDP (XDP_USE_SG) even when frames fit a chunk (default: when the MTU or --size needs it)" },
-	{ "no-frags", 0, NULL, p_no_frags, "never multi-buffer: refuse an MTU or --size larger than a chunk holds" },
+	{ "frags", 0, NULL, ntad_opt_frags, "multi-buffer AF_XDP (XDP_USE_SG) even when frames fit a chunk (default: when the MTU or --size needs it)" },
+	{ "no-frags", 0, NULL, ntad_opt_no_frags, "never multi-buffer: refuse an MTU or --size larger than a chunk holds" },
 	{ "delay", 0, "TIME", ntad_opt_delay, "delay: hold every packet TIME (20ms, 1s, 500us; a bare number is ms), then send it back out (or to -o)" },
 	{ "jitter", 0, "TIME", ntad_opt_jitter, "delay: plus or minus up to TIME, never reordering (default 0)" },
 	{ "dist", 0, "DIST", ntad_opt_dist, "delay: jitter distribution uniform (default), normal, pareto or paretonormal" },
@@ -460,28 +225,6 @@ const char *ntad_pool_name(enum ntad_pool_kind p)
 	return p == NTAD_POOL_FIXED ? "fixed" : "nta";
 }
 
-/* Resolve --queue/--queues into o->queues[0..nr_queues). */
-static int resolve_queues(struct ntad_opts *o, char *e, size_t l)
-{
-	if (ntad_cli.seen & NTAD_SEEN_QUEUES_LIST) {
-		if (ntad_cli.seen & NTAD_SEEN_QUEUE)
-			return ntad_cli_fail(e, l, "--queue and a --queues list conflict; give the queues in the list only");
-	} else {
-		uint32_t n = ntad_cli.queues_count ? ntad_cli.queues_count : 1;
-
-		if (o->queue + n > NTAD_MAX_QUEUES)
-			return ntad_cli_fail(e, l, "--queues %u from --queue %u: beyond queue %d; use fewer queues or a lower --queue",
-				    n, o->queue, NTAD_MAX_QUEUES - 1);
-		for (uint32_t i = 0; i < n; i++)
-			o->queues[i] = o->queue + i;
-		o->nr_queues = n;
-	}
-	o->queue = o->queues[0];
-	if (o->nr_cpus && o->nr_cpus != o->nr_queues)
-		return ntad_cli_fail(e, l, "--cpus: %u CPUs for %u queues; give one CPU per queue", o->nr_cpus, o->nr_queues);
-	return 0;
-}
-
 /*
  * The modes that hold packets: netem's options for delay only and capture's
  * for capture only (each file checks its own options together), then what
@@ -524,7 +267,7 @@ static int validate(struct ntad_opts *o, char *e, size_t l)
 
 	if (!o->ifname[0])
 		return ntad_cli_fail(e, l, "interface: none given; use -i IFACE (see --help)");
-	if (resolve_queues(o, e, l))
+	if (ntad_cli_queues_resolve(o, e, l))
 		return -EINVAL;
 	if (o->mode == NTAD_MODE_FWD && !o->out_ifname[0])
 		return ntad_cli_fail(e, l, "--mode fwd: needs a second interface; add -o IFACE");
