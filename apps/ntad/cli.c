@@ -247,16 +247,16 @@ static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, 
 		return 0;
 	if (o->frags_mode == NTAD_FRAGS_ON && o->pool == NTAD_POOL_FIXED)
 		return ntad_cli_fail(e, l, "--frags: --mode %s holds a frame larger than a chunk in one block, which --pool fixed does not have; use --pool nta or drop --frags",
-			    ntad_mode_name(o->mode));
+				     ntad_mode_name(o->mode));
 	/* Held packets: copy every one into an exact block unless told otherwise. */
 	if (!(o->given & NTAD_GIVEN_COPY_BREAK))
 		o->copy_break = max_frame;
 	reserve = ntad_retention_reserve(o);
 	if (o->umem_size < reserve + 65536)
 		return ntad_cli_fail(e, l, "--umem-size %" PRIu64 ": leaves no room to hold packets in --mode %s (the rings%s take %" PRIu64
-			    " bytes); use --umem-size %" PRIu64 "M or smaller rings", o->umem_size, ntad_mode_name(o->mode),
-			    o->pool == NTAD_POOL_NTA ? " and nta's parked regions" : "", reserve,
-			    ((reserve + 65536) >> 20) + 1);
+				     " bytes); use --umem-size %" PRIu64 "M or smaller rings", o->umem_size, ntad_mode_name(o->mode),
+				     o->pool == NTAD_POOL_NTA ? " and nta's parked regions" : "", reserve,
+				     ((reserve + 65536) >> 20) + 1);
 	return 0;
 }
 
@@ -275,10 +275,10 @@ static int validate(struct ntad_opts *o, char *e, size_t l)
 		return ntad_cli_fail(e, l, "--out-interface: only used by --mode fwd and --mode delay; add one of them or drop -o");
 	if (o->mode == NTAD_MODE_FWD && !strcmp(o->ifname, o->out_ifname))
 		return ntad_cli_fail(e, l, "--out-interface %s: same as -i; fwd needs two interfaces (use --mode l2fwd for one)",
-			    o->ifname);
+				     o->ifname);
 	if (o->mode == NTAD_MODE_DELAY && !strcmp(o->ifname, o->out_ifname))
 		return ntad_cli_fail(e, l, "--out-interface %s: same as -i; drop -o to delay back out of %s",
-			    o->ifname, o->ifname);
+				     o->ifname, o->ifname);
 	if (o->mode == NTAD_MODE_DELAY && (ntad_cli.seen & NTAD_SEEN_RATE_PPS))
 		return ntad_cli_fail(e, l, "--rate: a bare number is txonly's packets per second; give the delay line's bandwidth with a unit, such as 100mbit");
 	if (o->mode != NTAD_MODE_TXONLY && (ntad_cli.seen & (NTAD_SEEN_SIZE | NTAD_SEEN_TX_OPTS)))
@@ -297,10 +297,10 @@ static int validate(struct ntad_opts *o, char *e, size_t l)
 		/* Larger frames go out as descriptor chains over one nta block. */
 		if (len > o->chunk_size && o->frags_mode == NTAD_FRAGS_OFF)
 			return ntad_cli_fail(e, l, "--size %u: larger than the chunk size %u, which needs multi-buffer; drop --no-frags, use --chunk-size %u or a smaller --size",
-				    len, o->chunk_size, len <= 4096 ? (len + 63) / 64 * 64 : 4096);
+					     len, o->chunk_size, len <= 4096 ? (len + 63) / 64 * 64 : 4096);
 		if (len > o->chunk_size && o->pool == NTAD_POOL_FIXED)
 			return ntad_cli_fail(e, l, "--size %u: --pool fixed has no block larger than its %u-byte frames to hold the frame contiguously; use --pool nta or --size %u or less",
-				    len, o->chunk_size, o->chunk_size);
+					     len, o->chunk_size, o->chunk_size);
 		o->frags = len > o->chunk_size;
 	}
 	if (o->frags_mode == NTAD_FRAGS_ON)
@@ -311,11 +311,11 @@ static int validate(struct ntad_opts *o, char *e, size_t l)
 		return -EINVAL;
 	if (o->copy_break > max_frame)
 		return ntad_cli_fail(e, l, "--copy-break %u: larger than the largest frame a %u-byte chunk holds (%u); use 0..%u",
-			    o->copy_break, o->chunk_size, max_frame, max_frame);
+				     o->copy_break, o->chunk_size, max_frame, max_frame);
 	if (o->batch > o->rx_size || o->batch > o->tx_size || o->batch > o->fill_size ||
 	    o->batch > o->comp_size)
 		return ntad_cli_fail(e, l, "--batch %u: larger than a ring; use a batch no larger than the smallest ring",
-			    o->batch);
+				     o->batch);
 	if (o->hugepages)
 		o->umem_size = (o->umem_size + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1);
 	else
@@ -323,8 +323,8 @@ static int validate(struct ntad_opts *o, char *e, size_t l)
 	need = ntad_umem_needed(o) + ntad_jumbo_bytes(o);
 	if (o->umem_size < need)
 		return ntad_cli_fail(e, l, "--umem-size %" PRIu64 ": too small for the rings (needs %" PRIu64
-			    " bytes = ring slots x chunk size); use --umem-size %" PRIu64 "M or smaller rings",
-			    o->umem_size, need, (need + (1u << 20) - 1) >> 20);
+				     " bytes = ring slots x chunk size); use --umem-size %" PRIu64 "M or smaller rings",
+				     o->umem_size, need, (need + (1u << 20) - 1) >> 20);
 	return 0;
 }
 
@@ -404,7 +404,7 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 	}
 	if (optind < argc && o->mode != NTAD_MODE_CAPTURE)
 		return ntad_cli_fail(err, errlen, "'%s': unexpected argument; options start with - (see ntad --help)",
-			    argv[optind]);
+				     argv[optind]);
 	if (ntad_cli_capture_expr(o, argc - optind, argv + optind, err, errlen))
 		return -EINVAL;
 	if (o->help || o->version)

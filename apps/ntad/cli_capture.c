@@ -43,7 +43,7 @@ int ntad_opt_pcap(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	if (!*a || strlen(a) >= sizeof(o->pcap_path) - 4)
 		return ntad_cli_fail(e, l, "--pcap: the file name is empty or longer than %zu bytes; give a shorter path",
-			    sizeof(o->pcap_path) - 5);
+				     sizeof(o->pcap_path) - 5);
 	strcpy(o->pcap_path, a);
 	ntad_cli.seen |= NTAD_SEEN_CAPTURE_OPTS;
 	return 0;
@@ -60,7 +60,7 @@ int ntad_opt_trigger(struct ntad_opts *o, const char *a, char *e, size_t l)
 	pcap_freecode(&prog);
 	if (n + strlen(a) + 8 >= sizeof(o->trigger_expr))
 		return ntad_cli_fail(e, l, "--trigger: the expressions are longer than %zu bytes together; shorten them",
-			    sizeof(o->trigger_expr) - 1);
+				     sizeof(o->trigger_expr) - 1);
 	snprintf(o->trigger_expr + n, sizeof(o->trigger_expr) - n, "%s(%s)", n ? " or " : "", a);
 	ntad_cli.seen |= NTAD_SEEN_CAPTURE_OPTS;
 	return 0;
@@ -71,7 +71,7 @@ int ntad_opt_write(struct ntad_opts *o, const char *a, char *e, size_t l)
 	/* Room for -C's file numbers after the name. */
 	if (!*a || strlen(a) >= sizeof(o->write_path) - 12)
 		return ntad_cli_fail(e, l, "-w: the file name is empty or longer than %zu bytes; give a shorter path",
-			    sizeof(o->write_path) - 13);
+				     sizeof(o->write_path) - 13);
 	strcpy(o->write_path, a);
 	ntad_cli.seen |= NTAD_SEEN_CAPTURE_FILES;
 	return 0;
@@ -116,7 +116,7 @@ int ntad_cli_capture_expr(struct ntad_opts *o, int argc, char **argv, char *e, s
 
 		if (w < 0 || (size_t)w >= sizeof(o->expr) - n)
 			return ntad_cli_fail(e, l, "capture filter: longer than %zu bytes; shorten the expression",
-				    sizeof(o->expr) - 1);
+					     sizeof(o->expr) - 1);
 		n += (size_t)w;
 	}
 	return 0;
@@ -136,7 +136,7 @@ int ntad_cli_capture_validate(struct ntad_opts *o, char *e, size_t l)
 		return ntad_cli_fail(e, l, "--pcap and -w conflict: --pcap writes the held frames on SIGUSR1, at exit and on --trigger, -w writes every frame as it arrives; give one");
 	if (o->trigger_expr[0] && !o->pcap_path[0])
 		return ntad_cli_fail(e, l, "--trigger: writes the held frames, and needs a file; add --pcap FILE%s",
-			    o->write_path[0] ? " instead of -w (which writes every frame already)" : "");
+				     o->write_path[0] ? " instead of -w (which writes every frame already)" : "");
 	if (o->capture_age_ns && o->write_path[0])
 		return ntad_cli_fail(e, l, "--capture-age: with -w frames are written as they arrive, not held; drop --capture-age or use --pcap");
 	if (o->rotate_bytes && !o->write_path[0])

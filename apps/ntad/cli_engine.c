@@ -25,7 +25,7 @@ static int p_iface(char *dst, const char *arg, const char *what, char *err, size
 {
 	if (!*arg || strlen(arg) >= IF_NAMESIZE || strchr(arg, '/') || strchr(arg, ' '))
 		return ntad_cli_fail(err, errlen, "%s '%s': not a valid interface name; give a name from `ip link`",
-			    what, arg);
+				     what, arg);
 	strcpy(dst, arg);
 	return 0;
 }
@@ -89,7 +89,7 @@ int ntad_opt_queues(struct ntad_opts *o, const char *a, char *e, size_t l)
 	if (!strchr(a, ',') && !strchr(a, '-')) {
 		if (ntad_parse_u32(a, &ntad_cli.queues_count, 1, NTAD_MAX_QUEUES))
 			return ntad_cli_fail(e, l, "--queues '%s': not a queue count; use 1..%d, or a list such as 0,2,4-5",
-				    a, NTAD_MAX_QUEUES);
+					     a, NTAD_MAX_QUEUES);
 		ntad_cli.seen &= ~NTAD_SEEN_QUEUES_LIST;
 		return 0;
 	}
@@ -98,7 +98,7 @@ int ntad_opt_queues(struct ntad_opts *o, const char *a, char *e, size_t l)
 		return ntad_cli_fail(e, l, "--queues '%s': a queue is listed twice; name each queue once", a);
 	if (ret)
 		return ntad_cli_fail(e, l, "--queues '%s': not a queue list; use a count (1..%d) or queues 0..%d such as 0,2,4-5",
-			    a, NTAD_MAX_QUEUES, NTAD_MAX_QUEUES - 1);
+				     a, NTAD_MAX_QUEUES, NTAD_MAX_QUEUES - 1);
 	ntad_cli.seen |= NTAD_SEEN_QUEUES_LIST;
 	ntad_cli.queues_count = 0;
 	return 0;
@@ -259,7 +259,7 @@ int ntad_cli_queues_resolve(struct ntad_opts *o, char *e, size_t l)
 
 		if (o->queue + n > NTAD_MAX_QUEUES)
 			return ntad_cli_fail(e, l, "--queues %u from --queue %u: beyond queue %d; use fewer queues or a lower --queue",
-				    n, o->queue, NTAD_MAX_QUEUES - 1);
+					     n, o->queue, NTAD_MAX_QUEUES - 1);
 		for (uint32_t i = 0; i < n; i++)
 			o->queues[i] = o->queue + i;
 		o->nr_queues = n;

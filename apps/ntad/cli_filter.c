@@ -82,7 +82,7 @@ int ntad_opt_filter(struct ntad_opts *o, const char *a, char *e, size_t l)
 	}
 	if (o->nr_rules >= NTAD_MAX_RULES)
 		return ntad_cli_fail(e, l, "--filter: more than %d rules; combine fields in one rule (proto=udp,dport=9)",
-			    NTAD_MAX_RULES);
+				     NTAD_MAX_RULES);
 	o->rules[o->nr_rules++] = r;
 	return 0;
 }

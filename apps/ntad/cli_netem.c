@@ -114,7 +114,7 @@ static int time_word(const char *name, uint64_t *ns, const char *w, char *e, siz
 {
 	if (parse_time(w, ns))
 		return ntad_cli_fail(e, l, "--%s '%s': not a time; use e.g. 20ms, 1.5s, 500us (a bare number is milliseconds), up to 3600s",
-			    name, w);
+				     name, w);
 	return 0;
 }
 
@@ -206,7 +206,7 @@ static int n_loss(struct ntad_netem_opts *n, const char *const *w, int nw, char 
 		w++, nw--;
 	if (nw < 1 || probs(w, 0, nw, p, 2))
 		return ntad_cli_fail(e, l, "--loss '%s': not a probability; use [random] P [CORRELATION] (0..1 or N%% such as 0.5%%), state P13 ... or gemodel P ...",
-			    nw ? w[0] : "random");
+				     nw ? w[0] : "random");
 	n->loss_model = p[0] > 0 ? NTAD_LOSS_RANDOM : NTAD_LOSS_NONE;
 	memcpy(n->loss, p, sizeof(p));
 	return 0;

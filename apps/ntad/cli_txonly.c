@@ -19,7 +19,7 @@ int ntad_opt_size(struct ntad_opts *o, const char *a, char *e, size_t l)
 	ntad_cli.seen |= NTAD_SEEN_SIZE;
 	if (ntad_parse_u32(a, &o->size, NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN))
 		return ntad_cli_fail(e, l, "--size '%s': not a frame length; use %d..%d bytes", a,
-			    NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN);
+				     NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN);
 	return 0;
 }
 
