@@ -5,11 +5,12 @@
  * UMEM and its manager, the rings, how the sockets bind and the XDP program
  * attaches, copy-break, and multi-buffer.
  *
- * Why apart: each is checked against what the kernel takes (ring sizes are
- * powers of two, a chunk is 2048..4096 bytes), so a value that passes here
- * fails only when the interface itself refuses it. What they must satisfy
- * together (a batch within the rings, a UMEM that holds them) is cli.c's
- * check; --queue and --queues are resolved into one list here.
+ * Why apart: main.c hands these to libntad (the UMEM's, the sockets' and the
+ * queues' options) and each is checked here against what the kernel takes
+ * (ring sizes are powers of two, a chunk 2048..4096 bytes in steps of 64), so
+ * that a bad value is refused before an interface is touched. What they must
+ * satisfy together (a batch within the rings, a UMEM that holds them) is
+ * cli.c's check; --queue and --queues become one list of queues here.
  */
 #include <errno.h>
 #include <string.h>

@@ -6,8 +6,8 @@
  * puts in its table and calls in its validation.
  *
  * cli.h is the parser's face to main.c and the tests; this header is its
- * inside. Each cli_*.c file includes it and no other cli_*.c file's header,
- * so the files form a star around it, never a circle.
+ * inside. Every cli*.c file includes it (and through it cli.h) and no file
+ * includes another's, so they stand in a star around it, never in a circle.
  */
 #ifndef NTAD_CLI_INTERNAL_H
 #define NTAD_CLI_INTERNAL_H
@@ -42,7 +42,7 @@ struct ntad_cli_state {
 	int argc;                  /* the command line, for options that take several words */
 	char **argv;
 	unsigned int seen;         /* NTAD_SEEN_* */
-	uint32_t queues_count;     /* --queues N; resolved against --queue by resolve_queues() */
+	uint32_t queues_count;     /* --queues N; resolved against --queue by ntad_cli_queues_resolve() */
 	unsigned int netem_dirs;   /* --dir: the directions netem's options apply to
 	                            * (bit 0: -i to -o, bit 1: -o to -i) */
 };
