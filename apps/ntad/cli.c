@@ -2,7 +2,11 @@
 /*
  * cli.c - ntad's command line: a table of options, each with its parser and its
  * help text, turned into getopt_long's array at run time, then one validation
- * pass for combinations.
+ * pass for combinations. The parsers live by concern beside it, behind
+ * cli_internal.h: cli_engine.c (interfaces, queues, UMEM, rings, binding),
+ * cli_filter.c (--filter), cli_txonly.c, cli_netem.c (the delay line),
+ * cli_capture.c, and cli_value.c for the values they share; here are the
+ * options of the run itself (mode, duration, reports).
  *
  * Why a table: the help text, the parser and the man page stay in one place per
  * option, and adding an option is one row. Why validate here: every conflict a
@@ -10,21 +14,14 @@
  * left attached by a usage error, and the unit test covers all of it as non-root.
  * Nothing here prints except ntad_usage(); errors come back as one line in err.
  */
-#include "cli.h"
-#include "expr.h"
-#include "sizing.h"
-
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <math.h>
-#include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <arpa/inet.h>
+
+#include "cli_internal.h"
+#include "sizing.h"
 
 #define DEF_RING 2048
 #define DEF_BATCH 64
@@ -41,117 +38,14 @@ struct opt_row {
 	const char *name;
 	int short_name;   /* 0: long only */
 	const char *arg;  /* NULL: flag */
-	int (*parse)(struct ntad_opts *o, const char *arg, char *err, size_t errlen);
+	ntad_opt_fn *parse;
 	const char *help;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* What one ntad_parse_args has seen beyond the options (cli_internal.h). */
+struct ntad_cli_state ntad_cli;
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-	unsigned long long x;
-
-	/* strtoull would skip blanks and take a sign: " -1" is not 2^64 - 1. */
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(s, &end, 0);
-	if (errno || *end)
-		return -EINVAL;
-	*v = x;
-	return 0;
-}
-
-static int parse_u32(const char *s, uint32_t *v, uint32_t lo, uint32_t hi)
-{
-	uint64_t x;
-
-	if (parse_u64(s, &x) || x < lo || x > hi)
-		return -EINVAL;
-	*v = (uint32_t)x;
-	return 0;
-}
-
-static int parse_seconds(const char *s, double *v)
-{
-	char *end;
-	double x;
-
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	x = strtod(s, &end);
-	if (errno || *end || !isfinite(x) || x < 0 || x > 1e7)
-		return -EINVAL;
-	*v = x;
-	return 0;
-}
-
-int ntad_parse_size(const char *s, uint64_t *v)
-{
-	char *end;
-	unsigned long long x;
-	unsigned int shift = 0;
-
-	/* strtoull would skip blanks and take a sign: " -1" is not 2^64 - 1. */
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	default: return -EINVAL;
-	}
-	if (*end || x > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*v = (uint64_t)x << shift;
-	return 0;
-}
-
-static bool is_pow2(uint32_t x)
-{
-	return x && !(x & (x - 1));
-}
-
-/* ---- one parser per option ---- */
-
-static int p_iface(char *dst, const char *arg, const char *what, char *err, size_t errlen)
-{
-	if (!*arg || strlen(arg) >= IF_NAMESIZE || strchr(arg, '/') || strchr(arg, ' '))
-		return fail(err, errlen, "%s '%s': not a valid interface name; give a name from `ip link`",
-			    what, arg);
-	strcpy(dst, arg);
-	return 0;
-}
-
-static int p_interface(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_iface(o->ifname, a, "--interface", e, l);
-}
-
-static int p_out(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_iface(o->out_ifname, a, "--out-interface", e, l);
-}
+/* ---- the run's own options; the others are in cli_*.c ---- */
 
 static int p_mode(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
@@ -163,296 +57,27 @@ static int p_mode(struct ntad_opts *o, const char *a, char *e, size_t l)
 			return 0;
 		}
 	}
-	return fail(e, l, "--mode '%s': unknown mode; use rxdrop, l2fwd, txonly, fwd, delay or capture", a);
-}
-
-/* Reset by ntad_parse_args; --queues COUNT is resolved against --queue in validate(). */
-static uint32_t queues_count;
-static bool queue_given, queues_list_given;
-
-static int p_queue(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (parse_u32(a, &o->queue, 0, NTAD_MAX_QUEUES - 1))
-		return fail(e, l, "--queue '%s': not a queue number; use 0..%d", a, NTAD_MAX_QUEUES - 1);
-	queue_given = true;
-	return 0;
-}
-
-/* "0,2,5-7": up to NTAD_MAX_QUEUES distinct numbers below max. */
-static int parse_list(const char *a, uint32_t max, uint32_t *out, uint32_t *n, bool distinct)
-{
-	char buf[512], *save = NULL, *tok;
-
-	*n = 0;
-	if (!*a || strlen(a) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, a);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *dash = strchr(tok, '-');
-		uint32_t lo, hi;
-
-		if (dash) {
-			*dash = '\0';
-			if (parse_u32(tok, &lo, 0, max - 1) || parse_u32(dash + 1, &hi, lo, max - 1))
-				return -EINVAL;
-		} else if (parse_u32(tok, &lo, 0, max - 1)) {
-			return -EINVAL;
-		} else {
-			hi = lo;
-		}
-		for (uint32_t v = lo; v <= hi; v++) {
-			if (*n >= NTAD_MAX_QUEUES)
-				return -E2BIG;
-			for (uint32_t i = 0; distinct && i < *n; i++)
-				if (out[i] == v)
-					return -EEXIST;
-			out[(*n)++] = v;
-		}
-	}
-	return *n ? 0 : -EINVAL;
-}
-
-static int p_queues(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	int ret;
-
-	if (!strchr(a, ',') && !strchr(a, '-')) {
-		if (parse_u32(a, &queues_count, 1, NTAD_MAX_QUEUES))
-			return fail(e, l, "--queues '%s': not a queue count; use 1..%d, or a list such as 0,2,4-5",
-				    a, NTAD_MAX_QUEUES);
-		queues_list_given = false;
-		return 0;
-	}
-	ret = parse_list(a, NTAD_MAX_QUEUES, o->queues, &o->nr_queues, true);
-	if (ret == -EEXIST)
-		return fail(e, l, "--queues '%s': a queue is listed twice; name each queue once", a);
-	if (ret)
-		return fail(e, l, "--queues '%s': not a queue list; use a count (1..%d) or queues 0..%d such as 0,2,4-5",
-			    a, NTAD_MAX_QUEUES, NTAD_MAX_QUEUES - 1);
-	queues_list_given = true;
-	queues_count = 0;
-	return 0;
-}
-
-static int p_cpus(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	uint32_t v[NTAD_MAX_QUEUES];
-
-	if (parse_list(a, 4096, v, &o->nr_cpus, false))
-		return fail(e, l, "--cpus '%s': not a CPU list; use one CPU per queue, such as 0,1 or 2-5", a);
-	for (uint32_t i = 0; i < o->nr_cpus; i++)
-		o->cpus[i] = (int32_t)v[i];
-	return 0;
-}
-
-static int p_pool(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (!strcmp(a, "nta"))
-		o->pool = NTAD_POOL_NTA;
-	else if (!strcmp(a, "fixed"))
-		o->pool = NTAD_POOL_FIXED;
-	else
-		return fail(e, l, "--pool '%s': unknown UMEM manager; use nta or fixed", a);
-	return 0;
-}
-
-static int p_ring(uint32_t *dst, const char *name, const char *a, char *e, size_t l)
-{
-	uint32_t v;
-
-	if (parse_u32(a, &v, 16, 1u << 18) || !is_pow2(v))
-		return fail(e, l, "--%s '%s': ring sizes are powers of two; use 16..262144", name, a);
-	*dst = v;
-	return 0;
-}
-
-static int p_rx_size(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_ring(&o->rx_size, "rx-size", a, e, l);
-}
-
-static int p_tx_size(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_ring(&o->tx_size, "tx-size", a, e, l);
-}
-
-static int p_fill_size(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_ring(&o->fill_size, "fill-size", a, e, l);
-}
-
-static int p_comp_size(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_ring(&o->comp_size, "comp-size", a, e, l);
-}
-
-static int p_batch(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (parse_u32(a, &o->batch, 1, 4096))
-		return fail(e, l, "--batch '%s': not a batch size; use 1..4096", a);
-	return 0;
-}
-
-static int p_chunk(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (parse_u32(a, &o->chunk_size, 2048, 4096) || o->chunk_size % 64)
-		return fail(e, l, "--chunk-size '%s': the kernel takes 2048..4096; use a multiple of 64 in that range", a);
-	return 0;
-}
-
-static int p_umem(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (ntad_parse_size(a, &o->umem_size) || o->umem_size < 65536 || o->umem_size > (1ull << 40))
-		return fail(e, l, "--umem-size '%s': not a size; use bytes with k/M/G, 64k..1024G", a);
-	return 0;
-}
-
-static int p_hugepages(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	(void)a, (void)e, (void)l;
-	o->hugepages = true;
-	return 0;
-}
-
-static int p_bind(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (!strcmp(a, "auto"))
-		o->bind = NTAD_BIND_AUTO;
-	else if (!strcmp(a, "copy"))
-		o->bind = NTAD_BIND_COPY;
-	else if (!strcmp(a, "zerocopy") || !strcmp(a, "zc"))
-		o->bind = NTAD_BIND_ZEROCOPY;
-	else
-		return fail(e, l, "--bind '%s': unknown bind mode; use copy, zerocopy or auto", a);
-	return 0;
-}
-
-static int p_no_wakeup(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	(void)a, (void)e, (void)l;
-	o->need_wakeup = false;
-	return 0;
-}
-
-static int p_busy_poll(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	(void)a, (void)e, (void)l;
-	o->busy_poll = true;
-	return 0;
-}
-
-static int p_xdp_mode(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (!strcmp(a, "native") || !strcmp(a, "drv"))
-		o->xdp_mode = NTAD_XDP_NATIVE;
-	else if (!strcmp(a, "skb") || !strcmp(a, "generic"))
-		o->xdp_mode = NTAD_XDP_SKB;
-	else
-		return fail(e, l, "--xdp-mode '%s': unknown XDP mode; use native or skb", a);
-	return 0;
-}
-
-static bool filter_all_given; /* reset by ntad_parse_args; "all" mixed with rules is a conflict */
-
-int ntad_parse_rule(const char *s, struct ntad_rule *rule, bool *all, char *err, size_t errlen)
-{
-	char buf[128], *save = NULL, *tok;
-	uint32_t v;
-
-	memset(rule, 0, sizeof(*rule));
-	*all = false;
-	if (!strcmp(s, "all")) {
-		*all = true;
-		return 0;
-	}
-	if (strlen(s) >= sizeof(buf) || !*s)
-		return fail(err, errlen, "--filter '%s': not a rule; use all, ethertype=0x0800, proto=udp, dport=9 or a comma list", s);
-	strcpy(buf, s);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *val = strchr(tok, '=');
-
-		if (!val)
-			goto bad;
-		*val++ = '\0';
-		if (!strcmp(tok, "ethertype")) {
-			if (parse_u32(val, &v, 0x600, 0xffff))
-				return fail(err, errlen, "--filter: ethertype '%s' is not an ethertype; use e.g. 0x0800 or 0x86dd", val);
-			rule->ethertype = (uint16_t)v;
-		} else if (!strcmp(tok, "proto")) {
-			if (!strcmp(val, "udp"))
-				v = 17;
-			else if (!strcmp(val, "tcp"))
-				v = 6;
-			else if (!strcmp(val, "icmp"))
-				v = 1;
-			else if (!strcmp(val, "icmpv6"))
-				v = 58;
-			else if (parse_u32(val, &v, 1, 255))
-				return fail(err, errlen, "--filter: proto '%s' is not an IP protocol; use udp, tcp, icmp or 1..255", val);
-			rule->ip_proto = (uint8_t)v;
-		} else if (!strcmp(tok, "dport")) {
-			if (parse_u32(val, &v, 1, 65535))
-				return fail(err, errlen, "--filter: dport '%s' is not a port; use 1..65535", val);
-			rule->dport = (uint16_t)v;
-		} else {
-			goto bad;
-		}
-	}
-	/* "," or ",," name no field: a rule of zeros would match every frame. */
-	if (!rule->ethertype && !rule->ip_proto && !rule->dport)
-		goto bad;
-	if (rule->dport && rule->ip_proto && rule->ip_proto != 6 && rule->ip_proto != 17)
-		return fail(err, errlen, "--filter '%s': dport needs proto udp or tcp; drop dport or change proto", s);
-	return 0;
-bad:
-	return fail(err, errlen, "--filter '%s': not a rule; use all, ethertype=0x0800, proto=udp, dport=9 or a comma list", s);
-}
-
-static int p_filter(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	struct ntad_rule r;
-	bool all;
-	int err = ntad_parse_rule(a, &r, &all, e, l);
-
-	if (err)
-		return err;
-	if (all) {
-		filter_all_given = true;
-		return 0;
-	}
-	if (o->nr_rules >= NTAD_MAX_RULES)
-		return fail(e, l, "--filter: more than %d rules; combine fields in one rule (proto=udp,dport=9)",
-			    NTAD_MAX_RULES);
-	o->rules[o->nr_rules++] = r;
-	return 0;
-}
-
-static int p_copy_break(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	o->given |= NTAD_GIVEN_COPY_BREAK;
-	if (parse_u32(a, &o->copy_break, 0, 4096))
-		return fail(e, l, "--copy-break '%s': not a length; use 0 (off) to 4096 bytes", a);
-	return 0;
+	return ntad_cli_fail(e, l, "--mode '%s': unknown mode; use rxdrop, l2fwd, txonly, fwd, delay or capture", a);
 }
 
 static int p_duration(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	if (parse_seconds(a, &o->duration))
-		return fail(e, l, "--duration '%s': not a number of seconds; use e.g. 10 or 0.5", a);
+	if (ntad_parse_seconds(a, &o->duration))
+		return ntad_cli_fail(e, l, "--duration '%s': not a number of seconds; use e.g. 10 or 0.5", a);
 	return 0;
 }
 
 static int p_count(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	if (parse_u64(a, &o->count) || !o->count)
-		return fail(e, l, "--count '%s': not a packet count; use a positive number", a);
+	if (ntad_parse_u64(a, &o->count) || !o->count)
+		return ntad_cli_fail(e, l, "--count '%s': not a packet count; use a positive number", a);
 	return 0;
 }
 
 static int p_interval(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	if (parse_seconds(a, &o->interval) || (o->interval > 0 && o->interval < 0.01))
-		return fail(e, l, "--interval '%s': not an interval; use 0 (off) or at least 0.01 seconds", a);
+	if (ntad_parse_seconds(a, &o->interval) || (o->interval > 0 && o->interval < 0.01))
+		return ntad_cli_fail(e, l, "--interval '%s': not an interval; use 0 (off) or at least 0.01 seconds", a);
 	return 0;
 }
 
@@ -463,126 +88,18 @@ static int p_json(struct ntad_opts *o, const char *a, char *e, size_t l)
 	return 0;
 }
 
-static int p_size(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (parse_u32(a, &o->size, NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN))
-		return fail(e, l, "--size '%s': not a frame length; use %d..%d bytes", a,
-			    NTAD_PKT_MIN_LEN, NTAD_PKT_MAX_LEN);
-	return 0;
-}
-
-static int p_imix(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	(void)a, (void)e, (void)l;
-	o->imix = true;
-	return 0;
-}
-
-static int p_payload(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (strcmp(a, "full") && strcmp(a, "stamp"))
-		return fail(e, l, "--payload '%s': use stamp (frames written once, sequence number stamped in) or full (every frame written whole)", a);
-	o->payload_full = !strcmp(a, "full");
-	return 0;
-}
-
-/* The last --rate had a unit: the delay line's; a bare one was given (reset by ntad_parse_args). */
-static bool rate_is_bandwidth, rate_pps_given;
-static int p_netem_rate(struct ntad_opts *o, const char *a, char *e, size_t l);
-
 static int p_rate(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	/* A unit makes it the delay line's bandwidth (100mbit); a bare number is txonly's packet rate. */
-	rate_is_bandwidth = isdigit((unsigned char)*a) && isalpha((unsigned char)a[strspn(a, "0123456789.")]);
-	if (rate_is_bandwidth)
-		return p_netem_rate(o, a, e, l);
-	rate_pps_given = true;
-	if (parse_u64(a, &o->rate) || !o->rate || o->rate > 1000000000ull)
-		return fail(e, l, "--rate '%s': not a packet rate; use 1..1000000000 packets per second", a);
-	return 0;
-}
-
-static int p_mac(uint8_t *mac, const char *name, const char *a, char *e, size_t l)
-{
-	if (ntad_parse_mac(a, mac))
-		return fail(e, l, "--%s '%s': not a MAC address; use aa:bb:cc:dd:ee:ff", name, a);
-	return 0;
-}
-
-static int p_src_mac(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	o->given |= NTAD_GIVEN_SRC_MAC;
-	return p_mac(o->pkt.src_mac, "src-mac", a, e, l);
-}
-
-static int p_dst_mac(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	o->given |= NTAD_GIVEN_DST_MAC;
-	return p_mac(o->pkt.dst_mac, "dst-mac", a, e, l);
-}
-
-static int p_ip(uint32_t *ip, const char *name, const char *a, char *e, size_t l)
-{
-	struct in_addr in;
-
-	if (inet_pton(AF_INET, a, &in) != 1)
-		return fail(e, l, "--%s '%s': not an IPv4 address; use e.g. 10.77.0.1", name, a);
-	*ip = in.s_addr;
-	return 0;
-}
-
-static int p_src_ip(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_ip(&o->pkt.src_ip, "src-ip", a, e, l);
-}
-
-static int p_dst_ip(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_ip(&o->pkt.dst_ip, "dst-ip", a, e, l);
-}
-
-static int p_port(uint16_t *port, const char *name, const char *a, char *e, size_t l)
-{
-	uint32_t v;
-
-	if (parse_u32(a, &v, 1, 65535))
-		return fail(e, l, "--%s '%s': not a port; use 1..65535", name, a);
-	*port = (uint16_t)v;
-	return 0;
-}
-
-static int p_sport(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_port(&o->pkt.sport, "sport", a, e, l);
-}
-
-static int p_dport(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return p_port(&o->pkt.dport, "dport", a, e, l);
+	if (isdigit((unsigned char)*a) && isalpha((unsigned char)a[strspn(a, "0123456789.")]))
+		return ntad_opt_netem_rate(o, a, e, l);
+	return ntad_opt_tx_rate(o, a, e, l);
 }
 
 static int p_verify(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	(void)a, (void)e, (void)l;
 	o->verify = true;
-	return 0;
-}
-
-static int p_frags(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	(void)a;
-	if (o->frags_mode == NTAD_FRAGS_OFF)
-		return fail(e, l, "--frags and --no-frags conflict; give one of them");
-	o->frags_mode = NTAD_FRAGS_ON;
-	return 0;
-}
-
-static int p_no_frags(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	(void)a;
-	if (o->frags_mode == NTAD_FRAGS_ON)
-		return fail(e, l, "--frags and --no-frags conflict; give one of them");
-	o->frags_mode = NTAD_FRAGS_OFF;
 	return 0;
 }
 
@@ -607,615 +124,63 @@ static int p_version(struct ntad_opts *o, const char *a, char *e, size_t l)
 	return 0;
 }
 
-/* ---- delay and capture ---- */
-
-#define SEEN_DELAY_OPTS (1u << 0)   /* --delay, --seed and netem's other options */
-#define SEEN_DELAY_MS (1u << 1)     /* --delay itself */
-#define SEEN_CAPTURE_OPTS (1u << 2) /* --capture-bytes/--capture-age/--pcap/--trigger */
-static unsigned int retain_seen; /* reset by ntad_parse_args */
-
-/* Milliseconds, fractions allowed, up to an hour, into nanoseconds. */
-static int parse_ms(const char *s, uint64_t *ns)
-{
-	char *end;
-	double x;
-
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	x = strtod(s, &end);
-	if (errno || *end || !isfinite(x) || x < 0 || x > 3600000)
-		return -EINVAL;
-	*ns = (uint64_t)(x * 1e6 + 0.5);
-	return 0;
-}
-
-/* ---- delay: netem's options (netem.h), per direction ---- */
-
-/*
- * tc-netem's syntax is words after a keyword ("loss state 1% 30%"): an option
- * takes its value and then, like tc, the numbers that follow it (and "gap"
- * for --reorder), up to what the option has. A number may be negative only
- * where a value can be (--rate's overhead): no short option is a digit.
- */
-static int cur_argc;    /* set by ntad_parse_args */
-static char **cur_argv;
-/* --dir: the directions the netem options that follow apply to (bit 0: -i to -o, bit 1: -o to -i). */
-static unsigned int netem_dirs;
-static bool dir_ba_given;
-
-#define NETEM_WORDS 6
-
-static bool is_value_word(const char *w)
-{
-	if (*w == '-')
-		w++;
-	return isdigit((unsigned char)*w) || (*w == '.' && isdigit((unsigned char)w[1])) ||
-	       !strcmp(w, "gap");
-}
-
-typedef int netem_parse_fn(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l);
-
-/* Gather the option's words (a and up to `more` value words), then set each direction in scope. */
-static int netem_opt(struct ntad_opts *o, const char *a, int more, netem_parse_fn *fn, char *e, size_t l)
-{
-	const char *w[NETEM_WORDS] = { a };
-	int nw = 1;
-
-	while (nw <= more && nw < NETEM_WORDS && optind < cur_argc && is_value_word(cur_argv[optind]))
-		w[nw++] = cur_argv[optind++];
-	for (unsigned int d = 0; d < 2; d++) {
-		int ret;
-
-		if ((netem_dirs & (1u << d)) && (ret = fn(&o->netem[d], w, nw, e, l)))
-			return ret;
-	}
-	retain_seen |= SEEN_DELAY_OPTS;
-	return 0;
-}
-
-/* A time in tc's units (s, ms, us, ns and their long forms); a bare number is milliseconds. */
-static int parse_time(const char *s, uint64_t *ns)
-{
-	static const struct { const char *unit; double ns; } units[] = {
-		{ "", 1e6 }, { "ms", 1e6 }, { "msec", 1e6 }, { "msecs", 1e6 }, { "s", 1e9 }, { "sec", 1e9 },
-		{ "secs", 1e9 }, { "us", 1e3 }, { "usec", 1e3 }, { "usecs", 1e3 }, { "ns", 1 },
-		{ "nsec", 1 }, { "nsecs", 1 },
-	};
-	char *end;
-	double x;
-
-	if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
-		return -EINVAL;
-	errno = 0;
-	x = strtod(s, &end);
-	if (errno || !isfinite(x) || x < 0)
-		return -EINVAL;
-	for (unsigned int i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strcasecmp(end, units[i].unit)) {
-			x *= units[i].ns;
-			if (x > 3600e9)
-				return -EINVAL;
-			*ns = (uint64_t)(x + 0.5);
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-/* A probability: 0..1, or a percentage such as 0.5%. */
-static int parse_prob(const char *a, double *p)
-{
-	size_t n = strlen(a);
-	char *end;
-	double x;
-
-	errno = 0;
-	x = isdigit((unsigned char)*a) || *a == '.' ? strtod(a, &end) : -1;
-	if (x >= 0 && n && a[n - 1] == '%' && end == a + n - 1)
-		x /= 100, end++;
-	if (x < 0 || errno || *end || !isfinite(x) || x > 1)
-		return -EINVAL;
-	*p = x;
-	return 0;
-}
-
-/* A bandwidth in tc's units: bit, kbit.. tbit (x1000), kibit.. tibit (x1024), bps.. (bytes). */
-static int parse_bitrate(const char *s, uint64_t *bps)
-{
-	static const struct { const char *unit; double bits; } units[] = {
-		{ "bit", 1 }, { "kbit", 1e3 }, { "mbit", 1e6 }, { "gbit", 1e9 }, { "tbit", 1e12 },
-		{ "kibit", 1024. }, { "mibit", 1048576. }, { "gibit", 1073741824. }, { "tibit", 1099511627776. },
-		{ "bps", 8 }, { "kbps", 8e3 }, { "mbps", 8e6 }, { "gbps", 8e9 }, { "tbps", 8e12 },
-		{ "kibps", 8 * 1024. }, { "mibps", 8 * 1048576. }, { "gibps", 8 * 1073741824. },
-		{ "tibps", 8 * 1099511627776. },
-	};
-	char *end;
-	double x;
-
-	if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
-		return -EINVAL;
-	errno = 0;
-	x = strtod(s, &end);
-	if (errno || !isfinite(x) || x <= 0)
-		return -EINVAL;
-	for (unsigned int i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strcasecmp(end, units[i].unit)) {
-			x *= units[i].bits;
-			if (x < 1 || x > 1e13)
-				return -EINVAL;
-			*bps = (uint64_t)(x + 0.5);
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-/* w[first..nw): probabilities into p[0..), at most max of them. */
-static int probs(const char *const *w, int first, int nw, double *p, int max)
-{
-	if (nw - first > max)
-		return -E2BIG;
-	for (int i = first; i < nw; i++)
-		if (parse_prob(w[i], &p[i - first]))
-			return -EINVAL;
-	return 0;
-}
-
-/* TIME of --delay and --jitter. */
-static int time_word(const char *name, uint64_t *ns, const char *w, char *e, size_t l)
-{
-	if (parse_time(w, ns))
-		return fail(e, l, "--%s '%s': not a time; use e.g. 20ms, 1.5s, 500us (a bare number is milliseconds), up to 3600s",
-			    name, w);
-	return 0;
-}
-
-static int n_delay(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
-{
-	(void)nw;
-	return time_word("delay", &n->delay_ns, w[0], e, l);
-}
-
-static int p_delay(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	retain_seen |= SEEN_DELAY_MS;
-	return netem_opt(o, a, 0, n_delay, e, l);
-}
-
-static int n_jitter(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
-{
-	(void)nw;
-	return time_word("jitter", &n->jitter_ns, w[0], e, l);
-}
-
-static int p_jitter(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return netem_opt(o, a, 0, n_jitter, e, l);
-}
-
-static int n_dist(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
-{
-	static const char *names[] = { "uniform", "normal", "pareto", "paretonormal" };
-
-	(void)nw;
-	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(w[0], names[i])) {
-			n->dist = (enum ntad_netem_dist)i;
-			return 0;
-		}
-	}
-	return fail(e, l, "--dist '%s': unknown distribution; use uniform, normal, pareto or paretonormal", w[0]);
-}
-
-static int p_dist(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return netem_opt(o, a, 0, n_dist, e, l);
-}
-
-static int n_delay_corr(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
-{
-	(void)nw;
-	if (parse_prob(w[0], &n->delay_corr))
-		return fail(e, l, "--delay-corr '%s': not a correlation; use 0..100%% (or 0..1)", w[0]);
-	return 0;
-}
-
-static int p_delay_corr(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return netem_opt(o, a, 0, n_delay_corr, e, l);
-}
-
-/* --loss [random] P [CORR] | state P13 [P31 [P32 [P23 [P14]]]] | gemodel P [R [1-H [1-K]]], tc's defaults. */
-static int n_loss(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
-{
-	double p[5] = { 0 };
-
-	if (!strcmp(w[0], "state")) {
-		if (nw < 2 || probs(w, 1, nw, p, 5))
-			return fail(e, l, "--loss state: needs one to five transition probabilities; give P13 [P31 [P32 [P23 [P14]]]] as 0..1 or N%%");
-		n->loss_model = NTAD_LOSS_STATE;
-		n->loss[0] = p[0];
-		n->loss[1] = nw > 2 ? p[1] : 1 - p[0];
-		n->loss[2] = p[2];
-		n->loss[3] = nw > 4 ? p[3] : 1;
-		n->loss[4] = p[4];
-		if (n->loss[0] + n->loss[4] > 1 || n->loss[1] + n->loss[2] > 1)
-			return fail(e, l, "--loss state: P13 + P14 and P31 + P32 are each at most 100%%; lower them");
-		return 0;
-	}
-	if (!strcmp(w[0], "gemodel")) {
-		if (nw < 2 || probs(w, 1, nw, p, 4))
-			return fail(e, l, "--loss gemodel: needs one to four probabilities; give P [R [1-H [1-K]]] as 0..1 or N%%");
-		n->loss_model = NTAD_LOSS_GEMODEL;
-		n->loss[0] = p[0];
-		n->loss[1] = nw > 2 ? p[1] : 1 - p[0];
-		n->loss[2] = nw > 3 ? p[2] : 1;
-		n->loss[3] = p[3];
-		n->loss[4] = 0;
-		return 0;
-	}
-	if (!strcmp(w[0], "random"))
-		w++, nw--;
-	if (nw < 1 || probs(w, 0, nw, p, 2))
-		return fail(e, l, "--loss '%s': not a probability; use [random] P [CORRELATION] (0..1 or N%% such as 0.5%%), state P13 ... or gemodel P ...",
-			    nw ? w[0] : "random");
-	n->loss_model = p[0] > 0 ? NTAD_LOSS_RANDOM : NTAD_LOSS_NONE;
-	memcpy(n->loss, p, sizeof(p));
-	return 0;
-}
-
-static int p_loss(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return netem_opt(o, a, 5, n_loss, e, l);
-}
-
-/* P [CORRELATION] of --duplicate and --corrupt. */
-static int prob_corr(const char *name, double *p, double *corr, const char *const *w, int nw,
-		     char *e, size_t l)
-{
-	double v[2] = { 0 };
-
-	if (probs(w, 0, nw, v, 2))
-		return fail(e, l, "--%s '%s': not a probability; give P [CORRELATION] as 0..1 or N%%", name, w[0]);
-	*p = v[0];
-	*corr = v[1];
-	return 0;
-}
-
-static int n_duplicate(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
-{
-	return prob_corr("duplicate", &n->duplicate, &n->duplicate_corr, w, nw, e, l);
-}
-
-static int p_duplicate(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return netem_opt(o, a, 1, n_duplicate, e, l);
-}
-
-static int n_corrupt(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
-{
-	return prob_corr("corrupt", &n->corrupt, &n->corrupt_corr, w, nw, e, l);
-}
-
-static int p_corrupt(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return netem_opt(o, a, 1, n_corrupt, e, l);
-}
-
-/* --reorder P [CORR] [gap N]: tc makes the gap 1 when none is given. */
-static int n_reorder(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
-{
-	double p[2] = { 0 };
-	int np = nw;
-
-	if (nw >= 2 && !strcmp(w[nw - 2], "gap")) {
-		np = nw - 2;
-		if (parse_u32(w[nw - 1], &n->gap, 1, UINT32_MAX))
-			return fail(e, l, "--reorder: gap '%s' is not a packet count; use 1 or more", w[nw - 1]);
-	} else {
-		n->gap = 1;
-	}
-	if (!np || probs(w, 0, np, p, 2))
-		return fail(e, l, "--reorder '%s': not a probability; give P [CORRELATION] [gap N] with P as 0..1 or N%%", w[0]);
-	n->reorder = p[0];
-	n->reorder_corr = p[1];
-	return 0;
-}
-
-static int p_reorder(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return netem_opt(o, a, 4, n_reorder, e, l);
-}
-
-/* --rate RATE [PACKETOVERHEAD] */
-static int n_rate(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
-{
-	char *end;
-	long ov = 0;
-
-	if (parse_bitrate(w[0], &n->rate_bps))
-		return fail(e, l, "--rate '%s': not a bandwidth; use tc's units such as 100mbit, 1gbit, 500kbit or 10mbps (bytes), 1bit..10tbit", w[0]);
-	if (nw > 1) {
-		errno = 0;
-		ov = strtol(w[1], &end, 10);
-		if (errno || *end || ov < -65535 || ov > 65535)
-			return fail(e, l, "--rate %s: packet overhead '%s' is not a byte count; use -65535..65535", w[0], w[1]);
-	}
-	n->overhead = (int32_t)ov;
-	return 0;
-}
-
-static int p_netem_rate(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	return netem_opt(o, a, 1, n_rate, e, l);
-}
-
-static int p_dir(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	(void)o;
-	if (!strcmp(a, "both"))
-		netem_dirs = 3;
-	else if (!strcmp(a, "ab"))
-		netem_dirs = 1;
-	else if (!strcmp(a, "ba"))
-		netem_dirs = 2, dir_ba_given = true;
-	else
-		return fail(e, l, "--dir '%s': not a direction; use ab (from -i to -o), ba (from -o to -i) or both", a);
-	retain_seen |= SEEN_DELAY_OPTS;
-	return 0;
-}
-
-/* tc-netem's own checks, per direction. */
-static int validate_netem(const struct ntad_opts *o, char *e, size_t l)
-{
-	if (dir_ba_given && !o->out_ifname[0])
-		return fail(e, l, "--dir ba: there is one direction without -o; drop --dir or add -o IFACE");
-	for (unsigned int d = 0; d < 2; d++) {
-		const struct ntad_netem_opts *n = &o->netem[d];
-
-		if (!n->jitter_ns && (n->dist != NTAD_DIST_UNIFORM || n->delay_corr > 0))
-			return fail(e, l, "--dist/--delay-corr: shape the jitter, which is 0; add --jitter TIME");
-		if (n->reorder > 0 && !n->delay_ns)
-			return fail(e, l, "--reorder: sends packets ahead of delayed ones, but the delay is 0; add --delay TIME");
-	}
-	return 0;
-}
-
-static int p_seed(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (parse_u64(a, &o->seed))
-		return fail(e, l, "--seed '%s': not a number; use 0..2^64-1", a);
-	retain_seen |= SEEN_DELAY_OPTS;
-	return 0;
-}
-
-static int p_capture_bytes(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (ntad_parse_size(a, &o->capture_bytes) || o->capture_bytes < 4096)
-		return fail(e, l, "--capture-bytes '%s': not a size; use bytes with k/M/G, at least 4k", a);
-	retain_seen |= SEEN_CAPTURE_OPTS;
-	return 0;
-}
-
-static int p_capture_age(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (parse_ms(a, &o->capture_age_ns) || !o->capture_age_ns)
-		return fail(e, l, "--capture-age '%s': not a time; use milliseconds, above 0 and up to 3600000", a);
-	retain_seen |= SEEN_CAPTURE_OPTS;
-	return 0;
-}
-
-static int p_pcap(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (!*a || strlen(a) >= sizeof(o->pcap_path) - 4)
-		return fail(e, l, "--pcap: the file name is empty or longer than %zu bytes; give a shorter path",
-			    sizeof(o->pcap_path) - 5);
-	strcpy(o->pcap_path, a);
-	retain_seen |= SEEN_CAPTURE_OPTS;
-	return 0;
-}
-
-static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, size_t l)
-{
-	bool retains = o->mode == NTAD_MODE_DELAY || o->mode == NTAD_MODE_CAPTURE;
-	uint64_t reserve;
-
-	if (o->mode != NTAD_MODE_DELAY && (retain_seen & SEEN_DELAY_OPTS))
-		return fail(e, l, "--delay/--jitter/--dist/--delay-corr/--loss/--duplicate/--corrupt/--reorder/--rate with a unit/--dir/--seed: only used by --mode delay; drop them or add --mode delay");
-	if (o->mode != NTAD_MODE_CAPTURE && (retain_seen & SEEN_CAPTURE_OPTS))
-		return fail(e, l, "--capture-bytes/--capture-age/--pcap/--trigger: only used by --mode capture; drop them or add --mode capture");
-	if (o->mode == NTAD_MODE_DELAY && !(retain_seen & SEEN_DELAY_MS))
-		return fail(e, l, "--mode delay: needs the hold time; add --delay TIME (such as 20ms)");
-	if (o->mode == NTAD_MODE_DELAY && validate_netem(o, e, l))
-		return -EINVAL;
-	if (!retains)
-		return 0;
-	if (o->frags_mode == NTAD_FRAGS_ON && o->pool == NTAD_POOL_FIXED)
-		return fail(e, l, "--frags: --mode %s holds a frame larger than a chunk in one block, which --pool fixed does not have; use --pool nta or drop --frags",
-			    ntad_mode_name(o->mode));
-	/* Held packets: copy every one into an exact block unless told otherwise. */
-	if (!(o->given & NTAD_GIVEN_COPY_BREAK))
-		o->copy_break = max_frame;
-	reserve = ntad_retention_reserve(o);
-	if (o->umem_size < reserve + 65536)
-		return fail(e, l, "--umem-size %" PRIu64 ": leaves no room to hold packets in --mode %s (the rings%s take %" PRIu64
-			    " bytes); use --umem-size %" PRIu64 "M or smaller rings", o->umem_size, ntad_mode_name(o->mode),
-			    o->pool == NTAD_POOL_NTA ? " and nta's parked regions" : "", reserve,
-			    ((reserve + 65536) >> 20) + 1);
-	return 0;
-}
-
-/* ---- capture: files and pcap-filter(7) expressions ---- */
-
-#define DEF_SNAPLEN 262144u /* tcpdump's default and largest */
-static bool capture_file_opts_seen; /* -w/-s/-C/-W; reset by ntad_parse_args */
-
-static int p_trigger(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	size_t n = strlen(o->trigger_expr);
-	struct bpf_program prog;
-
-	/* Checked alone, so that an error names the expression it is in. */
-	if (ntad_expr_compile("--trigger", a, DEF_SNAPLEN, &prog, e, l))
-		return -EINVAL;
-	pcap_freecode(&prog);
-	if (n + strlen(a) + 8 >= sizeof(o->trigger_expr))
-		return fail(e, l, "--trigger: the expressions are longer than %zu bytes together; shorten them",
-			    sizeof(o->trigger_expr) - 1);
-	snprintf(o->trigger_expr + n, sizeof(o->trigger_expr) - n, "%s(%s)", n ? " or " : "", a);
-	retain_seen |= SEEN_CAPTURE_OPTS;
-	return 0;
-}
-
-static int p_write(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	/* Room for -C's file numbers after the name. */
-	if (!*a || strlen(a) >= sizeof(o->write_path) - 12)
-		return fail(e, l, "-w: the file name is empty or longer than %zu bytes; give a shorter path",
-			    sizeof(o->write_path) - 13);
-	strcpy(o->write_path, a);
-	capture_file_opts_seen = true;
-	return 0;
-}
-
-static int p_snaplen(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (parse_u32(a, &o->snaplen, 0, DEF_SNAPLEN))
-		return fail(e, l, "--snaplen '%s': not a length; use 1..%u bytes (0: %u)", a, DEF_SNAPLEN, DEF_SNAPLEN);
-	if (!o->snaplen)
-		o->snaplen = DEF_SNAPLEN; /* as tcpdump -s 0 */
-	capture_file_opts_seen = true;
-	return 0;
-}
-
-static int p_rotate_size(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	uint64_t mb;
-
-	if (parse_u64(a, &mb) || !mb || mb > 1000000)
-		return fail(e, l, "-C '%s': not a file size; use millions of bytes, 1..1000000, as tcpdump -C", a);
-	o->rotate_bytes = mb * 1000000;
-	capture_file_opts_seen = true;
-	return 0;
-}
-
-static int p_rotate_files(struct ntad_opts *o, const char *a, char *e, size_t l)
-{
-	if (parse_u32(a, &o->rotate_files, 1, 100000))
-		return fail(e, l, "-W '%s': not a number of files; use 1..100000", a);
-	capture_file_opts_seen = true;
-	return 0;
-}
-
-/* The trailing arguments: one expression, as tcpdump takes it. */
-static int join_expr(struct ntad_opts *o, int argc, char **argv, char *e, size_t l)
-{
-	size_t n = 0;
-
-	for (int i = 0; i < argc; i++) {
-		int w = snprintf(o->expr + n, sizeof(o->expr) - n, "%s%s", i ? " " : "", argv[i]);
-
-		if (w < 0 || (size_t)w >= sizeof(o->expr) - n)
-			return fail(e, l, "capture filter: longer than %zu bytes; shorten the expression",
-				    sizeof(o->expr) - 1);
-		n += (size_t)w;
-	}
-	return 0;
-}
-
-static int validate_capture(struct ntad_opts *o, char *e, size_t l)
-{
-	struct ntad_rule rules[NTAD_EXPR_MAX_RULES];
-	struct bpf_program prog;
-	unsigned int n;
-
-	if (o->mode != NTAD_MODE_CAPTURE && capture_file_opts_seen)
-		return fail(e, l, "-w/-s/-C/-W: only used by --mode capture; drop them or add --mode capture");
-	if (o->mode != NTAD_MODE_CAPTURE)
-		return 0;
-	if (o->write_path[0] && o->pcap_path[0])
-		return fail(e, l, "--pcap and -w conflict: --pcap writes the held frames on SIGUSR1, at exit and on --trigger, -w writes every frame as it arrives; give one");
-	if (o->trigger_expr[0] && !o->pcap_path[0])
-		return fail(e, l, "--trigger: writes the held frames, and needs a file; add --pcap FILE%s",
-			    o->write_path[0] ? " instead of -w (which writes every frame already)" : "");
-	if (o->capture_age_ns && o->write_path[0])
-		return fail(e, l, "--capture-age: with -w frames are written as they arrive, not held; drop --capture-age or use --pcap");
-	if (o->rotate_bytes && !o->write_path[0])
-		return fail(e, l, "-C: rotates the files of -w; add -w FILE (--pcap writes one file)");
-	if (o->rotate_files && !o->rotate_bytes)
-		return fail(e, l, "-W: the number of files -C rotates through; add -C SIZE");
-	if (!o->expr[0])
-		return 0;
-	if (ntad_expr_compile("capture filter", o->expr, o->snaplen, &prog, e, l))
-		return -EINVAL;
-	pcap_freecode(&prog);
-	/* Given rules are the user's; else what the kernel can select of the expression. */
-	if (o->nr_rules || filter_all_given)
-		return 0;
-	n = ntad_expr_rules(o->expr, rules);
-	memcpy(o->rules, rules, n * sizeof(rules[0]));
-	o->nr_rules = n;
-	return 0;
-}
-
 static const struct opt_row rows[] = {
-	{ "interface", 'i', "IFACE", p_interface, "interface to receive on (and send on, but in fwd)" },
-	{ "out-interface", 'o', "IFACE", p_out, "fwd, delay: the second interface, sharing the UMEM" },
+	{ "interface", 'i', "IFACE", ntad_opt_interface, "interface to receive on (and send on, but in fwd)" },
+	{ "out-interface", 'o', "IFACE", ntad_opt_out_interface, "fwd, delay: the second interface, sharing the UMEM" },
 	{ "mode", 'm', "MODE", p_mode, "rxdrop (default), l2fwd, txonly, fwd, delay or capture" },
-	{ "queue", 'q', "N", p_queue, "rx/tx queue to bind (default 0)" },
-	{ "queues", 0, "N|LIST", p_queues, "N queues from --queue on, or a list (0,2,4-5): one socket and thread each, one shared UMEM" },
-	{ "cpus", 0, "LIST", p_cpus, "pin the queue threads, one CPU per queue in --queues order" },
-	{ "pool", 0, "nta|fixed", p_pool, "UMEM manager: nta (default) or the fixed-frame LIFO baseline" },
-	{ "rx-size", 0, "N", p_rx_size, "RX ring entries, power of two (default 2048)" },
-	{ "tx-size", 0, "N", p_tx_size, "TX ring entries (default 2048)" },
-	{ "fill-size", 0, "N", p_fill_size, "fill ring entries (default 2048)" },
-	{ "comp-size", 0, "N", p_comp_size, "completion ring entries (default 2048)" },
-	{ "batch", 0, "N", p_batch, "descriptors per ring operation (default 64)" },
-	{ "chunk-size", 0, "BYTES", p_chunk, "UMEM chunk, 2048..4096 (default 2048)" },
-	{ "umem-size", 0, "SIZE", p_umem, "UMEM bytes, k/M/G suffixes (default 32M)" },
-	{ "hugepages", 0, NULL, p_hugepages, "back the UMEM with 2 MiB huge pages" },
-	{ "bind", 0, "MODE", p_bind, "copy, zerocopy or auto (default: zero-copy, else copy)" },
-	{ "no-need-wakeup", 0, NULL, p_no_wakeup, "bind without XDP_USE_NEED_WAKEUP" },
-	{ "busy-poll", 0, NULL, p_busy_poll, "preferred busy polling on the socket" },
-	{ "xdp-mode", 0, "MODE", p_xdp_mode, "native (default) or skb" },
-	{ "filter", 0, "RULE", p_filter, "traffic for ntad (repeatable): all, ethertype=0x0800, proto=udp|tcp|icmp|N, dport=N, or a comma list" },
-	{ "copy-break", 0, "BYTES", p_copy_break, "nta pool: copy received packets up to this length (default 256, 0 off)" },
+	{ "queue", 'q', "N", ntad_opt_queue, "rx/tx queue to bind (default 0)" },
+	{ "queues", 0, "N|LIST", ntad_opt_queues, "N queues from --queue on, or a list (0,2,4-5): one socket and thread each, one shared UMEM" },
+	{ "cpus", 0, "LIST", ntad_opt_cpus, "pin the queue threads, one CPU per queue in --queues order" },
+	{ "pool", 0, "nta|fixed", ntad_opt_pool, "UMEM manager: nta (default) or the fixed-frame LIFO baseline" },
+	{ "rx-size", 0, "N", ntad_opt_rx_size, "RX ring entries, power of two (default 2048)" },
+	{ "tx-size", 0, "N", ntad_opt_tx_size, "TX ring entries (default 2048)" },
+	{ "fill-size", 0, "N", ntad_opt_fill_size, "fill ring entries (default 2048)" },
+	{ "comp-size", 0, "N", ntad_opt_comp_size, "completion ring entries (default 2048)" },
+	{ "batch", 0, "N", ntad_opt_batch, "descriptors per ring operation (default 64)" },
+	{ "chunk-size", 0, "BYTES", ntad_opt_chunk_size, "UMEM chunk, 2048..4096 (default 2048)" },
+	{ "umem-size", 0, "SIZE", ntad_opt_umem_size, "UMEM bytes, k/M/G suffixes (default 32M)" },
+	{ "hugepages", 0, NULL, ntad_opt_hugepages, "back the UMEM with 2 MiB huge pages" },
+	{ "bind", 0, "MODE", ntad_opt_bind, "copy, zerocopy or auto (default: zero-copy, else copy)" },
+	{ "no-need-wakeup", 0, NULL, ntad_opt_no_need_wakeup, "bind without XDP_USE_NEED_WAKEUP" },
+	{ "busy-poll", 0, NULL, ntad_opt_busy_poll, "preferred busy polling on the socket" },
+	{ "xdp-mode", 0, "MODE", ntad_opt_xdp_mode, "native (default) or skb" },
+	{ "filter", 0, "RULE", ntad_opt_filter, "traffic for ntad (repeatable): all, ethertype=0x0800, proto=udp|tcp|icmp|N, dport=N, or a comma list" },
+	{ "copy-break", 0, "BYTES", ntad_opt_copy_break, "nta pool: copy received packets up to this length (default 256, 0 off)" },
 	{ "duration", 'd', "SEC", p_duration, "stop after SEC seconds" },
 	{ "count", 'n', "N", p_count, "stop after N packets (txonly: send exactly N)" },
 	{ "interval", 'I', "SEC", p_interval, "seconds between report lines (default 1, 0 off)" },
 	{ "json", 0, NULL, p_json, "JSON lines instead of text" },
-	{ "size", 0, "BYTES", p_size, "txonly: frame length (default 64)" },
-	{ "imix", 0, NULL, p_imix, "txonly: 64/576/1500-byte frames, 7:4:1" },
-	{ "payload", 0, "stamp|full", p_payload, "txonly: frames written once and stamped with each sequence number (stamp, default), or every frame written whole (full)" },
+	{ "size", 0, "BYTES", ntad_opt_size, "txonly: frame length (default 64)" },
+	{ "imix", 0, NULL, ntad_opt_imix, "txonly: 64/576/1500-byte frames, 7:4:1" },
+	{ "payload", 0, "stamp|full", ntad_opt_payload, "txonly: frames written once and stamped with each sequence number (stamp, default), or every frame written whole (full)" },
 	{ "rate", 0, "PPS|RATE", p_rate, "txonly: packets per second; delay: a bandwidth in tc's units, RATE [OVERHEAD] (100mbit, 1gbit, 10mbps; bytes added per packet)" },
-	{ "src-mac", 0, "MAC", p_src_mac, "txonly: source MAC (default: the interface's)" },
-	{ "dst-mac", 0, "MAC", p_dst_mac, "txonly: destination MAC" },
-	{ "src-ip", 0, "ADDR", p_src_ip, "txonly: source IPv4 (default 10.77.0.1)" },
-	{ "dst-ip", 0, "ADDR", p_dst_ip, "txonly: destination IPv4 (default 10.77.0.2)" },
-	{ "sport", 0, "PORT", p_sport, "txonly: UDP source port (default 9)" },
-	{ "dport", 0, "PORT", p_dport, "txonly: UDP destination port (default 9)" },
+	{ "src-mac", 0, "MAC", ntad_opt_src_mac, "txonly: source MAC (default: the interface's)" },
+	{ "dst-mac", 0, "MAC", ntad_opt_dst_mac, "txonly: destination MAC" },
+	{ "src-ip", 0, "ADDR", ntad_opt_src_ip, "txonly: source IPv4 (default 10.77.0.1)" },
+	{ "dst-ip", 0, "ADDR", ntad_opt_dst_ip, "txonly: destination IPv4 (default 10.77.0.2)" },
+	{ "sport", 0, "PORT", ntad_opt_sport, "txonly: UDP source port (default 9)" },
+	{ "dport", 0, "PORT", ntad_opt_dport, "txonly: UDP destination port (default 9)" },
 	{ "verify", 0, NULL, p_verify, "rxdrop: check every payload, count valid/invalid" },
-	{ "frags", 0, NULL, p_frags, "multi-buffer AF_XDP (XDP_USE_SG) even when frames fit a chunk (default: when the MTU or --size needs it)" },
-	{ "no-frags", 0, NULL, p_no_frags, "never multi-buffer: refuse an MTU or --size larger than a chunk holds" },
-	{ "delay", 0, "TIME", p_delay, "delay: hold every packet TIME (20ms, 1s, 500us; a bare number is ms), then send it back out (or to -o)" },
-	{ "jitter", 0, "TIME", p_jitter, "delay: plus or minus up to TIME, never reordering (default 0)" },
-	{ "dist", 0, "DIST", p_dist, "delay: jitter distribution uniform (default), normal, pareto or paretonormal" },
-	{ "delay-corr", 0, "PCT", p_delay_corr, "delay: correlation of each jitter with the previous (default 0)" },
-	{ "loss", 0, "LOSS", p_loss, "delay: [random] P [CORR], state P13 [P31 [P32 [P23 [P14]]]] or gemodel P [R [1-H [1-K]]], as tc-netem" },
-	{ "duplicate", 0, "P [CORR]", p_duplicate, "delay: send a share P of packets twice" },
-	{ "corrupt", 0, "P [CORR]", p_corrupt, "delay: flip one random bit in a share P of packets (checksums left wrong)" },
-	{ "reorder", 0, "P [CORR] [gap N]", p_reorder, "delay: send a share P of packets (with gap N: of every Nth) at once, ahead of the delayed ones" },
-	{ "dir", 0, "ab|ba|both", p_dir, "delay -o: the netem options after it apply to ab (-i to -o), ba (-o to -i) or both (default)" },
-	{ "seed", 0, "N", p_seed, "delay: seed of the PRNG of every random choice (default 0)" },
-	{ "capture-bytes", 0, "SIZE", p_capture_bytes, "capture: UMEM bytes held at most, oldest evicted (default: all the rings leave)" },
-	{ "capture-age", 0, "MS", p_capture_age, "capture: evict packets older than MS milliseconds" },
-	{ "pcap", 0, "FILE", p_pcap, "capture: write the held packets to FILE on SIGUSR1, at exit and on --trigger" },
-	{ "trigger", 0, "EXPR", p_trigger, "capture: write the pcap when a packet matches EXPR (pcap-filter(7); repeatable: any)" },
-	{ "write", 'w', "FILE", p_write, "capture: write every frame to FILE as it arrives (tcpdump -w), instead of holding it" },
-	{ "snaplen", 's', "N", p_snaplen, "capture: write at most N bytes of a frame (default 262144, 0 the same)" },
-	{ "file-size", 'C', "N", p_rotate_size, "capture -w: next file once one is larger than N million bytes (FILE1, FILE2, ...)" },
-	{ "file-count", 'W', "N", p_rotate_files, "capture -w -C: a ring of N files (FILE0..FILE{N-1}), overwriting the oldest" },
+	{ "frags", 0, NULL, ntad_opt_frags, "multi-buffer AF_XDP (XDP_USE_SG) even when frames fit a chunk (default: when the MTU or --size needs it)" },
+	{ "no-frags", 0, NULL, ntad_opt_no_frags, "never multi-buffer: refuse an MTU or --size larger than a chunk holds" },
+	{ "delay", 0, "TIME", ntad_opt_delay, "delay: hold every packet TIME (20ms, 1s, 500us; a bare number is ms), then send it back out (or to -o)" },
+	{ "jitter", 0, "TIME", ntad_opt_jitter, "delay: plus or minus up to TIME, never reordering (default 0)" },
+	{ "dist", 0, "DIST", ntad_opt_dist, "delay: jitter distribution uniform (default), normal, pareto or paretonormal" },
+	{ "delay-corr", 0, "PCT", ntad_opt_delay_corr, "delay: correlation of each jitter with the previous (default 0)" },
+	{ "loss", 0, "LOSS", ntad_opt_loss, "delay: [random] P [CORR], state P13 [P31 [P32 [P23 [P14]]]] or gemodel P [R [1-H [1-K]]], as tc-netem" },
+	{ "duplicate", 0, "P [CORR]", ntad_opt_duplicate, "delay: send a share P of packets twice" },
+	{ "corrupt", 0, "P [CORR]", ntad_opt_corrupt, "delay: flip one random bit in a share P of packets (checksums left wrong)" },
+	{ "reorder", 0, "P [CORR] [gap N]", ntad_opt_reorder, "delay: send a share P of packets (with gap N: of every Nth) at once, ahead of the delayed ones" },
+	{ "dir", 0, "ab|ba|both", ntad_opt_dir, "delay -o: the netem options after it apply to ab (-i to -o), ba (-o to -i) or both (default)" },
+	{ "seed", 0, "N", ntad_opt_seed, "delay: seed of the PRNG of every random choice (default 0)" },
+	{ "capture-bytes", 0, "SIZE", ntad_opt_capture_bytes, "capture: UMEM bytes held at most, oldest evicted (default: all the rings leave)" },
+	{ "capture-age", 0, "MS", ntad_opt_capture_age, "capture: evict packets older than MS milliseconds" },
+	{ "pcap", 0, "FILE", ntad_opt_pcap, "capture: write the held packets to FILE on SIGUSR1, at exit and on --trigger" },
+	{ "trigger", 0, "EXPR", ntad_opt_trigger, "capture: write the pcap when a packet matches EXPR (pcap-filter(7); repeatable: any)" },
+	{ "write", 'w', "FILE", ntad_opt_write, "capture: write every frame to FILE as it arrives (tcpdump -w), instead of holding it" },
+	{ "snaplen", 's', "N", ntad_opt_snaplen, "capture: write at most N bytes of a frame (default 262144, 0 the same)" },
+	{ "file-size", 'C', "N", ntad_opt_file_size, "capture -w: next file once one is larger than N million bytes (FILE1, FILE2, ...)" },
+	{ "file-count", 'W', "N", ntad_opt_file_count, "capture -w -C: a ring of N files (FILE0..FILE{N-1}), overwriting the oldest" },
 	{ "verbose", 'v', NULL, p_verbose, "show libbpf/libxdp diagnostics" },
 	{ "help", 'h', NULL, p_help, "this text" },
 	{ "version", 'V', NULL, p_version, "print the version" },
@@ -1239,7 +204,7 @@ void ntad_opts_default(struct ntad_opts *o)
 	o->interval = 1;
 	o->size = 64;
 	ntad_pkt_params_default(&o->pkt);
-	o->snaplen = DEF_SNAPLEN;
+	o->snaplen = NTAD_DEF_SNAPLEN;
 }
 
 const char *ntad_mode_name(enum ntad_mode m)
@@ -1260,93 +225,106 @@ const char *ntad_pool_name(enum ntad_pool_kind p)
 	return p == NTAD_POOL_FIXED ? "fixed" : "nta";
 }
 
-/* Resolve --queue/--queues into o->queues[0..nr_queues). */
-static int resolve_queues(struct ntad_opts *o, char *e, size_t l)
+/*
+ * The modes that hold packets: netem's options for delay only and capture's
+ * for capture only (each file checks its own options together), then what
+ * holding needs of the pool and the UMEM.
+ */
+static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, size_t l)
 {
-	if (queues_list_given) {
-		if (queue_given)
-			return fail(e, l, "--queue and a --queues list conflict; give the queues in the list only");
-	} else {
-		uint32_t n = queues_count ? queues_count : 1;
+	bool retains = o->mode == NTAD_MODE_DELAY || o->mode == NTAD_MODE_CAPTURE;
+	uint64_t reserve;
 
-		if (o->queue + n > NTAD_MAX_QUEUES)
-			return fail(e, l, "--queues %u from --queue %u: beyond queue %d; use fewer queues or a lower --queue",
-				    n, o->queue, NTAD_MAX_QUEUES - 1);
-		for (uint32_t i = 0; i < n; i++)
-			o->queues[i] = o->queue + i;
-		o->nr_queues = n;
-	}
-	o->queue = o->queues[0];
-	if (o->nr_cpus && o->nr_cpus != o->nr_queues)
-		return fail(e, l, "--cpus: %u CPUs for %u queues; give one CPU per queue", o->nr_cpus, o->nr_queues);
+	if (o->mode != NTAD_MODE_DELAY && (ntad_cli.seen & NTAD_SEEN_DELAY_OPTS))
+		return ntad_cli_fail(e, l, "--delay/--jitter/--dist/--delay-corr/--loss/--duplicate/--corrupt/--reorder/--rate with a unit/--dir/--seed: only used by --mode delay; drop them or add --mode delay");
+	if (o->mode != NTAD_MODE_CAPTURE && (ntad_cli.seen & NTAD_SEEN_CAPTURE_OPTS))
+		return ntad_cli_fail(e, l, "--capture-bytes/--capture-age/--pcap/--trigger: only used by --mode capture; drop them or add --mode capture");
+	if (o->mode == NTAD_MODE_DELAY && !(ntad_cli.seen & NTAD_SEEN_DELAY_MS))
+		return ntad_cli_fail(e, l, "--mode delay: needs the hold time; add --delay TIME (such as 20ms)");
+	if (o->mode == NTAD_MODE_DELAY && ntad_cli_netem_validate(o, e, l))
+		return -EINVAL;
+	if (!retains)
+		return 0;
+	if (o->frags_mode == NTAD_FRAGS_ON && o->pool == NTAD_POOL_FIXED)
+		return ntad_cli_fail(e, l, "--frags: --mode %s holds a frame larger than a chunk in one block, which --pool fixed does not have; use --pool nta or drop --frags",
+				     ntad_mode_name(o->mode));
+	/* Held packets: copy every one into an exact block unless told otherwise. */
+	if (!(o->given & NTAD_GIVEN_COPY_BREAK))
+		o->copy_break = max_frame;
+	reserve = ntad_retention_reserve(o);
+	if (o->umem_size < reserve + 65536)
+		return ntad_cli_fail(e, l, "--umem-size %" PRIu64 ": leaves no room to hold packets in --mode %s (the rings%s take %" PRIu64
+				     " bytes); use --umem-size %" PRIu64 "M or smaller rings", o->umem_size, ntad_mode_name(o->mode),
+				     o->pool == NTAD_POOL_NTA ? " and nta's parked regions" : "", reserve,
+				     ((reserve + 65536) >> 20) + 1);
 	return 0;
 }
 
-static int validate(struct ntad_opts *o, unsigned int seen_tx_opts, char *e, size_t l)
+static int validate(struct ntad_opts *o, char *e, size_t l)
 {
 	uint64_t need;
 	uint32_t max_frame = o->chunk_size - NTAD_RX_OFFSET;
 
 	if (!o->ifname[0])
-		return fail(e, l, "interface: none given; use -i IFACE (see --help)");
-	if (resolve_queues(o, e, l))
+		return ntad_cli_fail(e, l, "interface: none given; use -i IFACE (see --help)");
+	if (ntad_cli_queues_resolve(o, e, l))
 		return -EINVAL;
 	if (o->mode == NTAD_MODE_FWD && !o->out_ifname[0])
-		return fail(e, l, "--mode fwd: needs a second interface; add -o IFACE");
+		return ntad_cli_fail(e, l, "--mode fwd: needs a second interface; add -o IFACE");
 	if (o->mode != NTAD_MODE_FWD && o->mode != NTAD_MODE_DELAY && o->out_ifname[0])
-		return fail(e, l, "--out-interface: only used by --mode fwd and --mode delay; add one of them or drop -o");
+		return ntad_cli_fail(e, l, "--out-interface: only used by --mode fwd and --mode delay; add one of them or drop -o");
 	if (o->mode == NTAD_MODE_FWD && !strcmp(o->ifname, o->out_ifname))
-		return fail(e, l, "--out-interface %s: same as -i; fwd needs two interfaces (use --mode l2fwd for one)",
-			    o->ifname);
+		return ntad_cli_fail(e, l, "--out-interface %s: same as -i; fwd needs two interfaces (use --mode l2fwd for one)",
+				     o->ifname);
 	if (o->mode == NTAD_MODE_DELAY && !strcmp(o->ifname, o->out_ifname))
-		return fail(e, l, "--out-interface %s: same as -i; drop -o to delay back out of %s",
-			    o->ifname, o->ifname);
-	if (o->mode == NTAD_MODE_DELAY && rate_pps_given)
-		return fail(e, l, "--rate: a bare number is txonly's packets per second; give the delay line's bandwidth with a unit, such as 100mbit");
-	if (o->mode != NTAD_MODE_TXONLY && seen_tx_opts)
-		return fail(e, l, "--size/--imix/--payload/--rate/--src-*/--dst-*/--sport/--dport: only used by --mode txonly; drop them or add --mode txonly");
-	if (o->imix && (seen_tx_opts & 1))
-		return fail(e, l, "--imix and --size conflict; give one of them");
+		return ntad_cli_fail(e, l, "--out-interface %s: same as -i; drop -o to delay back out of %s",
+				     o->ifname, o->ifname);
+	if (o->mode == NTAD_MODE_DELAY && (ntad_cli.seen & NTAD_SEEN_RATE_PPS))
+		return ntad_cli_fail(e, l, "--rate: a bare number is txonly's packets per second; give the delay line's bandwidth with a unit, such as 100mbit");
+	if (o->mode != NTAD_MODE_TXONLY && (ntad_cli.seen & (NTAD_SEEN_SIZE | NTAD_SEEN_TX_OPTS)))
+		return ntad_cli_fail(e, l, "--size/--imix/--payload/--rate/--src-*/--dst-*/--sport/--dport: only used by --mode txonly; drop them or add --mode txonly");
+	if (o->imix && (ntad_cli.seen & NTAD_SEEN_SIZE))
+		return ntad_cli_fail(e, l, "--imix and --size conflict; give one of them");
 	if (o->verify && o->mode != NTAD_MODE_RXDROP)
-		return fail(e, l, "--verify: only used by --mode rxdrop; drop it");
-	if (o->mode == NTAD_MODE_TXONLY && (o->nr_rules || filter_all_given))
-		return fail(e, l, "--filter: txonly receives nothing, so it attaches no program; drop --filter");
-	if (filter_all_given && o->nr_rules)
-		return fail(e, l, "--filter all conflicts with other --filter rules; give either all or rules");
+		return ntad_cli_fail(e, l, "--verify: only used by --mode rxdrop; drop it");
+	if (o->mode == NTAD_MODE_TXONLY && (o->nr_rules || (ntad_cli.seen & NTAD_SEEN_FILTER_ALL)))
+		return ntad_cli_fail(e, l, "--filter: txonly receives nothing, so it attaches no program; drop --filter");
+	if ((ntad_cli.seen & NTAD_SEEN_FILTER_ALL) && o->nr_rules)
+		return ntad_cli_fail(e, l, "--filter all conflicts with other --filter rules; give either all or rules");
 	if (o->mode == NTAD_MODE_TXONLY) {
 		uint32_t len = o->imix ? 1500 : o->size;
 
 		/* Larger frames go out as descriptor chains over one nta block. */
 		if (len > o->chunk_size && o->frags_mode == NTAD_FRAGS_OFF)
-			return fail(e, l, "--size %u: larger than the chunk size %u, which needs multi-buffer; drop --no-frags, use --chunk-size %u or a smaller --size",
-				    len, o->chunk_size, len <= 4096 ? (len + 63) / 64 * 64 : 4096);
+			return ntad_cli_fail(e, l, "--size %u: larger than the chunk size %u, which needs multi-buffer; drop --no-frags, use --chunk-size %u or a smaller --size",
+					     len, o->chunk_size, len <= 4096 ? (len + 63) / 64 * 64 : 4096);
 		if (len > o->chunk_size && o->pool == NTAD_POOL_FIXED)
-			return fail(e, l, "--size %u: --pool fixed has no block larger than its %u-byte frames to hold the frame contiguously; use --pool nta or --size %u or less",
-				    len, o->chunk_size, o->chunk_size);
+			return ntad_cli_fail(e, l, "--size %u: --pool fixed has no block larger than its %u-byte frames to hold the frame contiguously; use --pool nta or --size %u or less",
+					     len, o->chunk_size, o->chunk_size);
 		o->frags = len > o->chunk_size;
 	}
 	if (o->frags_mode == NTAD_FRAGS_ON)
 		o->frags = true;
 	if (validate_retention(o, max_frame, e, l))
 		return -EINVAL;
-	if (validate_capture(o, e, l))
+	if (ntad_cli_capture_validate(o, e, l))
 		return -EINVAL;
 	if (o->copy_break > max_frame)
-		return fail(e, l, "--copy-break %u: larger than the largest frame a %u-byte chunk holds (%u); use 0..%u",
-			    o->copy_break, o->chunk_size, max_frame, max_frame);
+		return ntad_cli_fail(e, l, "--copy-break %u: larger than the largest frame a %u-byte chunk holds (%u); use 0..%u",
+				     o->copy_break, o->chunk_size, max_frame, max_frame);
 	if (o->batch > o->rx_size || o->batch > o->tx_size || o->batch > o->fill_size ||
 	    o->batch > o->comp_size)
-		return fail(e, l, "--batch %u: larger than a ring; use a batch no larger than the smallest ring",
-			    o->batch);
+		return ntad_cli_fail(e, l, "--batch %u: larger than a ring; use a batch no larger than the smallest ring",
+				     o->batch);
 	if (o->hugepages)
 		o->umem_size = (o->umem_size + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1);
 	else
 		o->umem_size = (o->umem_size + 4095) & ~(uint64_t)4095;
 	need = ntad_umem_needed(o) + ntad_jumbo_bytes(o);
 	if (o->umem_size < need)
-		return fail(e, l, "--umem-size %" PRIu64 ": too small for the rings (needs %" PRIu64
-			    " bytes = ring slots x chunk size); use --umem-size %" PRIu64 "M or smaller rings",
-			    o->umem_size, need, (need + (1u << 20) - 1) >> 20);
+		return ntad_cli_fail(e, l, "--umem-size %" PRIu64 ": too small for the rings (needs %" PRIu64
+				     " bytes = ring slots x chunk size); use --umem-size %" PRIu64 "M or smaller rings",
+				     o->umem_size, need, (need + (1u << 20) - 1) >> 20);
 	return 0;
 }
 
@@ -1377,18 +355,12 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 {
 	struct option longs[NR_ROWS + 1];
 	char shorts[2 * NR_ROWS + 2], *sp = shorts;
-	unsigned int seen_tx = 0;
 	int c, idx;
 
 	ntad_opts_default(o);
-	filter_all_given = false;
-	retain_seen = 0;
-	cur_argc = argc, cur_argv = argv;
-	netem_dirs = 3;
-	dir_ba_given = rate_is_bandwidth = rate_pps_given = false;
-	capture_file_opts_seen = false;
-	queues_count = 0;
-	queue_given = queues_list_given = false;
+	memset(&ntad_cli, 0, sizeof(ntad_cli));
+	ntad_cli.argc = argc, ntad_cli.argv = argv;
+	ntad_cli.netem_dirs = 3;
 	if (err && errlen)
 		err[0] = '\0';
 	*sp++ = ':'; /* report a missing argument as ':' */
@@ -1412,11 +384,11 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 
 		if (c == '?') {
 			if (optopt && optopt < 256)
-				return fail(err, errlen, "-%c: unknown option; see ntad --help", optopt);
-			return fail(err, errlen, "%s: unknown option; see ntad --help", argv[optind - 1]);
+				return ntad_cli_fail(err, errlen, "-%c: unknown option; see ntad --help", optopt);
+			return ntad_cli_fail(err, errlen, "%s: unknown option; see ntad --help", argv[optind - 1]);
 		}
 		if (c == ':')
-			return fail(err, errlen, "%s: needs a value; see ntad --help", argv[optind - 1]);
+			return ntad_cli_fail(err, errlen, "%s: needs a value; see ntad --help", argv[optind - 1]);
 		if (c >= 256) {
 			r = &rows[c - 256];
 		} else {
@@ -1425,23 +397,17 @@ int ntad_parse_args(int argc, char **argv, struct ntad_opts *o, char *err, size_
 					r = &rows[i];
 		}
 		if (!r)
-			return fail(err, errlen, "-%c: unknown option; see ntad --help", c);
+			return ntad_cli_fail(err, errlen, "-%c: unknown option; see ntad --help", c);
 		ret = r->parse(o, optarg, err, errlen);
 		if (ret)
 			return ret;
-		if (r->parse == p_size)
-			seen_tx |= 1;
-		else if (r->parse == p_imix || (r->parse == p_rate && !rate_is_bandwidth) || r->parse == p_payload || r->parse == p_src_mac ||
-			 r->parse == p_dst_mac || r->parse == p_src_ip || r->parse == p_dst_ip ||
-			 r->parse == p_sport || r->parse == p_dport)
-			seen_tx |= 2;
 	}
 	if (optind < argc && o->mode != NTAD_MODE_CAPTURE)
-		return fail(err, errlen, "'%s': unexpected argument; options start with - (see ntad --help)",
-			    argv[optind]);
-	if (join_expr(o, argc - optind, argv + optind, err, errlen))
+		return ntad_cli_fail(err, errlen, "'%s': unexpected argument; options start with - (see ntad --help)",
+				     argv[optind]);
+	if (ntad_cli_capture_expr(o, argc - optind, argv + optind, err, errlen))
 		return -EINVAL;
 	if (o->help || o->version)
 		return 1;
-	return validate(o, seen_tx, err, errlen);
+	return validate(o, err, errlen);
 }

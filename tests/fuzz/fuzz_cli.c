@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * fuzz_cli.c - libFuzzer target for ntad's command line (user/cli.c).
+ * fuzz_cli.c - libFuzzer target for ntad's command line (apps/ntad/cli*.c).
  *
  * The input is split at NUL bytes into up to MAX_ARGS arguments after "ntad"
  * and handed to ntad_parse_args(). Whatever the bytes, the parser must return
@@ -13,7 +13,7 @@
  *   1        --help or --version was given;
  *   -EINVAL  with a non-empty one-line message.
  * Parsing the same arguments twice must give the same answer and the same
- * options: the parser keeps state across calls (getopt, the "all" flag), and
+ * options: the parser keeps state across calls (getopt, ntad_cli), and
  * a test that parses many command lines relies on it being reset.
  */
 #include <errno.h>
