@@ -5,45 +5,47 @@
  * One struct nta_mt wraps one struct nta behind a mutex. Each thread that
  * allocates or frees gets its own struct nta_mt_cache: a LIFO magazine of
  * regions of the hot size (the UMEM chunk, what fill rings take and rxdrop
- * gives back) and a short list of pending frees of other sizes (trims, copy-
- * break blocks). The common alloc and free of the hot size touch only the
- * caller's cache: no lock, no shared cache line. The lock is taken when a
- * magazine runs empty (refill of `batch` regions with one nta_alloc_bulk), when
- * it overflows (the oldest `batch` regions go back), when the pending list is
- * full (flushed in one go), and for allocations of other sizes (straight to
- * nta under the lock, after flushing the pending frees). Trims wait in a
- * per-cache table until the free of their kept blocks cancels them (a received
- * frame trimmed, sent, completed: its region goes back whole) or they are sent
- * on to nta (nta_mt_trim).
+ * gives back) and a short queue of frees of other sizes (copy-break blocks,
+ * txonly frames). The common alloc and free of the hot size touch only the
+ * caller's cache and one word of a table shared by all caches (below): no
+ * lock. The lock is taken when a magazine runs empty (a refill of `batch`
+ * regions with one nta_alloc_bulk), when it overflows (the oldest `batch`
+ * regions go back), when the queue of other frees is full (flushed in one
+ * go), and for allocations of other sizes.
+ *
+ * The table has one word per window of the area, a window being the largest
+ * power of two <= hot_len (8 bytes per window: 0.4 % of the area at 2048), so
+ * no two disjoint hot regions start in one. A word describes the hot region
+ * that starts in its window when the front holds any of it: parked (in a
+ * magazine) or trimmed (nta_mt_trim: the caller holds the kept blocks, the
+ * front the head and tail, until the free of the kept blocks, through any
+ * cache, makes the region whole again and puts it in that cache's magazine).
  *
  * Ownership: nta_mt does not own the nta (nor the area): the caller creates the
  * nta, wraps it, and destroys it after nta_mt_destroy(). While an nta_mt wraps
  * it, the nta is touched only through nta_mt. A cache is used by one thread at
  * a time (hand-over between threads needs the caller's own synchronisation,
- * e.g. pthread_join); a free may name a region another thread allocated, since
- * nta's state is global once under the lock.
+ * e.g. pthread_join); a free may name a region another thread allocated.
  *
- * Accounting: regions in magazines, pending frees and deferred trims stay
- * allocated in nta's bitmaps (nta_check() sees them as in use);
- * nta_mt_get_stats() reports them as parked, apart from what callers hold.
- * nta_mt_cache_drain() returns a cache's parked regions to nta; after every
- * cache is drained (or destroyed), bytes in use by nta are exactly the bytes
- * callers hold.
+ * Accounting: regions in magazines, queued frees and the heads and tails of
+ * waiting trims stay allocated in nta's bitmaps (nta_check() sees them as in
+ * use); nta_mt_get_stats() reports them as parked, apart from what callers
+ * hold. nta_mt_cache_drain() returns a cache's parked regions and every
+ * waiting trim's head and tail to nta; after every cache is drained (or
+ * destroyed), bytes in use by nta are exactly the bytes callers hold.
  *
  * Errors: every call refuses at once, with -EINVAL and no change, a NULL
  * argument, a length of 0 or above nta_max_alloc(), and a range that is not
  * block-aligned, leaves the area or crosses a page.
  *
- * Double frees: every region in a magazine is marked as parked in a table
- * shared by all caches (two bytes per window of the area, a window being the
- * largest power of two <= hot_len, so no two disjoint hot regions start in
- * one). A free or trim that meets a parked region is refused with -EINVAL at
- * the call, in every build, whichever thread parked it, and counted in
- * nta_mt_stats.double_frees; so nta_mt_alloc(2048) then two nta_mt_free of it
- * return 0, then -EINVAL. Frees of other sizes wait in a queue unmarked; nta
- * checks that their blocks are allocated when the queue is flushed, and a
- * queued range that meets a region parked since is refused then. Both show up
- * in nta_mt_cache_stats.free_errors and as -EINVAL from nta_mt_cache_drain().
+ * Double frees: a free or trim that meets what the front holds (a parked
+ * region, a waiting trim's head or tail) is refused with -EINVAL at the call,
+ * in every build, whichever thread parked it, and counted in
+ * nta_mt_stats.double_frees: nta_mt_alloc(2048) then two nta_mt_free of it
+ * return 0, then -EINVAL. Frees of other sizes wait in the queue; nta checks
+ * that their blocks are allocated when it is flushed, and a queued range that
+ * meets a region parked since is refused then. Both show up in
+ * nta_mt_cache_stats.free_errors and as -EINVAL from nta_mt_cache_drain().
  */
 #ifndef NTA_MT_H
 #define NTA_MT_H
@@ -65,10 +67,6 @@ struct nta_mt_opts {
 	uint32_t hot_len;   /* size kept in magazines; 0: 2048 */
 	uint32_t batch;     /* regions per refill or overflow; magazines hold
 	                     * 2 * batch; 0: 64 */
-	uint32_t pending;   /* other frees queued before a flush; 0: 32;
-	                     * 1: every such free takes the lock at once */
-	uint32_t trims;     /* slots of the deferred-trim table, a power of two;
-	                     * 0: 512; 1: no table, trims are queued as frees */
 };
 
 #define NTA_MT_OPTS(NAME, ...)                                                 \
@@ -98,14 +96,15 @@ int nta_mt_free_bulk(struct nta_mt_cache *c, const uint64_t *offs, unsigned int 
 
 /*
  * As nta_trim: of the allocated [off, off + len), keep [keep_off, keep_off +
- * keep_len) and free the rest; off and keep_off block-aligned. The trim is
- * deferred in the cache's table (its free blocks count as parked): when the
- * kept blocks are freed through this cache while it waits there, the whole
- * region is freed instead, in one step, and a region of the hot size goes to
- * the magazine. Otherwise it reaches nta as the frees of head and tail: when
- * a later trim takes its slot, when an allocation of this cache would fail
- * without it, and on drain. -EINVAL for a bad range; like any queued free, a
- * region nta does not hold shows up as a free error at that point.
+ * keep_len) and free the rest; off and keep_off block-aligned. A hot region's
+ * trim waits in its window (its head and tail count as parked): the free of
+ * exactly its kept blocks, through any cache, frees the whole region instead,
+ * into that cache's magazine, and nta never sees the trim. It reaches nta as
+ * the frees of head and tail when part of the kept blocks is freed, when an
+ * allocation would fail without it, and on drain. Trims of other lengths are
+ * queued as those frees at once. -EINVAL for a bad range or one that meets
+ * what the front holds; like any queued free, a region nta does not hold
+ * shows up as a free error when it reaches nta.
  */
 int nta_mt_trim(struct nta_mt_cache *c, uint64_t off, uint32_t len, uint64_t keep_off,
 		uint32_t keep_len);
@@ -124,10 +123,11 @@ struct nta_mt_cache_stats {
 	uint64_t fast_frees;          /* kept in the magazine or pending, no lock */
 	uint64_t locks;               /* times this cache took the lock */
 	uint64_t free_errors;         /* queued frees nta refused */
-	uint64_t parked_bytes;        /* magazine + pending + deferred trims, now */
+	uint64_t parked_bytes;        /* magazine + queued frees, now (waiting trims
+	                               * are the front's, in nta_mt_stats) */
 	uint64_t trims;               /* nta_mt_trim calls */
-	uint64_t trims_undone;        /* trims cancelled by the free of their kept
-	                               * blocks before reaching nta */
+	uint64_t trims_undone;        /* trims cancelled by a free of their kept
+	                               * blocks through this cache */
 };
 
 /* The owner's counters; from another thread, a recent value of each. */

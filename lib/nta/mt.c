@@ -1,39 +1,50 @@
 // SPDX-License-Identifier: MIT
 /*
  * mt.c - the thread-safe front (nta_mt.h): per-thread magazines of the hot size
- * over one nta behind one mutex.
+ * over one nta behind one mutex, with every parked region and every waiting
+ * trim described in a table of windows shared by all threads.
  *
  * Why magazines (Bonwick's term, as in Solaris' kmem and mimalloc's per-thread
  * free lists): in ntad every queue thread frees a whole chunk per received
  * packet and allocates one per fill-ring slot, so nearly all traffic is one
  * size and balances out on the same thread. A LIFO array per thread serves it
- * with no atomic operation at all, and the most recently freed (cache-warm)
- * region goes out first. The lock is paid once per `batch` regions: refills
- * use nta_alloc_bulk, which splits one free region for many blocks; overflows
- * give back the oldest half, keeping the warm end.
+ * without the lock, and the most recently freed (cache-warm) region goes out
+ * first. The lock is paid once per `batch` regions: refills use
+ * nta_alloc_bulk, which splits one free region for many blocks; overflows give
+ * back the oldest half, keeping the warm end.
  *
- * Other sizes (trims of held packets, copy-break blocks, txonly frames) are
- * rarer. Their frees are queued per thread and flushed under the lock in one
- * go (a lock round trip per free measured slower in bench_nta_mt's mixed run;
- * opts.pending = 1 selects that mode to compare). Their allocations go straight
- * to nta under the lock: a per-size cache for every size would park memory
- * that another queue may need, and UMEM is shared precisely to avoid that.
+ * Windows: the area is cut into windows, the largest power of two <= hot_len
+ * bytes, so no two disjoint hot regions start in one window. One 64-bit word
+ * per window describes the hot region that starts there, if the front holds
+ * any of it: PARKED (whole, in a magazine) or TRIMMED (the caller holds its
+ * kept blocks, the front its head and tail). Every free and trim first looks at
+ * the words of the windows its range can reach and refuses a range that meets
+ * what the front holds: a double free is -EINVAL at the call, in every build,
+ * whichever thread parked the region. A word changes by compare-and-swap, so
+ * two threads cannot both park or trim one region.
  *
- * Trims (nta_mt_trim) wait in a small direct-mapped table keyed by the kept
- * blocks. A forwarded frame is trimmed on receive and its kept blocks come
- * back a moment later, at TX completion; when that free finds its trim still
- * in the table, the two cancel out and the whole region goes back as one free,
- * a chunk straight into the magazine. Done through nta, the same frame costs
- * three coalescing frees (head, tail, then the kept blocks, which merge with
- * both) and a split when the region is allocated again. A trim that meets
- * another in its slot sends that one on as two queued frees (its head and
- * tail); a failed allocation releases every trim the cache holds and retries,
- * so the table never makes an allocation of this thread fail.
+ * Trims: a received frame is trimmed (head and tail given back) and its kept
+ * blocks come back a moment later, at TX completion. nta_mt_trim of a hot
+ * region records the trim in its window instead of freeing anything; the free
+ * of exactly the kept blocks, on any thread, finds it there and swaps it to
+ * PARKED: the region goes whole into that thread's magazine, and nta never
+ * sees the trim nor the split that would follow it. Done through nta, the same
+ * frame costs three coalescing frees and a split. No lock and no per-thread
+ * table: a trim waits as long as its packet is held, and the only line two
+ * threads share is the window's word. Waiting trims go to nta (their head and
+ * tail) when an allocation would fail, when part of their kept blocks is
+ * freed, and on drain.
+ *
+ * Other sizes (copy-break blocks, txonly frames) are rarer: their frees are
+ * queued per thread and flushed under the lock in one go, and their
+ * allocations go to nta under the lock: a per-size cache for every size would
+ * park memory that another queue may need, and UMEM is shared precisely to
+ * avoid that.
  *
  * Everything a cache writes that another thread reads (stats counters) is
  * written with relaxed atomic stores by its single owner, and each cache and
- * its arrays start on their own cache lines, so threads never share a line on
- * the fast path. The list of caches is guarded by the lock.
+ * its arrays start on their own cache lines, so threads share no line on the
+ * fast path but a window's word. The list of caches is guarded by the lock.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -47,44 +58,51 @@
 #define CACHE_LINE 64
 #define DEF_HOT 2048
 #define DEF_BATCH 64
-#define DEF_PENDING 32
 #define MAX_BATCH 4096
-#define MAX_PENDING 4096
-#define DEF_TRIMS 512
-#define MAX_TRIMS 65536
+#define PENDING 32 /* frees of other sizes queued before a flush */
 
 struct pending_free {
 	uint64_t off;
 	uint32_t len;
 };
 
-/* A deferred trim of the region [keep - head, keep + keep_n + tail) blocks:
- * keep_n blocks from keep (an offset) are the caller's, the others are free.
- * keep_n == 0: an empty slot. */
-struct pending_trim {
-	uint64_t keep;
-	uint16_t head, keep_n, tail;
-};
+/*
+ * A window's word: 0, or the hot region that starts in the window: 1 + its
+ * first block within the window (bits 0-15, so a window has at most 65535
+ * blocks); a waiting trim has W_TRIM too, its head and kept lengths in blocks
+ * (bits 16-31 and 32-47; the tail is the rest of hot_len).
+ */
+#define W_TRIM (1ull << 63)
+
+static inline uint32_t w_v(uint64_t w)
+{
+	return (uint32_t)w & 0xffff;
+}
+
+static inline uint32_t w_head(uint64_t w)
+{
+	return (uint32_t)(w >> 16) & 0xffff;
+}
+
+static inline uint32_t w_keep(uint64_t w)
+{
+	return (uint32_t)(w >> 32) & 0xffff;
+}
 
 /*
- * Parked hot regions. The area is cut into windows, the largest power of two
- * <= hot_len bytes, so no two disjoint hot regions start in one window. A
- * window's mark is 0 (none) or 1 + the first block, within the window, of the
- * parked region that starts there. A hot region is less than two windows long:
- * it can overlap only regions that start in its own window or in the ones on
- * either side. Offsets on the magazines' paths are taken in blocks (x = off >>
+ * What the windows' paths need. Offsets there are taken in blocks (x = off >>
  * block_shift). The loops that park copy this into locals: an atomic
  * operation makes the compiler read again whatever it reads through a pointer.
  */
 struct marks {
-	uint16_t *win;           /* slot -1 and slot nwin exist, always 0 */
+	uint64_t *win;           /* slot -1 and slot nwin exist, always 0 */
 	uint32_t block_shift, win_shift;
 	uint32_t wb_shift;       /* log2(blocks per window) */
 	uint64_t wb_mask;        /* blocks per window - 1 */
 	uint32_t reach;          /* (hot_len - window) in blocks: how far a hot
 	                          * region at a window's start reaches into the
 	                          * next window; 0 when hot_len is a power of two */
-	uint32_t hot_len;
+	uint32_t hot_len, hot_blocks;
 	/* hot_block: the shape of a hot region that a magazine may hold without
 	 * asking nta, in blocks: in zone 0 (below end), inside one page (at
 	 * most room blocks into it) */
@@ -96,16 +114,15 @@ struct marks {
 struct nta_mt {
 	pthread_mutex_t lock;
 	struct nta *nta;
-	uint32_t hot_len, batch, pending_max;
-	uint32_t trim_shift;           /* 64 - log2(trim slots); 64: no table */
+	uint32_t hot_len, batch;
 	uint32_t block_shift, max_len;
 	struct marks mk;
 	uint64_t nwin;
 	struct nta_mt_cache *caches;   /* attached caches, under lock */
 	uint64_t nr_caches;            /* under lock */
-	uint64_t retired_locks;        /* locks of destroyed caches, under lock */
-	uint64_t retired_trims[2];     /* trims, trims_undone of destroyed caches */
-	uint64_t retired_double_frees; /* of destroyed caches */
+	/* counters of destroyed caches, under lock */
+	uint64_t retired_locks, retired_trims, retired_undone, retired_double_frees;
+	uint64_t retired_trim_bytes;
 } __attribute__((aligned(CACHE_LINE)));
 
 struct nta_mt_cache {
@@ -116,13 +133,14 @@ struct nta_mt_cache {
 	struct pending_free *pend;
 	uint32_t npend;
 	uint64_t pend_bytes;
-	struct pending_trim *trim;        /* 1 << (64 - trim_shift) slots */
-	uint32_t ntrim;
-	uint64_t trim_bytes;              /* the free blocks of those trims */
 	uint64_t errors_reported;         /* free_errors at the last drain */
 	/* Written only by the owner (atomic stores), read by anyone. */
 	struct nta_mt_cache_stats st;
-	uint64_t double_frees;            /* frees refused for meeting a parked region */
+	uint64_t double_frees;            /* frees refused for meeting what the front holds */
+	/* head and tail bytes of the trims this cache made, less those of the
+	 * trims it undid or sent on (modulo 2^64: a trim made here may end on
+	 * another cache; the sum over the caches is exact) */
+	uint64_t trim_bytes;
 } __attribute__((aligned(CACHE_LINE)));
 
 _Static_assert(sizeof(struct nta_mt_cache) % CACHE_LINE == 0, "caches must not share lines");
@@ -157,7 +175,7 @@ static void *alloc_lines(size_t bytes)
 
 static void update_parked(struct nta_mt_cache *c)
 {
-	set(&c->st.parked_bytes, (uint64_t)c->nmag * c->mt->hot_len + c->pend_bytes + c->trim_bytes);
+	set(&c->st.parked_bytes, (uint64_t)c->nmag * c->mt->hot_len + c->pend_bytes);
 }
 
 /*
@@ -169,11 +187,6 @@ static inline bool hot_block(const struct marks *mk, uint64_t off, uint64_t *x)
 {
 	*x = off >> mk->block_shift | off << (-mk->block_shift & 63);
 	return *x < mk->end && (*x & mk->pb_mask) <= mk->room;
-}
-
-static inline uint16_t win_get(const uint16_t *m)
-{
-	return __atomic_load_n(m, __ATOMIC_RELAXED);
 }
 
 /*
@@ -190,53 +203,76 @@ static inline bool range_ok(const struct nta_mt *mt, uint64_t off, uint32_t len)
 	return !nta_range_valid(mt->nta, off, len);
 }
 
-/* Does [off, off + len) (a valid range) meet a parked region? One that does
- * starts less than hot_len before off: in a window the range reaches or in
- * the one before. */
+static inline uint64_t win_get(const uint64_t *m)
+{
+	return __atomic_load_n(m, __ATOMIC_RELAXED);
+}
+
+static inline bool win_cas(uint64_t *m, uint64_t old, uint64_t new)
+{
+	return __atomic_compare_exchange_n(m, &old, new, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+/* The first block of the region word w (not 0) of window w_idx describes. */
+static inline uint64_t w_start(const struct marks *mk, uint64_t w_idx, uint64_t w)
+{
+	return (w_idx << mk->wb_shift) + w_v(w) - 1;
+}
+
+/* Does [off, off + len) (a valid range) meet a region the front holds, parked
+ * or trimmed (kept blocks included)? One that does starts less than hot_len
+ * before off: in a window the range reaches or in the one before. */
 static bool meets_parked(const struct marks *mk, uint64_t off, uint32_t len)
 {
-	uint64_t w0 = off >> mk->win_shift, w1 = (off + len - 1) >> mk->win_shift;
+	uint64_t x0 = off >> mk->block_shift, x1 = (off + len - 1) >> mk->block_shift;
+	uint64_t w0 = x0 >> mk->wb_shift, w1 = x1 >> mk->wb_shift;
 
 	/* bound: (len + hot_len) / window + 1 windows; window w0 - 1 may be the
 	 * padding slot -1 */
-	for (uint64_t w = w0 - 1; w != w1 + 1; w++) {
-		uint16_t v = win_get(mk->win + w0 + (w - w0));
-		uint64_t start = (w << mk->win_shift) + ((uint64_t)(v - 1) << mk->block_shift);
+	for (int64_t w = (int64_t)w0 - 1; w <= (int64_t)w1; w++) {
+		uint64_t word = win_get(mk->win + w);
 
-		if (v && start < off + len && off < start + mk->hot_len)
+		if (word && w_start(mk, (uint64_t)w, word) <= x1 &&
+		    x0 < w_start(mk, (uint64_t)w, word) + mk->hot_blocks)
 			return true;
 	}
 	return false;
 }
 
 /*
- * Mark the hot region at block x parked. false, marking nothing, when it meets
- * a parked region: its own window's mark is taken with a compare-and-swap (two
- * threads freeing one region cannot both park it), and with mark v here and n
- * there, the region of the window before reaches into it when n + reach > v,
- * the one of the next window starts inside it when n < v + reach.
+ * Claim the window of the hot region at block x with word (PARKED or TRIMMED
+ * with that region's v). false, changing nothing, when it meets a region the
+ * front holds: its own window's word is taken with a compare-and-swap, and
+ * with v here and n there, the region of the window before reaches into it
+ * when n + reach > v, the one of the next window starts inside it when
+ * n < v + reach.
  */
-static inline bool park(const struct marks *mk, uint64_t x)
+static inline bool claim(const struct marks *mk, uint64_t x, uint64_t word)
 {
-	uint16_t *m = mk->win + (x >> mk->wb_shift);
-	uint16_t v = (uint16_t)(1 + (x & mk->wb_mask)), none = 0, n;
+	uint64_t *m = mk->win + (x >> mk->wb_shift);
+	uint32_t v = w_v(word), n;
 
-	n = win_get(m - 1);
+	n = w_v(win_get(m - 1));
 	if (n && n + mk->reach > v)
 		return false;
-	n = win_get(m + 1);
+	n = w_v(win_get(m + 1));
 	if (n && n < v + mk->reach)
 		return false;
-	return __atomic_compare_exchange_n(m, &none, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	return win_cas(m, 0, word);
 }
 
-/* The region at off leaves the parking layer (handed out or given to nta). */
+static inline uint64_t parked_word(const struct marks *mk, uint64_t x)
+{
+	return 1 + (x & mk->wb_mask);
+}
+
+/* The region at off leaves the front (handed out or given to nta). */
 static inline void unpark(const struct marks *mk, uint64_t off)
 {
 	__atomic_store_n(&mk->win[off >> mk->win_shift], 0, __ATOMIC_RELAXED);
 }
 
-/* A free that met a parked region: refused at the call and counted. */
+/* A free that met what the front holds: refused at the call and counted. */
 static int refuse_parked(struct nta_mt_cache *c)
 {
 	bump(&c->double_frees, 1);
@@ -284,72 +320,94 @@ static void release_oldest_locked(struct nta_mt_cache *c, uint32_t n)
 	c->nmag -= n;
 }
 
-static inline uint32_t trim_slots(const struct nta_mt *mt)
+/* A queued free; a full queue is flushed under the lock. */
+static void pend_put(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 {
-	return mt->trim_shift < 64 ? 1u << (64 - mt->trim_shift) : 0;
+	c->pend[c->npend++] = (struct pending_free){ off, len };
+	/* in blocks, as nta counts bytes in use */
+	c->pend_bytes += ((uint64_t)len + c->mt->mk.block_mask) & ~c->mt->mk.block_mask;
+	if (c->npend == PENDING) {
+		lock(c);
+		flush_pending_locked(c);
+		unlock(c);
+	}
 }
 
-static inline void trim_clear(struct nta_mt_cache *c, struct pending_trim *t)
+/* The bytes of a trim's head and tail. */
+static inline uint64_t trim_bytes(const struct marks *mk, uint64_t word)
 {
-	c->trim_bytes -= (uint64_t)(t->head + t->tail) << c->mt->block_shift;
-	c->ntrim--;
-	t->keep_n = 0;
+	return (uint64_t)(mk->hot_blocks - w_keep(word)) << mk->block_shift;
 }
 
-/* The free parts of a deferred trim: its head and its tail (length 0: none). */
-static inline void trim_parts(const struct nta_mt *mt, const struct pending_trim *t,
-			      uint64_t off[2], uint32_t len[2])
+/*
+ * Send the trim that window w's word describes on to nta, if it still waits
+ * there: its head and tail as frees, under the lock (locked) or queued. false
+ * when another thread took it first.
+ */
+static bool trim_send(struct nta_mt_cache *c, uint64_t w, uint64_t word, bool locked)
 {
-	off[0] = t->keep - ((uint64_t)t->head << mt->block_shift);
-	len[0] = (uint32_t)t->head << mt->block_shift;
-	off[1] = t->keep + ((uint64_t)t->keep_n << mt->block_shift);
-	len[1] = (uint32_t)t->tail << mt->block_shift;
+	const struct marks *mk = &c->mt->mk;
+	uint64_t start = w_start(mk, w, word), kend = start + w_head(word) + w_keep(word);
+	uint64_t off[2] = { start << mk->block_shift, kend << mk->block_shift };
+	uint32_t len[2] = { w_head(word) << mk->block_shift,
+			    (uint32_t)(start + mk->hot_blocks - kend) << mk->block_shift };
+
+	if (!win_cas(mk->win + w, word, 0))
+		return false;
+	bump(&c->trim_bytes, -trim_bytes(mk, word));
+	for (int k = 0; k < 2; k++) {
+		if (!len[k])
+			continue;
+		if (locked)
+			give_locked(c, off[k], len[k]);
+		else
+			pend_put(c, off[k], len[k]);
+	}
+	return true;
 }
 
-/* Under the lock: every deferred trim to nta, as the frees of its head and
- * tail (nta_trim would need the kept blocks still allocated, and the caller
- * may have freed them through another cache). */
+/* Under the lock: every waiting trim of every cache to nta. Bound: the
+ * windows of the area. */
 static void release_trims_locked(struct nta_mt_cache *c)
 {
-	struct nta_mt *mt = c->mt;
-	uint64_t off[2];
-	uint32_t len[2];
+	const struct marks *mk = &c->mt->mk;
 
-	for (uint32_t i = 0; c->ntrim && i < trim_slots(mt); i++) {
-		struct pending_trim *t = &c->trim[i];
+	for (uint64_t w = 0; w < c->mt->nwin; w++) {
+		uint64_t word = win_get(mk->win + w);
 
-		if (!t->keep_n)
-			continue;
-		trim_parts(mt, t, off, len);
-		for (int k = 0; k < 2; k++)
-			if (len[k])
-				give_locked(c, off[k], len[k]);
-		trim_clear(c, t);
+		if (word & W_TRIM)
+			(void)trim_send(c, w, word, true);
 	}
+}
+
+/* Under the lock: do trims wait anywhere? Their bytes, summed over the caches. */
+static bool trims_wait_locked(const struct nta_mt *mt)
+{
+	uint64_t bytes = mt->retired_trim_bytes;
+
+	for (const struct nta_mt_cache *c = mt->caches; c; c = c->next)
+		bytes += get(&c->trim_bytes);
+	return bytes != 0;
 }
 
 struct nta_mt *nta_mt_create(struct nta *nta, const struct nta_mt_opts *opts)
 {
 	struct nta_mt *mt;
-	uint32_t hot = DEF_HOT, batch = DEF_BATCH, pending = DEF_PENDING, trims = DEF_TRIMS;
+	uint32_t hot = DEF_HOT, batch = DEF_BATCH, bs;
+	uint64_t page;
 
-	if (!nta || (opts && opts->sz < sizeof(size_t))) {
+	if (!nta || (opts && opts->sz < offsetof(struct nta_mt_opts, batch) + sizeof(opts->batch))) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if (opts && opts->sz >= offsetof(struct nta_mt_opts, pending) + sizeof(opts->pending)) {
-		if (opts->hot_len)
-			hot = opts->hot_len;
-		if (opts->batch)
-			batch = opts->batch;
-		if (opts->pending)
-			pending = opts->pending;
-	}
-	if (opts && opts->sz >= offsetof(struct nta_mt_opts, trims) + sizeof(opts->trims) &&
-	    opts->trims)
-		trims = opts->trims;
+	if (opts && opts->hot_len)
+		hot = opts->hot_len;
+	if (opts && opts->batch)
+		batch = opts->batch;
+	bs = (uint32_t)__builtin_ctz(nta_block_size(nta));
+	/* a window's word counts its blocks in 16 bits */
 	if (hot > nta_max_alloc(nta) || hot % nta_block_size(nta) || batch > MAX_BATCH ||
-	    pending > MAX_PENDING || trims > MAX_TRIMS || (trims & (trims - 1))) {
+	    (hot >> bs) > 0xffff) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -364,24 +422,23 @@ struct nta_mt *nta_mt_create(struct nta *nta, const struct nta_mt_opts *opts)
 	mt->nta = nta;
 	mt->hot_len = hot;
 	mt->batch = batch;
-	mt->pending_max = pending;
-	/* pending = 1 promises every free at once: trims too */
-	mt->trim_shift = trims > 1 && pending > 1 ? 64 - (uint32_t)__builtin_ctz(trims) : 64;
-	mt->block_shift = (uint32_t)__builtin_ctz(nta_block_size(nta));
+	mt->block_shift = bs;
 	mt->max_len = nta_max_alloc(nta);
-	mt->mk.block_shift = mt->block_shift;
+	mt->mk.block_shift = bs;
 	mt->mk.win_shift = 31 - (uint32_t)__builtin_clz(hot);
-	mt->mk.wb_shift = mt->mk.win_shift - mt->block_shift;
+	mt->mk.wb_shift = mt->mk.win_shift - bs;
 	mt->mk.wb_mask = (1ull << mt->mk.wb_shift) - 1;
-	mt->mk.reach = (hot >> mt->block_shift) - (1u << mt->mk.wb_shift);
 	mt->mk.hot_len = hot;
+	mt->mk.hot_blocks = hot >> bs;
+	mt->mk.reach = mt->mk.hot_blocks - (1u << mt->mk.wb_shift);
+	page = 1ull << nta->zone[0].page_shift;
 	mt->mk.zone0 = nta->zone[0].size;
 	mt->mk.block_mask = nta_block_size(nta) - 1;
-	mt->mk.page_mask = (1ull << nta->zone[0].page_shift) - 1;
-	mt->mk.pb_mask = (1ull << (nta->zone[0].page_shift - mt->block_shift)) - 1;
-	if (hot <= mt->mk.page_mask + 1) {
-		mt->mk.end = nta->zone[0].size >> mt->block_shift;
-		mt->mk.room = mt->mk.pb_mask + 1 - (hot >> mt->block_shift);
+	mt->mk.page_mask = page - 1;
+	mt->mk.pb_mask = (page >> bs) - 1;
+	if (hot <= page) {
+		mt->mk.end = nta->zone[0].size >> bs;
+		mt->mk.room = (page - hot) >> bs;
 	}
 	mt->nwin = (nta_area_size(nta) + (1ull << mt->mk.win_shift) - 1) >> mt->mk.win_shift;
 	mt->mk.win = calloc(mt->nwin + 2, sizeof(*mt->mk.win));
@@ -391,7 +448,7 @@ struct nta_mt *nta_mt_create(struct nta *nta, const struct nta_mt_opts *opts)
 		errno = ENOMEM;
 		return NULL;
 	}
-	mt->mk.win++; /* slot -1: park() and meets_parked() look before window 0 */
+	mt->mk.win++; /* slot -1: claim() and meets_parked() look before window 0 */
 	return mt;
 }
 
@@ -422,12 +479,9 @@ struct nta_mt_cache *nta_mt_cache_create(struct nta_mt *mt)
 	c->mag = alloc_lines((size_t)c->cap * sizeof(*c->mag));
 	if (!c->mag)
 		goto err_cache;
-	c->pend = alloc_lines((size_t)mt->pending_max * sizeof(*c->pend));
+	c->pend = alloc_lines(PENDING * sizeof(*c->pend));
 	if (!c->pend)
 		goto err_mag;
-	c->trim = alloc_lines((size_t)trim_slots(mt) * sizeof(*c->trim));
-	if (!c->trim)
-		goto err_pend;
 	pthread_mutex_lock(&mt->lock);
 	c->next = mt->caches;
 	if (c->next)
@@ -437,8 +491,6 @@ struct nta_mt_cache *nta_mt_cache_create(struct nta_mt *mt)
 	pthread_mutex_unlock(&mt->lock);
 	return c;
 
-err_pend:
-	free(c->pend);
 err_mag:
 	free(c->mag);
 err_cache:
@@ -454,14 +506,13 @@ int nta_mt_cache_drain(struct nta_mt_cache *c)
 
 	if (!c)
 		return -EINVAL;
-	if (c->nmag || c->npend || c->ntrim) {
-		lock(c);
+	lock(c);
+	if (trims_wait_locked(c->mt))
 		release_trims_locked(c);
-		flush_pending_locked(c);
-		release_oldest_locked(c, c->nmag);
-		unlock(c);
-		update_parked(c);
-	}
+	flush_pending_locked(c);
+	release_oldest_locked(c, c->nmag);
+	unlock(c);
+	update_parked(c);
 	errors = get(&c->st.free_errors);
 	if (errors != c->errors_reported) {
 		c->errors_reported = errors;
@@ -487,25 +538,25 @@ void nta_mt_cache_destroy(struct nta_mt_cache *c)
 		c->next->prev = c->prev;
 	mt->nr_caches--;
 	mt->retired_locks += get(&c->st.locks);
-	mt->retired_trims[0] += get(&c->st.trims);
-	mt->retired_trims[1] += get(&c->st.trims_undone);
+	mt->retired_trims += get(&c->st.trims);
+	mt->retired_undone += get(&c->st.trims_undone);
 	mt->retired_double_frees += get(&c->double_frees);
+	mt->retired_trim_bytes += get(&c->trim_bytes);
 	pthread_mutex_unlock(&mt->lock);
-	free(c->trim);
 	free(c->pend);
 	free(c->mag);
 	free(c);
 }
 
 /* Under the lock: nta_alloc_bulk after the queued frees, and once more after
- * releasing this cache's deferred trims when that leaves the request short. */
+ * sending every waiting trim on when that leaves the request short. */
 static int alloc_bulk_locked(struct nta_mt_cache *c, uint32_t len, uint64_t *offs, unsigned int n)
 {
 	int got, more;
 
 	flush_pending_locked(c);
 	got = nta_alloc_bulk(c->mt->nta, len, offs, n);
-	if (got < 0 || (unsigned int)got == n || !c->ntrim)
+	if (got < 0 || (unsigned int)got == n || !trims_wait_locked(c->mt))
 		return got;
 	release_trims_locked(c);
 	more = nta_alloc_bulk(c->mt->nta, len, offs + got, n - (unsigned int)got);
@@ -513,8 +564,8 @@ static int alloc_bulk_locked(struct nta_mt_cache *c, uint32_t len, uint64_t *off
 }
 
 /* Under the lock, with the magazine empty: fill it with up to a batch of hot
- * regions in one bulk call, each marked parked (fresh from nta: nothing is
- * parked where they are). */
+ * regions in one bulk call, each marked parked (fresh from nta: the front
+ * holds nothing where they are). */
 static void fill_mag_locked(struct nta_mt_cache *c)
 {
 	const struct marks mk = c->mt->mk;
@@ -524,8 +575,7 @@ static void fill_mag_locked(struct nta_mt_cache *c)
 	for (int i = 0; i < got; i++) {
 		uint64_t x = c->mag[i] >> mk.block_shift;
 
-		__atomic_store_n(&mk.win[x >> mk.wb_shift], (uint16_t)(1 + (x & mk.wb_mask)),
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(&mk.win[x >> mk.wb_shift], parked_word(&mk, x), __ATOMIC_RELAXED);
 	}
 	c->nmag = got > 0 ? (uint32_t)got : 0;
 }
@@ -565,20 +615,15 @@ int nta_mt_alloc(struct nta_mt_cache *c, uint32_t len, uint64_t *off)
 		return 0;
 	}
 	lock(c);
-	flush_pending_locked(c);
-	ret = nta_alloc(c->mt->nta, len, off);
-	if (ret == -ENOMEM && c->ntrim) {
-		release_trims_locked(c);
-		ret = nta_alloc(c->mt->nta, len, off);
-	}
+	ret = alloc_bulk_locked(c, len, off, 1);
 	unlock(c);
 	update_parked(c);
-	return ret;
+	return ret == 1 ? 0 : ret < 0 ? ret : -ENOMEM;
 }
 
 int nta_mt_alloc_bulk(struct nta_mt_cache *c, uint32_t len, uint64_t *offs, unsigned int n)
 {
-	unsigned int i = 0;
+	unsigned int i;
 	int ret;
 
 	if (!c || (n && !offs) || !len || len > c->mt->max_len)
@@ -626,11 +671,11 @@ static void overflow(struct nta_mt_cache *c)
 	unlock(c);
 }
 
-/* The hot region at off (window x) into the magazine, refused when it meets a
- * parked one; a full magazine first gives its oldest batch back to nta. */
+/* The hot region at off (block x) into the magazine, refused when it meets
+ * what the front holds. */
 static inline int mag_put(struct nta_mt_cache *c, const struct marks *mk, uint64_t off, uint64_t x)
 {
-	if (!park(mk, x))
+	if (!claim(mk, x, parked_word(mk, x)))
 		return refuse_parked(c);
 	if (c->nmag == c->cap)
 		overflow(c);
@@ -638,70 +683,40 @@ static inline int mag_put(struct nta_mt_cache *c, const struct marks *mk, uint64
 	return 0;
 }
 
-/* Any other free: queued (flushed when the queue is full), or with pending = 1
- * straight to nta, its error returned. */
-static int pend_put(struct nta_mt_cache *c, uint64_t off, uint32_t len)
+/*
+ * A free of [off, off + len) (valid, not a hot region for the magazine) that
+ * meets a waiting trim. Exactly its kept blocks: the region is whole again and
+ * goes to this cache's magazine, 1. Part of them: the trim is sent on first, so
+ * the free goes on as any other, 0. Trims of regions that start in off's
+ * window or the one before can hold off.
+ */
+static int untrim(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 {
-	struct nta_mt *mt = c->mt;
-	int ret;
+	const struct marks *mk = &c->mt->mk;
+	uint64_t x0 = off >> mk->block_shift, nb = ((uint64_t)len + mk->block_mask) >> mk->block_shift;
+	int64_t w = (int64_t)(x0 >> mk->wb_shift);
 
-	if (mt->pending_max == 1) {
-		lock(c);
-		ret = nta_free(mt->nta, off, len);
-		unlock(c);
-		return ret;
-	}
-	c->pend[c->npend++] = (struct pending_free){ off, len };
-	c->pend_bytes += len;
-	if (c->npend == mt->pending_max) {
-		lock(c);
-		flush_pending_locked(c);
-		unlock(c);
+	for (int k = 0; k < 2; k++, w--) {
+		uint64_t word = win_get(mk->win + w), start, kb;
+
+		if (!(word & W_TRIM))
+			continue;
+		start = w_start(mk, (uint64_t)w, word);
+		kb = start + w_head(word);
+		if (x0 + nb <= kb || x0 >= kb + w_keep(word))
+			continue;
+		if (x0 == kb && nb == w_keep(word) &&
+		    win_cas(mk->win + w, word, parked_word(mk, start))) {
+			bump(&c->trim_bytes, -trim_bytes(mk, word));
+			bump(&c->st.trims_undone, 1);
+			if (c->nmag == c->cap)
+				overflow(c);
+			c->mag[c->nmag++] = start << mk->block_shift;
+			return 1;
+		}
+		(void)trim_send(c, (uint64_t)w, word, false);
 	}
 	return 0;
-}
-
-static inline struct pending_trim *trim_slot(const struct nta_mt_cache *c, uint64_t keep)
-{
-	uint64_t h = (keep >> c->mt->block_shift) * 0x9e3779b97f4a7c15ull;
-
-	return &c->trim[h >> c->mt->trim_shift];
-}
-
-/* Send a deferred trim on to nta as the queued frees of its head and tail. */
-static void trim_send(struct nta_mt_cache *c, struct pending_trim *t)
-{
-	uint64_t off[2];
-	uint32_t len[2];
-
-	trim_parts(c->mt, t, off, len);
-	for (int k = 0; k < 2; k++)
-		if (len[k])
-			(void)pend_put(c, off[k], len[k]); /* pending > 1: cannot fail */
-	trim_clear(c, t);
-}
-
-/* Does [off, off + len) name the kept blocks of a deferred trim? Then the two
- * cancel out: the whole region is freed, and nta never sees the trim. */
-static bool untrim(struct nta_mt_cache *c, uint64_t off, uint32_t len)
-{
-	struct pending_trim *t = trim_slot(c, off);
-	uint32_t shift = c->mt->block_shift;
-	uint64_t start, x;
-	uint32_t whole;
-
-	if (t->keep != off || !t->keep_n ||
-	    t->keep_n != ((uint64_t)len + (1u << shift) - 1) >> shift)
-		return false;
-	start = off - ((uint64_t)t->head << shift);
-	whole = (uint32_t)(t->head + t->keep_n + t->tail) << shift;
-	trim_clear(c, t);
-	bump(&c->st.trims_undone, 1);
-	/* trims are deferred only with pending > 1: pend_put cannot fail */
-	if (whole != c->mt->hot_len || !hot_block(&c->mt->mk, start, &x) ||
-	    mag_put(c, &c->mt->mk, start, x))
-		(void)pend_put(c, start, whole);
-	return true;
 }
 
 int nta_mt_free(struct nta_mt_cache *c, uint64_t off, uint32_t len)
@@ -716,10 +731,10 @@ int nta_mt_free(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 		ret = mag_put(c, &c->mt->mk, off, x);
 		if (ret)
 			return ret;
-	} else if (meets_parked(&c->mt->mk, off, len)) {
-		return refuse_parked(c);
-	} else if (!c->ntrim || !untrim(c, off, len)) {
-		ret = pend_put(c, off, len);
+	} else if (!untrim(c, off, len)) {
+		if (meets_parked(&c->mt->mk, off, len))
+			return refuse_parked(c);
+		pend_put(c, off, len);
 	}
 	bump(&c->st.frees, 1);
 	if (c->st.locks == locks)
@@ -757,7 +772,7 @@ static inline __attribute__((always_inline)) int free_hot(struct nta_mt_cache *c
 			nm = c->nmag;
 			continue;
 		}
-		if (!park(&mk, x)) {
+		if (!claim(&mk, x, parked_word(&mk, x))) {
 			refused += refuse_parked(c) != 0;
 			continue;
 		}
@@ -792,43 +807,39 @@ int nta_mt_free_bulk(struct nta_mt_cache *c, const uint64_t *offs, unsigned int 
 int nta_mt_trim(struct nta_mt_cache *c, uint64_t off, uint32_t len, uint64_t keep_off,
 		uint32_t keep_len)
 {
-	struct nta_mt *mt;
-	uint64_t mask, end, kend;
-	struct pending_trim *t;
-	int ret = 0;
+	const struct marks *mk;
+	uint64_t end, kend, x, head, keep;
 
 	if (!c)
 		return -EINVAL;
-	mt = c->mt;
-	mask = (1u << mt->block_shift) - 1;
+	mk = &c->mt->mk;
 	/* relative to off, so that no sum can wrap: keep_off - off <= len < 2^32 */
-	if (!keep_len || (keep_off & mask) || keep_off < off || keep_off - off > len ||
-	    keep_len > len - (keep_off - off) || !range_ok(mt, off, len))
+	if (!keep_len || (keep_off & mk->block_mask) || keep_off < off || keep_off - off > len ||
+	    keep_len > len - (keep_off - off) || !range_ok(c->mt, off, len))
 		return -EINVAL;
-	if (meets_parked(&mt->mk, off, len))
+	end = (off + len + mk->block_mask) & ~mk->block_mask;
+	kend = (keep_off + keep_len + mk->block_mask) & ~mk->block_mask;
+	head = (keep_off - off) >> mk->block_shift;
+	keep = (kend - keep_off) >> mk->block_shift;
+	if (keep_off == off && kend == end) {
+		bump(&c->st.trims, 1);
+		return 0;
+	}
+	if (len == mk->hot_len && hot_block(mk, off, &x)) {
+		/* A hot region waits in its window, whole or trimmed. */
+		if (!claim(mk, x, W_TRIM | keep << 32 | head << 16 | parked_word(mk, x)))
+			return refuse_parked(c);
+		bump(&c->st.trims, 1);
+		bump(&c->trim_bytes, (uint64_t)len - (kend - keep_off));
+		return 0;
+	}
+	if (meets_parked(mk, off, len))
 		return refuse_parked(c);
 	bump(&c->st.trims, 1);
-	end = (off + len + mask) & ~mask;
-	kend = (keep_off + keep_len + mask) & ~mask;
-	if (keep_off == off && kend == end)
-		return 0;
-	if (mt->trim_shift == 64) {
-		if (keep_off > off)
-			ret = pend_put(c, off, (uint32_t)(keep_off - off));
-		if (!ret && kend < end)
-			ret = pend_put(c, kend, (uint32_t)(end - kend));
-		update_parked(c);
-		return ret;
-	}
-	t = trim_slot(c, keep_off);
-	if (t->keep_n)
-		trim_send(c, t);
-	t->keep = keep_off;
-	t->head = (uint16_t)((keep_off - off) >> mt->block_shift);
-	t->keep_n = (uint16_t)((kend - keep_off) >> mt->block_shift);
-	t->tail = (uint16_t)((end - kend) >> mt->block_shift);
-	c->ntrim++;
-	c->trim_bytes += (end - off) - (kend - keep_off);
+	if (keep_off > off)
+		pend_put(c, off, (uint32_t)(keep_off - off));
+	if (kend < end)
+		pend_put(c, kend, (uint32_t)(end - kend));
 	update_parked(c);
 	return 0;
 }
@@ -852,33 +863,31 @@ void nta_mt_cache_get_stats(const struct nta_mt_cache *c, struct nta_mt_cache_st
 	st->trims_undone = get(&c->st.trims_undone);
 }
 
-/* Under the lock: parked bytes of every cache, lock count; when sums is not
- * NULL, trims, trims undone and double frees. */
-static void sum_caches_locked(const struct nta_mt *mt, uint64_t *parked, uint64_t *locks,
-			      uint64_t sums[3])
+struct sums {
+	uint64_t parked, locks, trims, undone, double_frees;
+};
+
+/* Under the lock: the caches' counters, destroyed ones included. Parked bytes
+ * are the magazines', the queues' and the waiting trims' heads and tails. */
+static struct sums sum_caches_locked(const struct nta_mt *mt)
 {
-	*parked = 0;
-	*locks = mt->retired_locks;
-	if (sums) {
-		sums[0] = mt->retired_trims[0];
-		sums[1] = mt->retired_trims[1];
-		sums[2] = mt->retired_double_frees;
-	}
+	struct sums s = { mt->retired_trim_bytes, mt->retired_locks, mt->retired_trims,
+			  mt->retired_undone, mt->retired_double_frees };
+
 	for (const struct nta_mt_cache *c = mt->caches; c; c = c->next) {
-		*parked += get(&c->st.parked_bytes);
-		*locks += get(&c->st.locks);
-		if (sums) {
-			sums[0] += get(&c->st.trims);
-			sums[1] += get(&c->st.trims_undone);
-			sums[2] += get(&c->double_frees);
-		}
+		s.parked += get(&c->st.parked_bytes) + get(&c->trim_bytes);
+		s.locks += get(&c->st.locks);
+		s.trims += get(&c->st.trims);
+		s.undone += get(&c->st.trims_undone);
+		s.double_frees += get(&c->double_frees);
 	}
+	return s;
 }
 
 int nta_mt_check(struct nta_mt *mt)
 {
 	struct nta_stats ns = { .sz = sizeof(ns) };
-	uint64_t parked, locks;
+	struct sums s;
 	int ret;
 
 	if (!mt)
@@ -887,17 +896,17 @@ int nta_mt_check(struct nta_mt *mt)
 	ret = nta_check(mt->nta);
 	if (!ret)
 		ret = nta_get_stats(mt->nta, &ns);
-	sum_caches_locked(mt, &parked, &locks, NULL);
+	s = sum_caches_locked(mt);
 	pthread_mutex_unlock(&mt->lock);
 	if (ret)
 		return ret;
 	/* Parked regions are allocated blocks: more parked than in use is a lie. */
-	return parked > ns.bytes_in_use ? -EUCLEAN : 0;
+	return s.parked > ns.bytes_in_use ? -EUCLEAN : 0;
 }
 
 int nta_mt_get_stats(struct nta_mt *mt, struct nta_mt_stats *st)
 {
-	uint64_t parked, locks, sums[3];
+	struct sums s;
 	int ret;
 
 	if (!mt || !st || st->sz < offsetof(struct nta_mt_stats, double_frees))
@@ -906,18 +915,18 @@ int nta_mt_get_stats(struct nta_mt *mt, struct nta_mt_stats *st)
 	st->nta.sz = sizeof(st->nta);
 	pthread_mutex_lock(&mt->lock);
 	ret = nta_get_stats(mt->nta, &st->nta);
-	sum_caches_locked(mt, &parked, &locks, sums);
+	s = sum_caches_locked(mt);
 	st->caches = mt->nr_caches;
 	pthread_mutex_unlock(&mt->lock);
 	if (ret)
 		return ret;
-	st->bytes_parked = parked;
+	st->bytes_parked = s.parked;
 	/* With workers running, parked is read a moment apart from nta's count. */
-	st->bytes_in_use = st->nta.bytes_in_use > parked ? st->nta.bytes_in_use - parked : 0;
-	st->locks = locks;
-	st->trims = sums[0];
-	st->trims_undone = sums[1];
+	st->bytes_in_use = st->nta.bytes_in_use > s.parked ? st->nta.bytes_in_use - s.parked : 0;
+	st->locks = s.locks;
+	st->trims = s.trims;
+	st->trims_undone = s.undone;
 	if (st->sz >= offsetof(struct nta_mt_stats, double_frees) + sizeof(st->double_frees))
-		st->double_frees = sums[2];
+		st->double_frees = s.double_frees;
 	return 0;
 }

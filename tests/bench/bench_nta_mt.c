@@ -6,9 +6,9 @@
  *
  * The trace is the engine's per-packet work on one queue (bench_nta's trace
  * (ii)): alloc a 2048-byte fill region, trim it to an IMIX length (64/576/1500,
- * 7:4:1) by freeing the 256-byte head (the kernel's headroom) and the tail, hold
- * it among 4096 in flight (random replacement), free it: four allocator calls
- * per packet. Each thread plays a queue: its own pre-generated trace (its own
+ * 7:4:1) behind the 256-byte head (the kernel's headroom) in one call, as ntad
+ * does (nta_trim, nta_mt_trim), hold it among 4096 in flight (random
+ * replacement), free it: three allocator calls per packet. Each thread plays a queue: its own pre-generated trace (its own
  * seed, so the random number generator is not timed), its own nta_mt_cache, one
  * nta shared by all threads, as ntad --queues N does. The 2-thread case runs
  * both queues at once on the same nta, threads pinned to CPUs 0 and 1 when the
@@ -48,7 +48,7 @@
 #define SLOTS 4096u
 #define MAXROUNDS 31
 #define MAXTHREADS 2
-#define OPS_PER_PKT 4
+#define OPS_PER_PKT 3
 
 enum kind { OP_ALLOC, OP_TRIM, OP_FREE };
 struct op {
@@ -91,7 +91,7 @@ static int gen(struct trace *t, uint64_t seed, unsigned long packets)
 	t->nops = 0;
 	for (unsigned long i = 0; i < SLOTS + packets; i++) {
 		uint32_t r = (uint32_t)(rnd(&seed) % 12), slot;
-		uint32_t len = r < 7 ? 64 : r < 11 ? 576 : 1500, pkt = (len + 31) / 32 * 32;
+		uint32_t len = r < 7 ? 64 : r < 11 ? 576 : 1500;
 
 		if (i == SLOTS)
 			t->warm = t->nops;
@@ -102,8 +102,7 @@ static int gen(struct trace *t, uint64_t seed, unsigned long packets)
 			push(t, OP_FREE, slot, keep[slot].rel, keep[slot].len);
 		}
 		push(t, OP_ALLOC, slot, 0, 2048);
-		push(t, OP_TRIM, slot, 0, 256);
-		push(t, OP_TRIM, slot, 256 + pkt, 2048 - 256 - pkt);
+		push(t, OP_TRIM, slot, 256, len);
 		keep[slot] = (struct op){ .rel = 256, .len = (uint16_t)len };
 	}
 	return 0;
@@ -135,6 +134,9 @@ static int call(struct worker *w, struct nta_mt_cache *c, const struct op *o)
 
 	if (o->kind == OP_ALLOC)
 		return c ? nta_mt_alloc(c, o->len, off) : nta_alloc(w->nta, o->len, off);
+	if (o->kind == OP_TRIM) /* the fill region keeps [rel, rel + len) */
+		return c ? nta_mt_trim(c, *off, 2048, *off + o->rel, o->len) :
+			   nta_trim(w->nta, *off, 2048, *off + o->rel, o->len);
 	return c ? nta_mt_free(c, *off + o->rel, o->len) : nta_free(w->nta, *off + o->rel, o->len);
 }
 
@@ -176,9 +178,12 @@ static void *work(void *arg)
 	return NULL;
 }
 
-enum { CFG_PLAIN, CFG_MT1, CFG_MT2, NCFG };
+/* CFG_SPLIT: two threads, each on an nta_mt of its own over half the area,
+ * sharing nothing: what the machine itself gives two threads. */
+enum { CFG_PLAIN, CFG_MT1, CFG_MT2, CFG_SPLIT, NCFG };
 static const char *const cfg_name[NCFG] = {
 	"nta, 1 thread (reference)", "nta_mt, 1 thread", "nta_mt, 2 threads",
+	"2 threads, 2 separate ntas",
 };
 
 struct result {
@@ -190,25 +195,29 @@ static void *area;
 /* One round of one configuration; 0, or -1 when the allocator misbehaved. */
 static int run(int cfg, const struct trace *traces, int ncpu, struct result *res)
 {
-	int nthreads = cfg == CFG_MT2 ? 2 : 1;
+	int nthreads = cfg == CFG_MT2 || cfg == CFG_SPLIT ? 2 : 1, nareas = cfg == CFG_SPLIT ? 2 : 1;
 	struct worker *w = calloc(MAXTHREADS, sizeof(*w));
 	pthread_t th[MAXTHREADS];
 	pthread_barrier_t start;
-	struct nta_mt_stats ms = { .sz = sizeof(ms) };
-	struct nta_stats st = { .sz = sizeof(st) };
-	struct nta *nta = nta_create(area, AREA, NULL);
-	struct nta_mt *mt = NULL;
+	struct nta *nta[MAXTHREADS] = { NULL };
+	struct nta_mt *mt[MAXTHREADS] = { NULL };
 	double ns = 0;
 	unsigned long failures = 0, packets = 0;
+	uint64_t locks = 0;
 	int ret = -1;
 
-	if (!w || !nta)
+	if (!w)
 		goto out;
-	if (cfg != CFG_PLAIN && !(mt = nta_mt_create(nta, NULL)))
-		goto out;
+	for (int a = 0; a < nareas; a++) {
+		nta[a] = nta_create((char *)area + a * (AREA / nareas), AREA / nareas, NULL);
+		if (!nta[a] || (cfg != CFG_PLAIN && !(mt[a] = nta_mt_create(nta[a], NULL))))
+			goto out;
+	}
 	pthread_barrier_init(&start, NULL, (unsigned)nthreads);
 	for (int i = 0; i < nthreads; i++) {
-		w[i] = (struct worker){ .t = &traces[i], .nta = mt ? NULL : nta, .mt = mt,
+		int a = i % nareas;
+
+		w[i] = (struct worker){ .t = &traces[i], .nta = mt[a] ? NULL : nta[a], .mt = mt[a],
 					.start = &start, .cpu = nthreads > 1 && ncpu > 1 ? i : -1 };
 		if (pthread_create(&th[i], NULL, work, &w[i])) {
 			fprintf(stderr, "pthread_create failed\n");
@@ -223,21 +232,29 @@ static int run(int cfg, const struct trace *traces, int ncpu, struct result *res
 			ns = w[i].ns; /* wall time: the slower thread */
 	}
 	pthread_barrier_destroy(&start);
-	if (mt && nta_mt_get_stats(mt, &ms) == 0)
-		res->locks_pkt = (double)ms.locks / (double)packets;
-	else
-		res->locks_pkt = 0;
-	nta_mt_destroy(mt);
-	if (failures || nta_check(nta) || nta_get_stats(nta, &st) || st.bytes_in_use) {
-		fprintf(stderr, "%s: %lu failed calls, %llu bytes in use after freeing everything\n",
-			cfg_name[cfg], failures, (unsigned long long)st.bytes_in_use);
-		goto out;
+	for (int a = 0; a < nareas; a++) {
+		struct nta_mt_stats ms = { .sz = sizeof(ms) };
+		struct nta_stats st = { .sz = sizeof(st) };
+
+		if (mt[a] && nta_mt_get_stats(mt[a], &ms) == 0)
+			locks += ms.locks;
+		nta_mt_destroy(mt[a]);
+		mt[a] = NULL;
+		if (failures || nta_check(nta[a]) || nta_get_stats(nta[a], &st) || st.bytes_in_use) {
+			fprintf(stderr, "%s: %lu failed calls, %llu bytes in use after freeing everything\n",
+				cfg_name[cfg], failures, (unsigned long long)st.bytes_in_use);
+			goto out;
+		}
 	}
+	res->locks_pkt = (double)locks / (double)packets;
 	res->mops = (double)packets * OPS_PER_PKT / ns * 1e3;
 	res->ns_pkt = ns / (double)(packets / (unsigned long)nthreads);
 	ret = 0;
 out:
-	nta_destroy(nta);
+	for (int a = 0; a < nareas; a++) {
+		nta_mt_destroy(mt[a]);
+		nta_destroy(nta[a]);
+	}
 	free(w);
 	return ret;
 }
@@ -375,8 +392,9 @@ int main(int argc, char **argv)
 		printf("%-28s %12.1f %16.1f %14.4f\n", cfg_name[c], med[c], median(ns[c], rounds),
 		       median(locks[c], rounds));
 	}
-	printf("2 threads / 1 thread (nta_mt): %.2fx; nta_mt 1 thread / plain nta: %.2fx\n",
-	       med[CFG_MT2] / med[CFG_MT1], med[CFG_MT1] / med[CFG_PLAIN]);
+	printf("2 threads / 1 thread (nta_mt): %.2fx (the machine, 2 separate ntas: %.2fx); "
+	       "nta_mt 1 thread / plain nta: %.2fx\n",
+	       med[CFG_MT2] / med[CFG_MT1], med[CFG_SPLIT] / med[CFG_MT1], med[CFG_MT1] / med[CFG_PLAIN]);
 	for (int i = 0; i < MAXTHREADS; i++)
 		free(traces[i].ops);
 	free(area);
