@@ -11,9 +11,24 @@
  *         headroom) and the tail, hold it (random replacement among 4096 in
  *         flight), free it;
  *   (iii) random sizes 64..9000, 1024 in flight, random replacement.
- * The stack baseline hands out whole frames (2048 bytes; 16 KiB in (iii)) and
- * treats trims as no-ops, which is what a fixed-frame engine does. Each round
- * builds fresh allocators, warms up to the in-flight count and times N packets;
+ * Rows, per packet of trace (ii) ((i) and (iii) have no trims):
+ *   stack            pop a whole frame (16 KiB in (iii)), push it back at the
+ *                    free; trims do nothing, which is what a fixed-frame engine does;
+ *   nta              nta_alloc 2048, nta_free of the head, nta_free of the tail,
+ *                    nta_free of the packet;
+ *   nta + nta_trim   nta_alloc 2048, one nta_trim keeping the packet, nta_free;
+ *   nta tree lookup  nta with NTA_F_TREE_LOOKUP (pages found through the tree);
+ *   nta no cache     nta with NTA_F_NO_CACHE;
+ *   glibc malloc     malloc(2048), realloc(p, 256 + packet) at the tail trim,
+ *                    free(p). A heap block cannot give its head back without
+ *                    a copy, so the head trim does nothing and the realloc
+ *                    keeps the headroom and the packet: the same bytes nta
+ *                    keeps, from offset 0. "packet" is the IMIX length rounded
+ *                    up to nta's 32-byte block, the start of the tail trim.
+ * The heap rows never write the packets (nta and the stack never touch the
+ * area either); they print how many reallocs moved the block.
+ * Each round builds fresh nta instances and stacks (the process's heap stays),
+ * warms up to the in-flight count and times N packets;
  * printed: the median ns per packet over the rounds and the median of the
  * per-round ratios to the stack. Then the largest number of packets in flight a
  * 64 MiB area sustains on trace (ii) without an allocation failure (the stack:
@@ -179,7 +194,25 @@ static unsigned long run_stack(struct stack *s, const struct trace *t, size_t fr
 	return fails;
 }
 
-static unsigned long run_malloc(const struct trace *t, size_t from, size_t to)
+/* A general-purpose heap as a user could pick instead of nta. */
+struct heap {
+	void *(*alloc)(size_t);
+	void *(*shrink)(void *, size_t);
+	void (*release)(void *);
+};
+
+static const struct heap glibc = { malloc, realloc, free };
+
+/* Shrinks done and shrinks that returned a new block, per heap row. */
+struct shrinks {
+	unsigned long n, moved;
+};
+
+/* Run ops [from, to) on a heap: a trim at offset 0 (the head) does nothing,
+ * any other trim shrinks the block to end where the trim starts. Returns
+ * allocation failures. */
+static unsigned long run_heap(const struct heap *h, const struct trace *t, size_t from, size_t to,
+			      struct shrinks *sh)
 {
 	unsigned long fails = 0;
 
@@ -187,10 +220,20 @@ static unsigned long run_malloc(const struct trace *t, size_t from, size_t to)
 		const struct op *o = &t->ops[i];
 
 		if (o->kind == OP_ALLOC) {
-			ptrs[o->slot] = malloc(o->len);
+			ptrs[o->slot] = h->alloc(o->len);
 			fails += !ptrs[o->slot];
 		} else if (o->kind == OP_FREE) {
-			free(ptrs[o->slot]);
+			h->release(ptrs[o->slot]);
+		} else if (o->rel) {
+			void *p = h->shrink(ptrs[o->slot], o->rel);
+
+			if (!p) {
+				fails++;
+				continue;
+			}
+			sh->n++;
+			sh->moved += p != ptrs[o->slot];
+			ptrs[o->slot] = p;
 		}
 	}
 	return fails;
@@ -218,9 +261,18 @@ static double median(double *v, int n)
 
 static void *area;
 
-enum { V_STACK, V_NTA, V_NTA_TRIM, V_NTA_TREE, V_NTA_NOCACHE, V_MALLOC, NV };
+enum { V_STACK, V_NTA, V_NTA_TRIM, V_NTA_TREE, V_NTA_NOCACHE, V_GLIBC, NV };
 static const char *vname[NV] = { "stack", "nta", "nta + nta_trim", "nta tree lookup", "nta no cache",
-				   "malloc" };
+				   "glibc malloc" };
+/* What a row does with a packet of trace (ii), printed before the tables. */
+static const char *vdoes[NV] = {
+	"pop a whole frame, push it back at the free; trims do nothing",
+	"nta_alloc 2048, nta_free head, nta_free tail, nta_free packet",
+	"nta_alloc 2048, one nta_trim keeping the packet, nta_free packet",
+	"as nta, pages found through the tree (NTA_F_TREE_LOOKUP)",
+	"as nta, without the front cache (NTA_F_NO_CACHE)",
+	"malloc(2048), head trim nothing, realloc(p, 256 + packet), free(p)",
+};
 
 static struct nta *make_nta(uint32_t flags, int jumbo)
 {
@@ -238,6 +290,7 @@ static void bench(struct trace *t, int jumbo, int rounds)
 {
 	double ns[NV][MAXROUNDS], ratio[NV][MAXROUNDS];
 	struct stack s = { .frames = malloc(sizeof(uint64_t) * (AREA / 2048)) };
+	struct shrinks sh[NV] = { { 0 } };
 	uint64_t meta = 0;
 
 	for (int r = 0; r < rounds; r++) {
@@ -252,13 +305,15 @@ static void bench(struct trace *t, int jumbo, int rounds)
 				t0 = now_ns();
 				fails = run_stack(&s, t, t->warm, t->nops);
 				t1 = now_ns();
-			} else if (v == V_MALLOC) {
-				run_malloc(t, 0, t->warm);
+			} else if (v == V_GLIBC) {
+				struct shrinks warm = { 0 };
+
+				run_heap(&glibc, t, 0, t->warm, &warm);
 				t0 = now_ns();
-				fails = run_malloc(t, t->warm, t->nops);
+				fails = run_heap(&glibc, t, t->warm, t->nops, &sh[v]);
 				t1 = now_ns();
 				for (uint32_t k = 0; k < t->slots; k++)
-					free(ptrs[k]);
+					glibc.release(ptrs[k]);
 			} else {
 				nta = make_nta(v == V_NTA_TREE ? NTA_F_TREE_LOOKUP :
 					       v == V_NTA_NOCACHE ? NTA_F_NO_CACHE : 0, jumbo);
@@ -287,9 +342,13 @@ static void bench(struct trace *t, int jumbo, int rounds)
 			ratio[v][r] = ns[v][r] / ns[V_STACK][r];
 	}
 	printf("%s\n", t->name);
-	for (int v = 0; v < NV; v++)
-		printf("  %-16s %7.1f ns/packet  %5.2fx stack\n", vname[v], median(ns[v], rounds),
+	for (int v = 0; v < NV; v++) {
+		printf("  %-16s %7.1f ns/packet  %5.2fx stack", vname[v], median(ns[v], rounds),
 		       median(ratio[v], rounds));
+		if (sh[v].n)
+			printf("  (realloc moved %.0f%% of blocks)", 100.0 * sh[v].moved / sh[v].n);
+		putchar('\n');
+	}
 	printf("  nta metadata after the trace: %llu bytes, %.2f%% of the area\n",
 	       (unsigned long long)meta, 100.0 * (double)meta / AREA);
 	free(s.frames);
@@ -332,6 +391,10 @@ int main(int argc, char **argv)
 		return 1;
 	printf("bench_nta: %d rounds of %lu packets, 64 MiB area, block 32, page 4096\n", rounds,
 	       packets);
+	printf("rows, per packet of trace (ii) (no trims in (i) and (iii); packet = IMIX length "
+	       "rounded up to 32):\n");
+	for (int v = 0; v < NV; v++)
+		printf("  %-16s %s\n", vname[v], vdoes[v]);
 	if (strchr(which, '1')) {
 		gen(&t1, 1, 4096, packets);
 		bench(&t1, 0, rounds);
