@@ -203,6 +203,17 @@ $(B)/tests/bench/bench_%: tests/bench/bench_%.c $(HDRS) $(B)/libnta.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Ilib/nta $(LDFLAGS) -o $@ $< $(B)/libnta.a -lpthread -lm
 
+# bench_nta gets its mimalloc row when mimalloc.h is installed (Debian:
+# libmimalloc-dev, from scripts/install-deps.sh), looked for in the recipe so that
+# a first build on a clean machine sees what the deps step just installed. The
+# library is dlopen'ed by bench_nta, not linked: Debian's libmimalloc.so also
+# defines malloc and free, and linked in would replace glibc's everywhere.
+HAVE_MIMALLOC = $$($(CC) -E -include mimalloc.h -x c /dev/null >/dev/null 2>&1 && echo -DNTA_BENCH_MIMALLOC)
+$(B)/tests/bench/bench_nta: tests/bench/bench_nta.c $(HDRS) $(B)/libnta.a | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(HAVE_MIMALLOC) -Ilib/nta $(LDFLAGS) -o $@ $< $(B)/libnta.a -lpthread -lm
+
 # libFuzzer needs clang and coverage on the code under test, so fuzz targets
 # compile the sources themselves instead of linking the libraries.
 FUZZ_CFLAGS := -O1 -g -std=gnu11 $(WARN) -fsanitize=fuzzer,address,undefined \

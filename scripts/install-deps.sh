@@ -33,6 +33,7 @@ pkgs=(
 	socat                               # test_examples: a UDP client on the peer's kernel stack
 	iputils-ping                        # test_filter: the host still answers ping under ntad
 	valgrind
+	libmimalloc-dev                     # bench_nta's mimalloc row (header at build, library dlopen'ed)
 )
 
 missing=()

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * bench_nta.c - nta against a fixed-frame LIFO stack and glibc malloc on the
- * same pre-generated operation traces (`make bench-nta`). Not a test.
+ * bench_nta.c - nta against a fixed-frame LIFO stack and the general-purpose
+ * heaps a user could pick instead, glibc malloc and mimalloc (when installed),
+ * on the same pre-generated operation traces (`make bench-nta`). Not a test.
  *
  * Traces (each packet's operations are generated before timing, so the random
  * number generator is not measured):
@@ -11,24 +12,54 @@
  *         headroom) and the tail, hold it (random replacement among 4096 in
  *         flight), free it;
  *   (iii) random sizes 64..9000, 1024 in flight, random replacement.
- * The stack baseline hands out whole frames (2048 bytes; 16 KiB in (iii)) and
- * treats trims as no-ops, which is what a fixed-frame engine does. Each round
- * builds fresh allocators, warms up to the in-flight count and times N packets;
- * printed: the median ns per packet over the rounds and the median of the
- * per-round ratios to the stack. Then the largest number of packets in flight a
- * 64 MiB area sustains on trace (ii) without an allocation failure (the stack:
- * 32768), and nta's metadata as a share of the area.
+ * Rows, per packet of trace (ii) ((i) and (iii) have no trims):
+ *   stack            pop a whole frame (16 KiB in (iii)), push it back at the
+ *                    free; trims do nothing, which is what a fixed-frame engine does;
+ *   nta              nta_alloc 2048, nta_free of the head, nta_free of the tail,
+ *                    nta_free of the packet;
+ *   nta + nta_trim   nta_alloc 2048, one nta_trim keeping the packet, nta_free;
+ *   nta tree lookup  nta with NTA_F_TREE_LOOKUP (pages found through the tree);
+ *   nta no cache     nta with NTA_F_NO_CACHE;
+ *   glibc malloc     malloc(2048), realloc(p, 256 + packet) at the tail trim,
+ *                    free(p). A heap block cannot give its head back without
+ *                    a copy, so the head trim does nothing and the realloc
+ *                    keeps the headroom and the packet: the same bytes nta
+ *                    keeps, from offset 0. "packet" is the IMIX length rounded
+ *                    up to nta's 32-byte block, the start of the tail trim.
+ *   mimalloc         the same with mi_malloc, mi_realloc and mi_free. Compiled
+ *                    in when mimalloc.h was found at build time (Debian:
+ *                    libmimalloc-dev; the Makefile looks), skipped with the
+ *                    reason otherwise. dlopen'ed, not linked: Debian's
+ *                    libmimalloc.so also defines malloc and free, and linked in
+ *                    it would replace glibc's in the glibc row and under nta.
+ *                    mi_realloc shrinks in place only to half the block or
+ *                    more, so it copies the 64- and 576-byte packets (320 and
+ *                    832 of 2048 bytes) into a smaller block.
+ * The heap rows never write the packets (nta and the stack never touch the
+ * area either); they print how many reallocs moved the block.
+ * Each round builds fresh nta instances and stacks (the process's heap stays),
+ * warms up to the in-flight count and times N packets;
+ * printed: the median ns per packet over the rounds and the medians of the
+ * per-round ratios to the stack and to mimalloc. Then the largest number of
+ * packets in flight a 64 MiB area sustains on trace (ii) without an allocation
+ * failure (the stack: 32768), and nta's metadata as a share of the area.
  * Usage: bench_nta [rounds] [packets per round] [traces, e.g. "12" or "m"]
  * (the third argument picks traces 1, 2, 3 and m, the in-flight search; for
  * profiling one trace at a time; default all).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "nta.h"
+
+#ifdef NTA_BENCH_MIMALLOC
+#include <dlfcn.h>
+#include <mimalloc.h>
+#endif
 
 #define AREA (64ull << 20)
 #define JUMBO (16ull << 20)
@@ -179,7 +210,78 @@ static unsigned long run_stack(struct stack *s, const struct trace *t, size_t fr
 	return fails;
 }
 
-static unsigned long run_malloc(const struct trace *t, size_t from, size_t to)
+/* A general-purpose heap as a user could pick instead of nta. */
+struct heap {
+	void *(*alloc)(size_t);
+	void *(*shrink)(void *, size_t);
+	void (*release)(void *);
+};
+
+static const struct heap glibc = { malloc, realloc, free };
+static struct heap mimalloc; /* alloc NULL: not loaded, for mimalloc_why */
+static char mimalloc_why[256] = "built without mimalloc.h (Debian: libmimalloc-dev, which "
+				"scripts/install-deps.sh installs; then rebuild bench_nta)";
+
+#ifdef NTA_BENCH_MIMALLOC
+#define SAME_TYPE(f, t) __builtin_types_compatible_p(__typeof__(&f), t)
+_Static_assert(SAME_TYPE(mi_malloc, void *(*)(size_t)) &&
+		       SAME_TYPE(mi_realloc, void *(*)(void *, size_t)) &&
+		       SAME_TYPE(mi_free, void (*)(void *)),
+	       "struct heap's calls are mimalloc's");
+
+/* Load mimalloc's own entry points with the library kept out of the global
+ * symbol scope, so malloc stays glibc's; checked, since an LD_PRELOAD of
+ * libmimalloc would make the glibc row measure mimalloc. */
+static void mimalloc_load(void)
+{
+	char soname[32];
+	bool (*in_heap)(const void *);
+	int (*version)(void);
+	void *lib, *p;
+
+	snprintf(soname, sizeof(soname), "libmimalloc.so.%d", MI_MALLOC_VERSION / 100);
+	lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		snprintf(mimalloc_why, sizeof(mimalloc_why), "dlopen: %s", dlerror());
+		return;
+	}
+	mimalloc.alloc = dlsym(lib, "mi_malloc");
+	mimalloc.shrink = dlsym(lib, "mi_realloc");
+	mimalloc.release = dlsym(lib, "mi_free");
+	in_heap = dlsym(lib, "mi_is_in_heap_region");
+	version = dlsym(lib, "mi_version");
+	if (!mimalloc.alloc || !mimalloc.shrink || !mimalloc.release || !in_heap || !version) {
+		snprintf(mimalloc_why, sizeof(mimalloc_why), "%s lacks mi_malloc, mi_realloc, "
+			 "mi_free, mi_is_in_heap_region or mi_version", soname);
+		mimalloc.alloc = NULL;
+		return;
+	}
+	p = malloc(2048);
+	if (!p || in_heap(p)) {
+		fprintf(stderr, "bench_nta: malloc in this process is mimalloc's (LD_PRELOAD?); "
+				"the glibc row would not measure glibc\n");
+		exit(1);
+	}
+	free(p);
+	snprintf(mimalloc_why, sizeof(mimalloc_why), "%d.%d.%d from %s, dlopen'ed", version() / 100,
+		 version() / 10 % 10, version() % 10, soname);
+}
+#else
+static void mimalloc_load(void)
+{
+}
+#endif
+
+/* Shrinks done and shrinks that returned a new block, per heap row. */
+struct shrinks {
+	unsigned long n, moved;
+};
+
+/* Run ops [from, to) on a heap: a trim at offset 0 (the head) does nothing,
+ * any other trim shrinks the block to end where the trim starts. Returns
+ * allocation failures. */
+static unsigned long run_heap(const struct heap *h, const struct trace *t, size_t from, size_t to,
+			      struct shrinks *sh)
 {
 	unsigned long fails = 0;
 
@@ -187,10 +289,20 @@ static unsigned long run_malloc(const struct trace *t, size_t from, size_t to)
 		const struct op *o = &t->ops[i];
 
 		if (o->kind == OP_ALLOC) {
-			ptrs[o->slot] = malloc(o->len);
+			ptrs[o->slot] = h->alloc(o->len);
 			fails += !ptrs[o->slot];
 		} else if (o->kind == OP_FREE) {
-			free(ptrs[o->slot]);
+			h->release(ptrs[o->slot]);
+		} else if (o->rel) {
+			void *p = h->shrink(ptrs[o->slot], o->rel);
+
+			if (!p) {
+				fails++;
+				continue;
+			}
+			sh->n++;
+			sh->moved += p != ptrs[o->slot];
+			ptrs[o->slot] = p;
 		}
 	}
 	return fails;
@@ -218,9 +330,19 @@ static double median(double *v, int n)
 
 static void *area;
 
-enum { V_STACK, V_NTA, V_NTA_TRIM, V_NTA_TREE, V_NTA_NOCACHE, V_MALLOC, NV };
+enum { V_STACK, V_NTA, V_NTA_TRIM, V_NTA_TREE, V_NTA_NOCACHE, V_GLIBC, V_MIMALLOC, NV };
 static const char *vname[NV] = { "stack", "nta", "nta + nta_trim", "nta tree lookup", "nta no cache",
-				   "malloc" };
+				   "glibc malloc", "mimalloc" };
+/* What a row does with a packet of trace (ii), printed before the tables. */
+static const char *vdoes[NV] = {
+	"pop a whole frame, push it back at the free; trims do nothing",
+	"nta_alloc 2048, nta_free head, nta_free tail, nta_free packet",
+	"nta_alloc 2048, one nta_trim keeping the packet, nta_free packet",
+	"as nta, pages found through the tree (NTA_F_TREE_LOOKUP)",
+	"as nta, without the front cache (NTA_F_NO_CACHE)",
+	"malloc(2048), head trim nothing, realloc(p, 256 + packet), free(p)",
+	"the same with mi_malloc, mi_realloc, mi_free",
+};
 
 static struct nta *make_nta(uint32_t flags, int jumbo)
 {
@@ -236,8 +358,9 @@ static struct nta *make_nta(uint32_t flags, int jumbo)
 
 static void bench(struct trace *t, int jumbo, int rounds)
 {
-	double ns[NV][MAXROUNDS], ratio[NV][MAXROUNDS];
+	double ns[NV][MAXROUNDS], ratio[NV][MAXROUNDS], to_mi[NV][MAXROUNDS];
 	struct stack s = { .frames = malloc(sizeof(uint64_t) * (AREA / 2048)) };
+	struct shrinks sh[NV] = { { 0 } };
 	uint64_t meta = 0;
 
 	for (int r = 0; r < rounds; r++) {
@@ -252,13 +375,20 @@ static void bench(struct trace *t, int jumbo, int rounds)
 				t0 = now_ns();
 				fails = run_stack(&s, t, t->warm, t->nops);
 				t1 = now_ns();
-			} else if (v == V_MALLOC) {
-				run_malloc(t, 0, t->warm);
+			} else if (v == V_GLIBC || v == V_MIMALLOC) {
+				const struct heap *h = v == V_GLIBC ? &glibc : &mimalloc;
+				struct shrinks warm = { 0 };
+
+				if (!h->alloc) {
+					ns[v][r] = 0;
+					continue;
+				}
+				run_heap(h, t, 0, t->warm, &warm);
 				t0 = now_ns();
-				fails = run_malloc(t, t->warm, t->nops);
+				fails = run_heap(h, t, t->warm, t->nops, &sh[v]);
 				t1 = now_ns();
 				for (uint32_t k = 0; k < t->slots; k++)
-					free(ptrs[k]);
+					h->release(ptrs[k]);
 			} else {
 				nta = make_nta(v == V_NTA_TREE ? NTA_F_TREE_LOOKUP :
 					       v == V_NTA_NOCACHE ? NTA_F_NO_CACHE : 0, jumbo);
@@ -283,13 +413,25 @@ static void bench(struct trace *t, int jumbo, int rounds)
 			}
 			ns[v][r] = (t1 - t0) / (double)t->packets;
 		}
-		for (int v = 0; v < NV; v++)
+		for (int v = 0; v < NV; v++) {
 			ratio[v][r] = ns[v][r] / ns[V_STACK][r];
+			to_mi[v][r] = mimalloc.alloc ? ns[v][r] / ns[V_MIMALLOC][r] : 0;
+		}
 	}
 	printf("%s\n", t->name);
-	for (int v = 0; v < NV; v++)
-		printf("  %-16s %7.1f ns/packet  %5.2fx stack\n", vname[v], median(ns[v], rounds),
+	for (int v = 0; v < NV; v++) {
+		if (v == V_MIMALLOC && !mimalloc.alloc) {
+			printf("  %-16s skipped: %s\n", vname[v], mimalloc_why);
+			continue;
+		}
+		printf("  %-16s %7.1f ns/packet  %5.2fx stack", vname[v], median(ns[v], rounds),
 		       median(ratio[v], rounds));
+		if (mimalloc.alloc)
+			printf("  %5.2fx mimalloc", median(to_mi[v], rounds));
+		if (sh[v].n)
+			printf("  (realloc moved %.0f%% of blocks)", 100.0 * sh[v].moved / sh[v].n);
+		putchar('\n');
+	}
 	printf("  nta metadata after the trace: %llu bytes, %.2f%% of the area\n",
 	       (unsigned long long)meta, 100.0 * (double)meta / AREA);
 	free(s.frames);
@@ -332,6 +474,12 @@ int main(int argc, char **argv)
 		return 1;
 	printf("bench_nta: %d rounds of %lu packets, 64 MiB area, block 32, page 4096\n", rounds,
 	       packets);
+	mimalloc_load();
+	printf("rows, per packet of trace (ii) (no trims in (i) and (iii); packet = IMIX length "
+	       "rounded up to 32):\n");
+	for (int v = 0; v < NV; v++)
+		printf("  %-16s %s\n", vname[v], vdoes[v]);
+	printf("mimalloc row: %s%s\n", mimalloc.alloc ? "" : "skipped, ", mimalloc_why);
 	if (strchr(which, '1')) {
 		gen(&t1, 1, 4096, packets);
 		bench(&t1, 0, rounds);
