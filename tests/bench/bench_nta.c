@@ -18,6 +18,9 @@
  *   nta              nta_alloc 2048, nta_free of the head, nta_free of the tail,
  *                    nta_free of the packet;
  *   nta + nta_trim   nta_alloc 2048, one nta_trim keeping the packet, nta_free;
+ *   nta_mt           what ntad runs: the same calls through one thread's
+ *                    nta_mt cache (a magazine of 2048-byte regions, trims
+ *                    waiting until the packet's free makes the region whole);
  *   nta tree lookup  nta with NTA_F_TREE_LOOKUP (pages found through the tree);
  *   nta no cache     nta with NTA_F_NO_CACHE;
  *   glibc malloc     malloc(2048), realloc(p, 256 + packet) at the tail trim,
@@ -55,6 +58,7 @@
 #include <time.h>
 
 #include "nta.h"
+#include "nta_mt.h"
 
 #ifdef NTA_BENCH_MIMALLOC
 #include <dlfcn.h>
@@ -178,6 +182,32 @@ static unsigned long run_nta(struct nta *nta, const struct trace *t, size_t from
 			if (nta_alloc(nta, o->len, &offs[o->slot]))
 				fails++;
 		} else if (nta_free(nta, offs[o->slot] + o->rel, o->len)) {
+			fails++;
+		}
+	}
+	return fails;
+}
+
+/* run_nta through an nta_mt cache, trims always as one call. */
+static unsigned long run_mt(struct nta_mt_cache *c, const struct trace *t, size_t from, size_t to)
+{
+	unsigned long fails = 0;
+
+	for (size_t i = from; i < to; i++) {
+		const struct op *o = &t->ops[i];
+
+		if (o->kind == OP_TRIM && i + 1 < to && o[1].kind == OP_TRIM && o[1].slot == o->slot) {
+			uint64_t base = offs[o->slot];
+			uint32_t keep = o->rel + o->len;
+
+			if (nta_mt_trim(c, base + o->rel, o[1].rel + o[1].len - o->rel, base + keep,
+					o[1].rel - keep))
+				fails++;
+			i++;
+		} else if (o->kind == OP_ALLOC) {
+			if (nta_mt_alloc(c, o->len, &offs[o->slot]))
+				fails++;
+		} else if (nta_mt_free(c, offs[o->slot] + o->rel, o->len)) {
 			fails++;
 		}
 	}
@@ -330,14 +360,15 @@ static double median(double *v, int n)
 
 static void *area;
 
-enum { V_STACK, V_NTA, V_NTA_TRIM, V_NTA_TREE, V_NTA_NOCACHE, V_GLIBC, V_MIMALLOC, NV };
-static const char *vname[NV] = { "stack", "nta", "nta + nta_trim", "nta tree lookup", "nta no cache",
-				   "glibc malloc", "mimalloc" };
+enum { V_STACK, V_NTA, V_NTA_TRIM, V_NTA_MT, V_NTA_TREE, V_NTA_NOCACHE, V_GLIBC, V_MIMALLOC, NV };
+static const char *vname[NV] = { "stack", "nta", "nta + nta_trim", "nta_mt", "nta tree lookup",
+				   "nta no cache", "glibc malloc", "mimalloc" };
 /* What a row does with a packet of trace (ii), printed before the tables. */
 static const char *vdoes[NV] = {
 	"pop a whole frame, push it back at the free; trims do nothing",
 	"nta_alloc 2048, nta_free head, nta_free tail, nta_free packet",
 	"nta_alloc 2048, one nta_trim keeping the packet, nta_free packet",
+	"the same through one nta_mt cache (what ntad runs)",
 	"as nta, pages found through the tree (NTA_F_TREE_LOOKUP)",
 	"as nta, without the front cache (NTA_F_NO_CACHE)",
 	"malloc(2048), head trim nothing, realloc(p, 256 + packet), free(p)",
@@ -389,6 +420,24 @@ static void bench(struct trace *t, int jumbo, int rounds)
 				t1 = now_ns();
 				for (uint32_t k = 0; k < t->slots; k++)
 					h->release(ptrs[k]);
+			} else if (v == V_NTA_MT) {
+				struct nta_mt *mt;
+				struct nta_mt_cache *c;
+
+				nta = make_nta(0, jumbo);
+				mt = nta_mt_create(nta, NULL);
+				c = mt ? nta_mt_cache_create(mt) : NULL;
+				if (!c) {
+					fprintf(stderr, "nta_mt: %s\n", strerror(errno));
+					exit(1);
+				}
+				run_mt(c, t, 0, t->warm);
+				t0 = now_ns();
+				fails = run_mt(c, t, t->warm, t->nops);
+				t1 = now_ns();
+				fails += nta_mt_check(mt) != 0;
+				nta_mt_destroy(mt);
+				nta_destroy(nta);
 			} else {
 				nta = make_nta(v == V_NTA_TREE ? NTA_F_TREE_LOOKUP :
 					       v == V_NTA_NOCACHE ? NTA_F_NO_CACHE : 0, jumbo);
