@@ -41,18 +41,13 @@ struct nta_opts {
 	uint32_t jumbo_page_size; /* largest multi-page block, power of two > page_size;
 	                           * 0: 16384 */
 	/* Fields below were added later; nta reads them only when sz covers them. */
-	uint32_t flags;           /* NTA_F_* */
+	uint32_t flags;           /* 0 (other values are for nta's own tests and
+	                           * benchmarks: lib/nta/testing.h) */
 	uint32_t cache_len;       /* size the LIFO front cache holds (the fill ring's
 	                           * chunk), power of two, block_size..page_size;
 	                           * 0: 2048 or page_size if smaller */
 	uint32_t cache_size;      /* regions the front cache holds at most; 0: 256 */
 };
-
-/* Look pages up in the AVL tree on every free instead of the direct page array
- * (the tree stays the index either way; this exists to measure and validate). */
-#define NTA_F_TREE_LOOKUP (1u << 0)
-/* No front cache: every free of a cache_len region goes back to the lists. */
-#define NTA_F_NO_CACHE (1u << 1)
 
 /* Declare and zero an nta_opts with its size set: NTA_OPTS(o, .block_size = 64); */
 #define NTA_OPTS(NAME, ...)                                                    \

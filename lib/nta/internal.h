@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "nta.h"
+#include "testing.h"
 
 #if defined(NTA_DEBUG) && NTA_DEBUG
 #include <assert.h>

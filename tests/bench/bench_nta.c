@@ -59,6 +59,7 @@
 
 #include "nta.h"
 #include "nta_mt.h"
+#include "testing.h" /* lib/nta: NTA_F_TREE_LOOKUP, NTA_F_NO_CACHE */
 
 #ifdef NTA_BENCH_MIMALLOC
 #include <dlfcn.h>

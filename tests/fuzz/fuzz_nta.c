@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "nta.h"
+#include "testing.h" /* lib/nta: NTA_F_TREE_LOOKUP, NTA_F_NO_CACHE */
 
 #define PAGE 4096
 #define NORMAL (16 * PAGE)
