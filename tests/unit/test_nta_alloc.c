@@ -405,8 +405,11 @@ static void test_check_catches(void)
 	nta->zone[0].bits[0] &= ~(1ULL << 20);
 	last_msg[0] = 0;
 	nta->zone[0].count[127]++;
-	CHECK(nta_check(nta) == -EUCLEAN && strstr(last_msg, "class 128"));
+	CHECK(nta_check(nta) == -EUCLEAN && strstr(last_msg, "of 128 blocks"));
 	nta->zone[0].count[127]--;
+	nta->zone[0].lmax[3]--; /* page 3 (whole, free) filed under 128 */
+	CHECK(nta_check(nta) == -EUCLEAN && strstr(last_msg, "class 128"));
+	nta->zone[0].lmax[3]++;
 	{
 		int8_t bal = nta->tree.bal[nta->tree.root];
 
@@ -443,6 +446,48 @@ static void test_stats_and_budget(void)
 	nta_destroy(nta);
 }
 
+/*
+ * The worst fragmentation: every block of every page allocated, then every
+ * other one freed, so each page holds the most free runs it can (bpp / 2), in
+ * the normal and the jumbo zone. Metadata must not grow past what nta_create
+ * allocated, and that stays within 1 % of the area.
+ */
+static void test_worst_fragmentation(void)
+{
+	static uint8_t big[64 * MIB] __attribute__((aligned(4096)));
+	NTA_OPTS(o, .jumbo_size = 8 * MIB);
+	struct nta *nta = nta_create(big, sizeof(big), &o);
+	static uint64_t offs[4096];
+	struct nta_stats st;
+	uint64_t n = 0;
+	int got;
+
+	CHECK(nta != NULL);
+	while ((got = nta_alloc_bulk(nta, 32, offs, 4096)) > 0)
+		n += (uint64_t)got;
+	CHECK(n == (sizeof(big) - 8 * MIB) / 32, "%llu", (unsigned long long)n);
+	for (uint64_t off = 32; off < sizeof(big) - 8 * MIB; off += 64)
+		CHECK(nta_free(nta, off, 32) == 0);
+	/* jumbo pages: whole 16 KiB blocks, then every other block of each freed */
+	for (uint64_t off = sizeof(big) - 8 * MIB; off < sizeof(big); off += 16384) {
+		uint64_t j;
+
+		CHECK(nta_alloc(nta, 16384, &j) == 0);
+		for (uint64_t x = j + 32; x < j + 16384; x += 64)
+			CHECK(nta_free(nta, x, 32) == 0);
+	}
+	st = stats(nta);
+	printf("worst fragmentation: %llu free runs, metadata %llu bytes (%.3f%%), fixed %llu\n",
+	       (unsigned long long)st.free_regions, (unsigned long long)st.metadata_bytes,
+	       100.0 * (double)st.metadata_bytes / sizeof(big),
+	       (unsigned long long)st.metadata_fixed);
+	CHECK(st.free_regions == sizeof(big) / 64);
+	CHECK(st.metadata_bytes == st.metadata_fixed);
+	CHECK(st.metadata_bytes * 100 <= sizeof(big));
+	CHECK(nta_check(nta) == 0);
+	nta_destroy(nta);
+}
+
 int main(void)
 {
 	test_create();
@@ -458,5 +503,6 @@ int main(void)
 	test_tree_lookup_mode();
 	test_check_catches();
 	test_stats_and_budget();
+	test_worst_fragmentation();
 	return check_done("test_nta_alloc");
 }
