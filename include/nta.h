@@ -8,11 +8,13 @@
  *
  * Design (after the 2006 proposal in shared/seed): every page of the area is a node
  * of an AVL tree keyed by page address; each node has a bitmap of the page's blocks
- * (32 bytes by default); pages with free space sit in doubly-linked lists
- * indexed by the size in blocks of their largest free run, found in O(1)
- * through a bitmap of non-empty lists; a free coalesces with both neighbours. Blocks larger than a page come from a separate
- * jumbo range at the end of the area, made of larger pages, so the start of any
- * block is found from any address inside it by masking.
+ * (32 bytes by default); pages with free space sit in doubly-linked lists indexed
+ * by the size in blocks of their largest free run, found in O(1) through a bitmap
+ * of non-empty lists; a free coalesces with both neighbours. Blocks larger than a
+ * page come from a separate jumbo range at the end of the area, made of larger
+ * pages, so the start of any block is found from any address inside it by masking.
+ * All metadata is allocated by nta_create (under 1 % of the area with the default
+ * geometry, docs/NTA.md); no later call allocates memory.
  *
  * Ownership and threading: an nta object is NOT thread-safe; callers serialise
  * access (ntad gives each worker its own cache in front of a shared, locked nta).
@@ -113,9 +115,9 @@ int nta_free(struct nta *nta, uint64_t off, uint32_t len);
  */
 int nta_trim(struct nta *nta, uint64_t off, uint32_t len, uint64_t keep_off, uint32_t keep_len);
 
-/* Free n ranges of len bytes each: -EINVAL without any change when any of them
- * is not a valid nta_free range or two of them share a block; -ENOMEM as
- * nta_free, with the ranges before the one that failed freed. */
+/* Free n ranges of len bytes each: 0, or -EINVAL without any change when any
+ * of them is not a valid nta_free range or two of them share a block. Like
+ * nta_free it allocates nothing, so once the ranges are valid every one is freed. */
 int nta_free_bulk(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_t len);
 
 /*
@@ -142,7 +144,8 @@ struct nta_stats {
 	uint32_t class_regions[NTA_MAX_CLASSES];
 	/* Fields below were added later; filled only when sz covers them. */
 	uint64_t bytes_cached;   /* regions held by the front cache (not in use, not free) */
-	uint64_t metadata_fixed; /* part of metadata_bytes allocated by nta_create */
+	uint64_t metadata_fixed; /* part of metadata_bytes allocated by nta_create:
+	                          * all of it, so always equal to metadata_bytes */
 };
 
 /* Fill *st (st->sz must be set, at least to the size before bytes_cached).

@@ -4,8 +4,8 @@
  *
  * Everything here is read from counters the hot paths keep anyway (blocks in
  * use, regions per class, the non-empty bitmaps), so statistics cost O(classes),
- * never a walk of the area. Metadata is counted from the capacities actually
- * allocated; the region-table pool never shrinks, so the figure is also the peak.
+ * never a walk of the area. Metadata is counted from the capacities nta_create
+ * allocated; nothing is allocated after it, so the figure is also the peak.
  */
 #include <string.h>
 
