@@ -8,11 +8,13 @@
  *
  * Design (after the 2006 proposal in shared/seed): every page of the area is a node
  * of an AVL tree keyed by page address; each node has a bitmap of the page's blocks
- * (32 bytes by default); free regions sit in doubly-linked lists indexed by their
- * size in blocks, found in O(1) through a bitmap of non-empty lists; a free
- * coalesces with both neighbours. Blocks larger than a page come from a separate
- * jumbo range at the end of the area, made of larger pages, so the start of any
- * block is found from any address inside it by masking.
+ * (32 bytes by default); pages with free space sit in doubly-linked lists indexed
+ * by the size in blocks of their largest free run, found in O(1) through a bitmap
+ * of non-empty lists; a free coalesces with both neighbours. Blocks larger than a
+ * page come from a separate jumbo range at the end of the area, made of larger
+ * pages, so the start of any block is found from any address inside it by masking.
+ * All metadata is allocated by nta_create (under 1 % of the area with the default
+ * geometry, docs/NTA.md); no later call allocates memory.
  *
  * Ownership and threading: an nta object is NOT thread-safe; callers serialise
  * access (ntad gives each worker its own cache in front of a shared, locked nta).
@@ -90,8 +92,8 @@ int nta_alloc_bulk(struct nta *nta, uint32_t len, uint64_t *offs, unsigned int n
  * A free of exactly cache_len bytes at a cache_len-aligned offset may be kept in
  * the front cache: it stays allocated in the bitmaps (owned by the cache, counted
  * in nta_stats.bytes_cached) and is handed out again by the next nta_alloc of
- * that size. A free can also fail with -ENOMEM, again without any change, when
- * the metadata for a newly split free region cannot be allocated (see docs/NTA.md).
+ * that size. A free never allocates memory and never fails on a valid range:
+ * all metadata is allocated by nta_create.
  */
 int nta_free(struct nta *nta, uint64_t off, uint32_t len);
 
@@ -102,15 +104,15 @@ int nta_free(struct nta *nta, uint64_t off, uint32_t len);
  * headroom and the unused tail). Same as nta_free(head) + nta_free(tail), but
  * all or nothing: -EINVAL without any change when keep_len is 0, the kept range
  * is not block-aligned or not inside [off, off + len), or [off, off + len) is
- * not a valid nta_free range (every block allocated, one page, not the cache's);
- * -ENOMEM, again without change, as nta_free. Nothing goes to the front cache.
+ * not a valid nta_free range (every block allocated, one page, not the cache's).
+ * Nothing goes to the front cache.
  * Counted as one free in nta_stats. Added later; existing calls are unchanged.
  */
 int nta_trim(struct nta *nta, uint64_t off, uint32_t len, uint64_t keep_off, uint32_t keep_len);
 
-/* Free n ranges of len bytes each: -EINVAL without any change when any of them
- * is not a valid nta_free range or two of them share a block; -ENOMEM as
- * nta_free, with the ranges before the one that failed freed. */
+/* Free n ranges of len bytes each: 0, or -EINVAL without any change when any
+ * of them is not a valid nta_free range or two of them share a block. Like
+ * nta_free it allocates nothing, so once the ranges are valid every one is freed. */
 int nta_free_bulk(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_t len);
 
 /*
@@ -129,15 +131,16 @@ struct nta_stats {
 	uint64_t bytes_free;
 	uint64_t largest_free;   /* largest block nta_alloc can return now */
 	uint64_t free_regions;   /* number of free regions */
-	uint64_t metadata_bytes; /* memory nta holds outside the area (never shrinks,
-	                          * so it is also the peak) */
+	uint64_t metadata_bytes; /* memory nta holds outside the area: all of it
+	                          * allocated by nta_create, so also the peak */
 	uint64_t allocs, frees;  /* successful calls since creation */
 	uint64_t alloc_failures; /* -ENOMEM returns */
 	/* class_regions[i]: free regions of i + 1 blocks (normal and jumbo pages) */
 	uint32_t class_regions[NTA_MAX_CLASSES];
 	/* Fields below were added later; filled only when sz covers them. */
 	uint64_t bytes_cached;   /* regions held by the front cache (not in use, not free) */
-	uint64_t metadata_fixed; /* part of metadata_bytes allocated by nta_create */
+	uint64_t metadata_fixed; /* part of metadata_bytes allocated by nta_create:
+	                          * all of it, so always equal to metadata_bytes */
 };
 
 /* Fill *st (st->sz must be set, at least to the size before bytes_cached).

@@ -109,4 +109,52 @@ static inline uint32_t nta_bm_next_set(const uint64_t *bm, uint32_t x, uint32_t 
 	return w * 64 + (uint32_t)__builtin_ctzll(m);
 }
 
+/* Lowest clear bit at or above x, or nbits (a multiple of 64). Loop bound: the
+ * words from x to nbits. */
+static inline uint32_t nta_bm_next_clear(const uint64_t *bm, uint32_t x, uint32_t nbits)
+{
+	uint32_t w, nw = nbits >> 6;
+	uint64_t m;
+
+	if (x >= nbits)
+		return nbits;
+	w = x >> 6;
+	m = ~bm[w] & (~0ULL << (x & 63));
+	while (!m) {
+		if (++w == nw)
+			return nbits;
+		m = ~bm[w];
+	}
+	return w * 64 + (uint32_t)__builtin_ctzll(m);
+}
+
+/*
+ * The best fit for want blocks in a page of nbits blocks: the shortest free run
+ * of at least want blocks, at *start, *len (*len 0: none). Returns the longest
+ * of the page's other free runs, which is what the page's largest run becomes
+ * once that one is cut. Loop bound: the page's free runs, at most nbits / 2.
+ */
+static inline uint32_t nta_bm_fit(const uint64_t *bm, uint32_t nbits, uint32_t want,
+				  uint32_t *start, uint32_t *len)
+{
+	uint32_t x = 0, other = 0, bs = 0, bl = 0;
+
+	while ((x = nta_bm_next_clear(bm, x, nbits)) < nbits) {
+		uint32_t e = nta_bm_next_set(bm, x, nbits), l = e - x;
+
+		if (l >= want && (!bl || l < bl)) {
+			if (bl > other)
+				other = bl;
+			bs = x;
+			bl = l;
+		} else if (l > other) {
+			other = l;
+		}
+		x = e;
+	}
+	*start = bs;
+	*len = bl;
+	return other;
+}
+
 #endif /* NTA_BITMAP_H */

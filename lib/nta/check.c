@@ -6,11 +6,12 @@
  * checked against them:
  *   - the tree is a valid AVL tree holding every page, and a tree lookup of
  *     every page address gives the same page as the direct page array;
- *   - every class list is a well-formed circular list whose entries are the
- *     slots of maximal free runs of exactly that class's size, each listed once;
- *   - every maximal free run of every page is listed (counted: runs == entries);
- *   - non-empty bits, the summary word and the per-class counts match the lists;
- *   - region tables: a page has one exactly when it has a run in slot > 0;
+ *   - every class list is a well-formed circular list of pages whose largest
+ *     free run (lmax) is exactly that class's size, each page listed once;
+ *   - every page's lmax is its largest free run in the bitmap, and a page is
+ *     listed exactly when it has a free block;
+ *   - non-empty bits and the summary word match the lists; the free-run counts
+ *     per size (statistics) match the runs in the bitmaps;
  *   - the front cache holds distinct, aligned, allocated regions, marked in
  *     cache_bits but for the magazine's top (which is not), and the blocks
  *     set in the bitmaps are set_blocks (caller blocks + cached blocks).
@@ -28,143 +29,82 @@
 		goto out;                                                       \
 	} while (0)
 
-/* Is [start, start + n) of bitmap bm a maximal free run of a bpp-block page? */
-static bool is_run(const uint64_t *bm, uint32_t bpp, uint32_t start, uint32_t n)
+static int check_zone(const struct nta_zone *z, unsigned int zi, uint64_t *set_blocks)
 {
-	if (!n || start + n > bpp || nta_bm_any_set(bm, start, n))
-		return false;
-	if (start && !nta_bm_test(bm, start - 1))
-		return false;
-	return start + n == bpp || nta_bm_test(bm, start + n);
-}
-
-/* Lowest clear bit at or above x, or nbits. Loop bound: nbits / 64 words. */
-static uint32_t next_clear(const uint64_t *bm, uint32_t x, uint32_t nbits)
-{
-	uint32_t w;
-	uint64_t m;
-
-	if (x >= nbits)
-		return nbits;
-	w = x >> 6;
-	m = ~bm[w] & (~0ULL << (x & 63));
-	while (!m) {
-		if (++w == nbits / 64)
-			return nbits;
-		m = ~bm[w];
-	}
-	return w * 64 + (uint32_t)__builtin_ctzll(m);
-}
-
-static int check_zone(const struct nta_zone *z, unsigned int zi,
-		      uint64_t *set_blocks)
-{
-	uint64_t nents = z->tables0 + ((uint64_t)z->ntables << z->spt_shift);
-	uint64_t listed = 0, runs = 0, summary = 0;
-	uint32_t *table_regions = NULL, tables_in_use = 0, free_tables = 0;
-	uint64_t *seen;
+	uint64_t *count = calloc(z->bpp, sizeof(*count)), *seen;
+	uint64_t runs = 0, summary = 0;
 	int err = 0;
 
-	seen = calloc((nents + 63) / 64, 8);
-	if (z->ntables)
-		table_regions = calloc(z->ntables, sizeof(*table_regions));
-	if (!seen || (z->ntables && !table_regions)) {
+	seen = calloc((z->npages + 63) / 64, 8);
+	if (!count || !seen) {
+		free(count);
 		free(seen);
 		return -ENOMEM;
 	}
-	/* lists: bound per class by the number of entries, so a cycle ends */
+	/* lists: bound per class by the number of pages, so a cycle ends */
 	for (uint32_t c = 1; c <= z->bpp; c++) {
 		uint32_t s = c - 1, prev = s, id = z->ents[s].next, n = 0;
 		bool bit = (z->nonempty[s >> 6] >> (s & 63)) & 1;
 
 		while (id != s) {
-			uint32_t p, start;
+			uint32_t p = id - z->bpp;
 
-			if (id < z->bpp || id >= nents || ++n > nents)
+			if (id < z->bpp || p >= z->npages || ++n > z->npages)
 				FAIL("zone %u class %u: bad entry id %u", zi, c, id);
 			if (z->ents[id].prev != prev)
 				FAIL("zone %u class %u: entry %u prev %u, expected %u", zi, c, id,
 				     z->ents[id].prev, prev);
-			if (id >= z->tables0) {
-				uint32_t t = (id - z->tables0) >> z->spt_shift;
-
-				if (z->owner[t] == NTA_NIL || !((id - z->tables0) & (z->spt - 1)))
-					FAIL("zone %u class %u: entry %u in a free table or slot 0",
-					     zi, c, id);
-				table_regions[t]++;
-			}
-			if ((seen[id >> 6] >> (id & 63)) & 1)
-				FAIL("zone %u class %u: entry %u listed twice", zi, c, id);
-			seen[id >> 6] |= 1ULL << (id & 63);
-			nta_slot_decode(z, id, &p, &start);
-			if (p >= z->npages ||
-			    !is_run(z->bits + (size_t)p * z->words, z->bpp, start, c))
-				FAIL("zone %u class %u: entry %u (page %u block %u) is not a free "
-				     "run of %u blocks", zi, c, id, p, start, c);
+			if ((seen[p >> 6] >> (p & 63)) & 1)
+				FAIL("zone %u class %u: page %u listed twice", zi, c, p);
+			seen[p >> 6] |= 1ULL << (p & 63);
+			if (z->lmax[p] != c)
+				FAIL("zone %u class %u: page %u listed, its lmax is %u", zi, c, p,
+				     z->lmax[p]);
 			prev = id;
 			id = z->ents[id].next;
 		}
 		if (z->ents[s].prev != prev)
 			FAIL("zone %u class %u: sentinel prev %u, expected %u", zi, c,
 			     z->ents[s].prev, prev);
-		if (n != z->count[s] || bit != (n > 0))
-			FAIL("zone %u class %u: %u listed, count %u, non-empty bit %d", zi, c, n,
-			     z->count[s], bit);
+		if (bit != (n > 0))
+			FAIL("zone %u class %u: %u listed, non-empty bit %d", zi, c, n, bit);
 		if (n)
 			summary |= 1ULL << (s >> 6);
-		listed += n;
 	}
-	if (summary != z->summary || listed != z->regions)
-		FAIL("zone %u: summary 0x%llx expected 0x%llx, %llu listed, %llu counted", zi,
-		     (unsigned long long)z->summary, (unsigned long long)summary,
-		     (unsigned long long)listed, (unsigned long long)z->regions);
-	/* pages: every free run listed, tables held exactly while needed */
+	if (summary != z->summary)
+		FAIL("zone %u: summary 0x%llx expected 0x%llx", zi, (unsigned long long)z->summary,
+		     (unsigned long long)summary);
+	/* pages: lmax is the largest free run, listed exactly when there is one */
 	for (uint32_t p = 0; p < z->npages; p++) {
 		const uint64_t *bm = z->bits + (size_t)p * z->words;
-		uint32_t start = 0, in_table = 0;
+		uint32_t start = 0, largest = 0;
 
 		/* bound: runs of the page, at most bpp / 2 */
-		while ((start = next_clear(bm, start, z->bpp)) < z->bpp) {
+		while ((start = nta_bm_next_clear(bm, start, z->bpp)) < z->bpp) {
 			uint32_t end = nta_bm_next_set(bm, start, z->bpp);
 
 			runs++;
-			if (start >> 1)
-				in_table++;
+			count[end - start - 1]++;
+			if (end - start > largest)
+				largest = end - start;
 			start = end;
 		}
-		if (z->nreg[p] != in_table || (z->tbl[p] != 0) != (in_table > 0))
-			FAIL("zone %u page %u: %u runs need a table, nreg %u, table %u", zi, p,
-			     in_table, z->nreg[p], z->tbl[p]);
-		if (z->tbl[p] && (z->tbl[p] > z->ntables || z->owner[z->tbl[p] - 1] != p))
-			FAIL("zone %u page %u: table %u not owned by it", zi, p, z->tbl[p]);
-		if (z->tbl[p] && table_regions[z->tbl[p] - 1] != in_table)
-			FAIL("zone %u page %u: %u regions listed in its table, %u runs", zi, p,
-			     table_regions[z->tbl[p] - 1], in_table);
+		if (z->lmax[p] != largest || ((seen[p >> 6] >> (p & 63)) & 1) != (largest > 0))
+			FAIL("zone %u page %u: largest free run %u, lmax %u, %slisted", zi, p, largest,
+			     z->lmax[p], (seen[p >> 6] >> (p & 63)) & 1 ? "" : "not ");
 		*set_blocks += nta_bm_count(bm, z->words);
 	}
-	if (runs != listed)
-		FAIL("zone %u: %llu free runs in the bitmaps, %llu listed", zi,
-		     (unsigned long long)runs, (unsigned long long)listed);
-	for (uint32_t t = 0; t < z->ntables; t++) {
-		if (z->owner[t] == NTA_NIL)
-			free_tables++;
-		else if (z->owner[t] >= z->npages || z->tbl[z->owner[t]] != t + 1)
-			FAIL("zone %u table %u: owner %u does not point back", zi, t, z->owner[t]);
-		else
-			tables_in_use++;
-	}
-	if (tables_in_use != z->tables_used || tables_in_use + free_tables != z->ntables)
-		FAIL("zone %u: %u tables in use, %u free, %u counted, %u made", zi,
-		     tables_in_use, free_tables, z->tables_used, z->ntables);
-	/* the free-table list: bound by ntables */
-	for (uint32_t t = z->free_table, n = 0; t != NTA_NIL; n++) {
-		if (t >= z->ntables || n >= free_tables || z->owner[t] != NTA_NIL)
-			FAIL("zone %u: free table list broken at %u", zi, t);
-		t = z->ents[z->tables0 + (t << z->spt_shift)].next;
-	}
+	if (runs != z->regions)
+		FAIL("zone %u: %llu free runs in the bitmaps, %llu counted", zi,
+		     (unsigned long long)runs, (unsigned long long)z->regions);
+	for (uint32_t c = 1; c <= z->bpp; c++)
+		if (count[c - 1] != z->count[c - 1])
+			FAIL("zone %u: %llu free runs of %u blocks, %llu counted", zi,
+			     (unsigned long long)count[c - 1], c,
+			     (unsigned long long)z->count[c - 1]);
 out:
 	free(seen);
-	free(table_regions);
+	free(count);
 	return err;
 }
 

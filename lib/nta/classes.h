@@ -1,46 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * classes.h - size-class lists of free regions, the hot half of classes.c.
+ * classes.h - size-class lists of pages, the hot half of classes.c.
  *
- * Class c of a zone is a circular doubly-linked list of the free regions of
- * exactly c blocks, threaded through u32 entry ids with a sentinel per class, so
- * push and unlink are a handful of stores with no branch on list ends. A
- * two-level bitmap of non-empty classes (64 summary bits over at most 64 words)
- * turns "this class or the next non-empty larger one" into two ctz.
+ * Class c of a zone is a circular doubly-linked list of the pages whose largest
+ * free run is exactly c blocks, threaded through u32 entry ids with a sentinel
+ * per class, so push and unlink are a handful of stores with no branch on list
+ * ends. A two-level bitmap of non-empty classes (64 summary bits over at most 64
+ * words) turns "this class or the next non-empty larger one" into two ctz. A
+ * page is in at most one list, through its own entry, so the direct link from a
+ * page to its list entry is the page number and needs no storage that depends
+ * on how its free space is cut up.
  */
 #ifndef NTA_CLASSES_H
 #define NTA_CLASSES_H
-
-/* The entry of the free region of page p that starts at block start. */
-static inline uint32_t nta_slot(const struct nta_zone *z, uint32_t p, uint32_t start)
-{
-	uint32_t k = start >> 1;
-
-	if (!k)
-		return z->bpp + p;
-	nta_assert(z->tbl[p]);
-	return z->tables0 + ((z->tbl[p] - 1) << z->spt_shift) + k;
-}
-
-/* Page and start block of the region whose entry is id (not a sentinel). The
- * region starts at 2k unless block 2k is allocated, then at 2k + 1. */
-static inline void nta_slot_decode(const struct nta_zone *z, uint32_t id,
-				   uint32_t *page, uint32_t *start)
-{
-	uint32_t p, k;
-
-	if (id < z->tables0) {
-		p = id - z->bpp;
-		k = 0;
-	} else {
-		uint32_t r = id - z->tables0;
-
-		p = z->owner[r >> z->spt_shift];
-		k = r & (z->spt - 1);
-	}
-	*page = p;
-	*start = 2 * k + nta_bm_test(z->bits + (size_t)p * z->words, 2 * k);
-}
 
 static inline void nta_class_push(struct nta_zone *z, uint32_t id, uint32_t c)
 {
@@ -53,8 +25,6 @@ static inline void nta_class_push(struct nta_zone *z, uint32_t id, uint32_t c)
 	e[s].next = id;
 	z->nonempty[s >> 6] |= 1ULL << (s & 63);
 	z->summary |= 1ULL << (s >> 6);
-	z->count[s]++;
-	z->regions++;
 }
 
 static inline void nta_class_unlink(struct nta_zone *z, uint32_t id, uint32_t c)
@@ -67,11 +37,37 @@ static inline void nta_class_unlink(struct nta_zone *z, uint32_t id, uint32_t c)
 #if defined(NTA_DEBUG) && NTA_DEBUG
 	e[id].prev = e[id].next = NTA_NIL;
 #endif
-	if (!--z->count[s]) {
+	if (e[s].next == s) {
 		z->nonempty[s >> 6] &= ~(1ULL << (s & 63));
 		if (!z->nonempty[s >> 6])
 			z->summary &= ~(1ULL << (s >> 6));
 	}
+}
+
+/* File page p under its new largest free run m (0: no free block, unlisted). */
+static inline void nta_page_file(struct nta_zone *z, uint32_t p, uint32_t m)
+{
+	uint32_t old = z->lmax[p];
+
+	if (old == m)
+		return;
+	if (old)
+		nta_class_unlink(z, z->bpp + p, old);
+	if (m)
+		nta_class_push(z, z->bpp + p, m);
+	z->lmax[p] = (uint16_t)m;
+}
+
+/* Statistics only: free regions by size (count[n - 1]) and in all. */
+static inline void nta_region_add(struct nta_zone *z, uint32_t n)
+{
+	z->count[n - 1]++;
+	z->regions++;
+}
+
+static inline void nta_region_del(struct nta_zone *z, uint32_t n)
+{
+	z->count[n - 1]--;
 	z->regions--;
 }
 

@@ -8,21 +8,15 @@
  * page size differs, so "mask the offset with the zone's page mask" finds the page
  * of any address and its block bitmap tells where every region starts and ends.
  *
- * Per page (the fixed part, allocated by nta_create):
+ * Per page, all allocated by nta_create and never resized:
  *   - an AVL tree node: left/right as u32 node indices, balance as i8 (tree.c);
  *   - the block bitmap, bit set = block allocated (bitmap.h);
- *   - the list entry of a free region starting at block 0 or 1 ("slot 0");
- *   - tbl: index + 1 of the page's region table, nreg: regions living in it.
- * Free regions starting at block 2k or 2k + 1 (k > 0) keep their list entry in
- * slot k of a region table, borrowed from a pool while the page has such regions.
- * Two free regions of a page never start in the same pair of blocks: regions are
- * maximal, so at least one allocated block separates them. Hence the direct link
- * block -> entry is "slot start / 2" and every unlink is O(1).
+ *   - lmax, its largest free run in blocks, and the list entry through which
+ *     the page sits in the class list of that size (classes.h).
  *
  * Entry ids of a zone (u32, index into ents[]):
  *   [0, bpp)                  sentinel of size class c (1..bpp) at c - 1
- *   [bpp, bpp + npages)       slot 0 of page p at bpp + p
- *   [tables0, ...)            table t, slot k at tables0 + t * spt + k
+ *   [bpp, bpp + npages)       page p at bpp + p
  */
 #ifndef NTA_INTERNAL_H
 #define NTA_INTERNAL_H
@@ -69,19 +63,15 @@ struct nta_zone {
 	uint32_t npages, node0; /* node0: tree node of page 0 */
 	uint32_t page_shift, bpp, words; /* blocks per page, bitmap words per page */
 	uint64_t *bits;         /* npages * words */
-	uint32_t *tbl;          /* per page: region table + 1, 0: none */
-	uint16_t *nreg;         /* per page: free regions recorded in its table */
-	/* size classes (classes.c): class c holds free regions of c blocks */
+	uint16_t *lmax;         /* per page: largest free run, blocks; 0: none */
+	/* size classes (classes.c): class c lists the pages whose lmax is c */
 	uint32_t cwords;        /* words of nonempty */
 	uint64_t summary;       /* bit w: nonempty[w] != 0 */
 	uint64_t *nonempty;     /* bit c - 1: class c is not empty */
-	uint32_t *count;        /* count[c - 1]: regions in class c */
+	struct nta_ent *ents;   /* sentinels, then one entry per page */
+	/* statistics: free regions of c blocks at count[c - 1], and in all */
+	uint64_t *count;
 	uint64_t regions;
-	/* list entries and region tables */
-	struct nta_ent *ents;
-	uint32_t tables0, spt, spt_shift;
-	uint32_t *owner;        /* owner[t]: page using table t, NTA_NIL if free */
-	uint32_t ntables, cap_tables, free_table, tables_used;
 };
 
 struct nta {
@@ -198,8 +188,6 @@ static inline uint64_t nta_tree_key(const struct nta_tree *t, uint32_t i)
 /* classes.c */
 int nta_zone_classes_init(struct nta_zone *z);
 void nta_zone_classes_fini(struct nta_zone *z);
-int nta_table_get(struct nta_zone *z, uint32_t page);
-void nta_table_put(struct nta_zone *z, uint32_t page);
 uint64_t nta_zone_meta_bytes(const struct nta_zone *z);
 
 /* bitmap.c */

@@ -2,18 +2,20 @@
 /*
  * nta.c - create/destroy, alloc/free and their bulk forms, the front cache.
  *
- * An allocation takes the class list of its size in blocks or the next non-empty
- * larger one (O(1) through the non-empty bitmap), takes the head region, marks
- * its last blocks allocated and files the rest under its new size. A free finds
- * its page by masking (the direct page array, or the AVL tree with
- * NTA_F_TREE_LOOKUP), checks in the bitmap that every block of the range is
- * allocated, finds both neighbouring free runs with ctz/clz, unlinks them in O(1)
- * through their slots and files the coalesced region. Nothing loops over lists
- * or pages: the loops below are bounded by a page's bitmap words, by the caller's
- * count (bulk calls) or by the front cache's capacity (flush).
+ * An allocation takes the first page of the class list of its size in blocks or
+ * of the next non-empty larger one (O(1) through the non-empty bitmap): the
+ * page whose largest free run fits most tightly. In that page's bitmap it picks
+ * the shortest run that fits, marks its last blocks allocated and refiles the
+ * page under its new largest run. A free finds its page by masking, checks in
+ * the bitmap that every block of the range is allocated, finds both
+ * neighbouring free runs with ctz/clz, clears the bits and refiles the page if
+ * the coalesced run is now its largest. Nothing loops over lists or pages: the
+ * loops below are bounded by a page's bitmap words and free runs, by the
+ * caller's count (bulk calls) or by the front cache's capacity (flush).
  *
- * Each operation first decides everything that can fail (validation, a region
- * table for a new slot), then changes state, so an error changes nothing.
+ * Each operation validates everything first, then changes state, so an error
+ * changes nothing; and no operation allocates memory after nta_create, so a
+ * free always succeeds once its range is valid.
  *
  * The front cache is a LIFO magazine of cache_len regions at cache_len-aligned
  * offsets, the fill ring's hot size: a free of such a region parks it (its bits
@@ -42,16 +44,13 @@ static uint32_t log2u(uint64_t x)
 static void zone_fini(struct nta_zone *z)
 {
 	free(z->bits);
-	free(z->tbl);
-	free(z->nreg);
+	free(z->lmax);
 	z->bits = NULL;
-	z->tbl = NULL;
-	z->nreg = NULL;
+	z->lmax = NULL;
 	nta_zone_classes_fini(z);
 }
 
-/* Set up a zone of npages pages, all free: each page is one region of bpp blocks
- * whose entry is its own slot 0. */
+/* Set up a zone of npages pages, all free: each page is one region of bpp blocks. */
 static int zone_init(struct nta_zone *z, uint64_t base, uint32_t npages, uint32_t node0,
 		     uint32_t page_shift, uint32_t block_shift)
 {
@@ -66,9 +65,8 @@ static int zone_init(struct nta_zone *z, uint64_t base, uint32_t npages, uint32_
 	z->bpp = 1u << (page_shift - block_shift);
 	z->words = z->bpp / 64;
 	z->bits = calloc((size_t)npages * z->words, sizeof(*z->bits));
-	z->tbl = calloc(npages, sizeof(*z->tbl));
-	z->nreg = calloc(npages, sizeof(*z->nreg));
-	if (!z->bits || !z->tbl || !z->nreg) {
+	z->lmax = calloc(npages, sizeof(*z->lmax));
+	if (!z->bits || !z->lmax) {
 		zone_fini(z);
 		return -ENOMEM;
 	}
@@ -78,8 +76,10 @@ static int zone_init(struct nta_zone *z, uint64_t base, uint32_t npages, uint32_
 		return err;
 	}
 	/* bound: npages; pushed in reverse so the lowest page is used first */
-	for (uint32_t p = npages; p-- > 0;)
-		nta_class_push(z, z->bpp + p, z->bpp);
+	for (uint32_t p = npages; p-- > 0;) {
+		nta_page_file(z, p, z->bpp);
+		nta_region_add(z, z->bpp);
+	}
 	return 0;
 }
 
@@ -120,7 +120,7 @@ struct nta *nta_create(void *area, uint64_t size, const struct nta_opts *opts)
 	if (jumbo >= size || size - jumbo < page)
 		goto fail;
 	normal = size - jumbo;
-	/* entry ids (bpp + npages, plus tables) and node indices are u32 */
+	/* entry ids (bpp + npages) and node indices are u32 */
 	if ((normal >> log2u(page)) + (jumbo >> log2u(jpage)) >= (1u << 31))
 		goto fail;
 	npages0 = (uint32_t)(normal >> log2u(page));
@@ -208,66 +208,33 @@ void nta_destroy(struct nta *nta)
 	free(nta);
 }
 
-/* The slot of a region starting at start needs the page's table: get it now,
- * before anything changes, so -ENOMEM leaves no trace. */
-static inline int need_table(struct nta_zone *z, uint32_t p, uint32_t start)
-{
-	if (!(start >> 1) || z->tbl[p])
-		return 0;
-	return nta_table_get(z, p);
-}
-
-static inline void region_add(struct nta_zone *z, uint32_t p, uint32_t start, uint32_t n)
-{
-	if (start >> 1)
-		z->nreg[p]++;
-	nta_class_push(z, nta_slot(z, p, start), n);
-}
-
-static inline void region_del(struct nta_zone *z, uint32_t p, uint32_t start, uint32_t n)
-{
-	nta_class_unlink(z, nta_slot(z, p, start), n);
-	if (start >> 1)
-		z->nreg[p]--;
-}
-
-static inline void table_settle(struct nta_zone *z, uint32_t p)
-{
-	if (z->tbl[p] && !z->nreg[p])
-		nta_table_put(z, p);
-}
-
 /*
- * Take up to max regions of want blocks from one free region: the smallest class
- * >= want, split once. The blocks come from the end of the region, so the rest
- * keeps its start and therefore its slot: no region table is ever needed to
- * split, and a fresh page cut into fill regions keeps using its inline slot.
- * Returns how many (0 with -ENOMEM in *err if none fits).
+ * Take up to max regions of want blocks from one free run: from the page filed
+ * under the smallest class >= want, its best-fitting run, split once. The
+ * blocks come from the end of the run. Returns how many (0 with -ENOMEM in
+ * *err if none fits).
  */
 static inline uint32_t zone_take(struct nta_zone *z, uint32_t want, uint32_t max,
 				 uint64_t *offs, uint32_t block_shift, int *err)
 {
-	uint32_t c = nta_class_find(z, want), id, p, start, k, used, rest;
+	uint32_t c = nta_class_find(z, want), p, start, len, other, k, used, rest;
 	uint64_t first;
 
 	if (!c) {
 		*err = -ENOMEM;
 		return 0;
 	}
-	id = z->ents[c - 1].next;
-	nta_slot_decode(z, id, &p, &start);
-	k = c / want < max ? c / want : max;
+	p = z->ents[c - 1].next - z->bpp;
+	other = nta_bm_fit(z->bits + (size_t)p * z->words, z->bpp, want, &start, &len);
+	nta_assert(len >= want);
+	k = len / want < max ? len / want : max;
 	used = k * want;
-	rest = c - used;
-	nta_class_unlink(z, id, c);
+	rest = len - used;
 	nta_bm_set(z->bits + (size_t)p * z->words, start + rest, used);
-	if (rest) {
-		nta_class_push(z, id, rest);
-	} else {
-		if (start >> 1)
-			z->nreg[p]--;
-		table_settle(z, p);
-	}
+	nta_region_del(z, len);
+	if (rest)
+		nta_region_add(z, rest);
+	nta_page_file(z, p, rest > other ? rest : other);
 	first = z->base + ((uint64_t)p << z->page_shift) + ((uint64_t)(start + rest) << block_shift);
 	/* bound: k <= max, the caller's count */
 	for (uint32_t i = 0; i < k; i++)
@@ -277,30 +244,24 @@ static inline uint32_t zone_take(struct nta_zone *z, uint32_t want, uint32_t max
 }
 
 /* Give back blocks [b, b + n) of page p, all allocated, coalescing with both
- * neighbouring free runs. */
-static inline int zone_release(struct nta_zone *z, uint32_t p, uint32_t b, uint32_t n)
+ * neighbouring free runs. Nothing is allocated: it cannot fail. */
+static inline void zone_release(struct nta_zone *z, uint32_t p, uint32_t b, uint32_t n)
 {
 	uint64_t *bm = z->bits + (size_t)p * z->words;
 	uint32_t s = b, e = b + n, end = e;
-	bool left = b && !nta_bm_test(bm, b - 1);
-	bool right = e < z->bpp && !nta_bm_test(bm, e);
-	int err;
 
-	if (left)
+	if (b && !nta_bm_test(bm, b - 1)) {
 		s = (uint32_t)(nta_bm_prev_set(bm, b - 1) + 1);
-	if (right)
+		nta_region_del(z, b - s);
+	}
+	if (e < z->bpp && !nta_bm_test(bm, e)) {
 		end = nta_bm_next_set(bm, e, z->bpp);
-	err = need_table(z, p, s);
-	if (err)
-		return err;
-	if (left)
-		region_del(z, p, s, b - s);
-	if (right)
-		region_del(z, p, e, end - e);
+		nta_region_del(z, end - e);
+	}
 	nta_bm_clear(bm, b, n);
-	region_add(z, p, s, end - s);
-	table_settle(z, p);
-	return 0;
+	nta_region_add(z, end - s);
+	if (end - s > z->lmax[p])
+		nta_page_file(z, p, end - s);
 }
 
 /* Push off, a region of the cache's size and alignment not held by the cache,
@@ -341,8 +302,7 @@ static void cache_flush(struct nta *nta)
 		uint32_t p = (uint32_t)(off >> z->page_shift);
 		uint32_t b = (uint32_t)((off & ((1ULL << z->page_shift) - 1)) >> nta->block_shift);
 
-		if (zone_release(z, p, b, nta->cache_blocks))
-			return; /* out of metadata: keep the rest cached */
+		zone_release(z, p, b, nta->cache_blocks);
 		cache_pop(nta);
 		nta->set_blocks -= nta->cache_blocks;
 		nta->flushed++;
@@ -546,9 +506,7 @@ static __attribute__((noinline)) int free_slow(struct nta *nta, uint64_t off, ui
 		cache_push(nta, off);
 		return 0;
 	}
-	err = zone_release(z, p, b, nb);
-	if (err)
-		return err;
+	zone_release(z, p, b, nb);
 	nta->set_blocks -= nb;
 	nta->released++;
 	return 0;
@@ -616,23 +574,10 @@ int nta_trim(struct nta *nta, uint64_t off, uint32_t len, uint64_t keep_off, uin
 		if (nta_cache_held(nta, c0, c1))
 			return -EINVAL;
 	}
-	/*
-	 * The tail first: its run starts at ke (block ke - 1 is kept, so it has no
-	 * left neighbour) and is the only step that can fail (-ENOMEM for a region
-	 * table), before any change. When there is a head, ke >= 2, so the tail's
-	 * run holds the page's table and the head's release cannot need a new one.
-	 */
-	if (ke < b + nb) {
-		err = zone_release(z, p, ke, b + nb - ke);
-		if (err)
-			return err;
-	}
-	if (kb > b) {
-		err = zone_release(z, p, b, kb - b);
-		nta_assert(!err || ke == b + nb);
-		if (err)
-			return err;
-	}
+	if (ke < b + nb)
+		zone_release(z, p, ke, b + nb - ke);
+	if (kb > b)
+		zone_release(z, p, b, kb - b);
 	nta->set_blocks -= nb - (ke - kb);
 	nta->released++;
 	return 0;
@@ -677,10 +622,12 @@ int nta_free_bulk(struct nta *nta, const uint64_t *offs, unsigned int n, uint32_
 	bulk_restore(nta, offs, i, len);
 	if (err)
 		return err;
-	/* bound: n; only a region table can be missing now (-ENOMEM) */
-	for (i = 0; i < n && !err; i++)
+	/* bound: n; valid and disjoint, and a free allocates nothing: none fails */
+	for (i = 0; i < n; i++) {
 		err = nta_free(nta, offs[i], len);
-	return err;
+		nta_assert(!err);
+	}
+	return 0;
 }
 
 uint32_t nta_block_size(const struct nta *nta)

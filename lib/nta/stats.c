@@ -4,8 +4,8 @@
  *
  * Everything here is read from counters the hot paths keep anyway (blocks in
  * use, regions per class, the non-empty bitmaps), so statistics cost O(classes),
- * never a walk of the area. Metadata is counted from the capacities actually
- * allocated; the region-table pool never shrinks, so the figure is also the peak.
+ * never a walk of the area. Metadata is counted from the capacities nta_create
+ * allocated; nothing is allocated after it, so the figure is also the peak.
  */
 #include <string.h>
 
@@ -52,7 +52,7 @@ int nta_get_stats(const struct nta *nta, struct nta_stats *st)
 			s.largest_free = largest;
 		s.free_regions += z->regions;
 		for (uint32_t c = 1; c <= z->bpp && c <= NTA_MAX_CLASSES; c++)
-			s.class_regions[c - 1] += z->count[c - 1];
+			s.class_regions[c - 1] += (uint32_t)z->count[c - 1];
 	}
 	/* a cached region comes back on the next alloc of its size or a flush */
 	if (nta->mag_n && s.largest_free < nta->cache_len)

@@ -8,8 +8,9 @@
  *   3 free a part of a live allocation  4 free_bulk of cached-size regions
  *   5 nta_trim of a live allocation      6 a call with arguments it cannot serve
  * A model (owner of every block) decides what each free must return; every
- * allocation must land on blocks the model sees free, in the right zone, and
- * nta_check() must pass after every operation. Op 6 draws offsets and lengths
+ * allocation must land on blocks the model sees free, in the right zone, a
+ * valid free must return 0 (never -ENOMEM), nta_check() must pass after every
+ * operation, and at the end the metadata must be what nta_create allocated. Op 6 draws offsets and lengths
  * near 2^64 and 2^32, sums that wrap, unaligned values and NULL for every call,
  * and the call must return -EINVAL with the statistics unchanged.
  */
@@ -288,6 +289,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		}
 		if (nta_check(nta))
+			abort();
+	}
+	{
+		struct nta_stats st = { .sz = sizeof(st) };
+
+		if (nta_get_stats(nta, &st) || st.metadata_bytes != st.metadata_fixed)
 			abort();
 	}
 	nta_destroy(nta);

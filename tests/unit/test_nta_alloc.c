@@ -6,10 +6,12 @@
  * area, fragmentation to exhaustion, trimming head/tail/both, every kind of
  * invalid free (which must change nothing), the jumbo range, bulk calls, the
  * front cache (LIFO, flush on pressure, double free of a cached region), tree
- * lookup mode, statistics, the metadata budget, and that nta_check does catch
- * a corrupted structure and reports through the print callback.
+ * lookup mode, statistics, the metadata budget (also under the worst
+ * fragmentation, with glibc's heap measured around it), and that nta_check
+ * does catch a corrupted structure and reports through the print callback.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,8 +407,11 @@ static void test_check_catches(void)
 	nta->zone[0].bits[0] &= ~(1ULL << 20);
 	last_msg[0] = 0;
 	nta->zone[0].count[127]++;
-	CHECK(nta_check(nta) == -EUCLEAN && strstr(last_msg, "class 128"));
+	CHECK(nta_check(nta) == -EUCLEAN && strstr(last_msg, "of 128 blocks"));
 	nta->zone[0].count[127]--;
+	nta->zone[0].lmax[3]--; /* page 3 (whole, free) filed under 128 */
+	CHECK(nta_check(nta) == -EUCLEAN && strstr(last_msg, "class 128"));
+	nta->zone[0].lmax[3]++;
 	{
 		int8_t bal = nta->tree.bal[nta->tree.root];
 
@@ -443,6 +448,96 @@ static void test_stats_and_budget(void)
 	nta_destroy(nta);
 }
 
+/* Bytes glibc's heap holds for the process (arenas and mmapped chunks), or 0
+ * where the heap is not glibc's (a sanitizer build): then nothing is compared. */
+static uint64_t heap_bytes(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+/*
+ * The worst fragmentation: every page holds the most free runs it can (bpp / 2,
+ * a free block after every allocated one), in the normal and the jumbo zone,
+ * made by every call that frees (nta_free, nta_free_bulk, nta_trim). With lists
+ * of regions this needed a list entry per run: 12.5 % of the area in region
+ * tables that the frees allocated. Metadata must stay what nta_create
+ * allocated, within 1 % of the area, and the heap must not grow by a byte while
+ * the area is cut up and put back together: no call after nta_create
+ * allocates. The heap figures check that nta_stats does not under-report.
+ */
+static void test_worst_fragmentation(void)
+{
+	static uint8_t big[64 * MIB] __attribute__((aligned(4096)));
+	const uint64_t normal = sizeof(big) - 8 * MIB, jpage = 16384;
+	NTA_OPTS(o, .jumbo_size = 8 * MIB);
+	static uint64_t offs[4096];
+	uint64_t h0, h1, h2, h3, n = 0;
+	struct nta_stats st;
+	struct nta *nta;
+	int got;
+
+	h0 = heap_bytes();
+	nta = nta_create(big, sizeof(big), &o);
+	h1 = heap_bytes();
+	CHECK(nta != NULL);
+	if (!nta)
+		return;
+	st = stats(nta);
+	while ((got = nta_alloc_bulk(nta, 32, offs, 4096)) > 0)
+		n += (uint64_t)got;
+	CHECK(n == normal / 32, "%llu", (unsigned long long)n);
+	/* normal pages: the odd blocks, by nta_free_bulk in the lower half */
+	for (uint64_t off = 32; off < normal / 2; off += 64 * 4096) {
+		for (unsigned int i = 0; i < 4096; i++)
+			offs[i] = off + 64 * (uint64_t)i;
+		CHECK(nta_free_bulk(nta, offs, 4096, 32) == 0);
+	}
+	for (uint64_t off = normal / 2 + 32; off < normal; off += 64)
+		CHECK(nta_free(nta, off, 32) == 0);
+	/* jumbo pages: one page each; nta_trim frees the first and last block, then
+	 * the even blocks between: runs {0}, {2}, ..., {508}, {511} */
+	for (uint64_t off = normal; off < sizeof(big); off += jpage) {
+		uint64_t j;
+
+		CHECK(nta_alloc(nta, (uint32_t)jpage, &j) == 0);
+		CHECK(nta_trim(nta, j, (uint32_t)jpage, j + 32, (uint32_t)jpage - 64) == 0);
+		for (uint64_t x = j + 64; x < j + jpage - 64; x += 64)
+			CHECK(nta_free(nta, x, 32) == 0);
+	}
+	h2 = heap_bytes();
+	st = stats(nta);
+	CHECK(st.free_regions == sizeof(big) / 64, "%llu", (unsigned long long)st.free_regions);
+	CHECK(st.metadata_bytes == st.metadata_fixed);
+	CHECK(st.metadata_bytes * 100 <= sizeof(big));
+	CHECK(nta_check(nta) == 0);
+	/* and back to whole pages */
+	for (uint64_t off = 0; off < normal; off += 64)
+		CHECK(nta_free(nta, off, 32) == 0);
+	for (uint64_t off = normal; off < sizeof(big); off += jpage) {
+		for (uint64_t x = off + 32; x < off + jpage - 64; x += 64)
+			CHECK(nta_free(nta, x, 32) == 0);
+		CHECK(nta_free(nta, off + jpage - 64, 32) == 0);
+	}
+	h3 = heap_bytes();
+	printf("worst fragmentation: %llu free runs, metadata %llu bytes (%.3f%%), fixed %llu; "
+	       "heap: +%llu bytes at nta_create, +%lld while fragmented, +%lld after\n",
+	       (unsigned long long)st.free_regions, (unsigned long long)st.metadata_bytes,
+	       100.0 * (double)st.metadata_bytes / sizeof(big),
+	       (unsigned long long)st.metadata_fixed, (unsigned long long)(h1 - h0),
+	       (long long)(h2 - h1), (long long)(h3 - h1));
+	if (h1 != h0) { /* glibc's heap is visible */
+		CHECK(h1 - h0 >= st.metadata_fixed && (h1 - h0) * 100 <= sizeof(big));
+		CHECK(h2 == h1 && h3 == h1);
+	}
+	st = stats(nta);
+	CHECK(st.free_regions == normal / 4096 + 8 * MIB / jpage && st.bytes_in_use == 0);
+	CHECK(st.metadata_bytes == st.metadata_fixed);
+	CHECK(nta_check(nta) == 0);
+	nta_destroy(nta);
+}
+
 int main(void)
 {
 	test_create();
@@ -458,5 +553,6 @@ int main(void)
 	test_tree_lookup_mode();
 	test_check_catches();
 	test_stats_and_budget();
+	test_worst_fragmentation();
 	return check_done("test_nta_alloc");
 }

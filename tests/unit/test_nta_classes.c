@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_nta_classes.c - size-class lists, the non-empty bitmap and the region
- * table pool (classes.h, classes.c) on a zone built by hand.
+ * test_nta_classes.c - size-class lists of pages and the non-empty bitmap
+ * (classes.h, classes.c) on a zone built by hand, and the best fit in a page's
+ * bitmap (nta_bm_fit) that an allocation uses once it has its page.
  *
  * Random pushes and unlinks against per-class reference counts check that
  * nta_class_find returns the smallest non-empty class >= want and
- * nta_class_largest the largest; the table pool must grow in batches, reuse
- * returned tables LIFO and keep slot <-> (page, start) a bijection.
+ * nta_class_largest the largest; nta_bm_fit is compared on random bitmaps with
+ * a search of every run.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,7 @@ static void zone_make(struct nta_zone *z, uint32_t bpp, uint32_t npages)
 {
 	*z = (struct nta_zone){ .bpp = bpp, .npages = npages, .words = bpp / 64 };
 	z->bits = calloc((size_t)npages * z->words, 8);
-	z->tbl = calloc(npages, sizeof(*z->tbl));
-	z->nreg = calloc(npages, sizeof(*z->nreg));
+	z->lmax = calloc(npages, sizeof(*z->lmax));
 	CHECK(nta_zone_classes_init(z) == 0);
 }
 
@@ -27,8 +27,7 @@ static void zone_free(struct nta_zone *z)
 {
 	nta_zone_classes_fini(z);
 	free(z->bits);
-	free(z->tbl);
-	free(z->nreg);
+	free(z->lmax);
 }
 
 static void test_lists(uint32_t bpp)
@@ -72,45 +71,67 @@ static void test_lists(uint32_t bpp)
 			CHECK(id >= bpp && cls[id - bpp] == c);
 			n++;
 		}
-		CHECK(n == count[c - 1] && z.count[c - 1] == n);
+		CHECK(n == count[c - 1]);
 	}
 	free(cls);
 	zone_free(&z);
 }
 
-static void test_tables(void)
+static void test_fit(uint32_t nbits)
 {
-	struct nta_zone z;
-	uint32_t npages = 1000;
+	uint64_t bm[64];
 
-	zone_make(&z, 128, npages);
-	for (uint32_t p = 0; p < npages; p++)
-		CHECK(nta_table_get(&z, p) == 0 && z.tbl[p] == p + 1);
-	CHECK(z.ntables == npages && z.cap_tables >= npages && z.tables_used == npages);
-	/* slot <-> (page, start): starts 2k and 2k + 1 (block 2k allocated) */
-	for (uint32_t p = 0; p < npages; p += 97) {
-		for (uint32_t start = 0; start < 128; start++) {
-			uint64_t *bm = z.bits + (size_t)p * z.words;
-			uint32_t id, dp, ds;
+	for (int step = 0; step < 20000; step++) {
+		uint32_t want = 1 + (uint32_t)rand() % (step % 2 ? 8 : nbits), start, len, other;
+		uint32_t bs = 0, bl = 0, largest = 0, x = 0;
+		int density = rand() % 4;
 
-			bm[0] = bm[1] = 0;
-			if (start & 1)
-				nta_bm_set(bm, start - 1, 1);
-			id = nta_slot(&z, p, start);
-			nta_slot_decode(&z, id, &dp, &ds);
-			CHECK(dp == p && ds == start);
-			CHECK((start >> 1) ? id >= z.tables0 : id == z.bpp + p);
+		for (uint32_t w = 0; w < nbits / 64; w++) {
+			bm[w] = (uint64_t)rand() << 33 ^ (uint64_t)rand() << 11 ^ (uint64_t)rand();
+			if (density == 0)
+				bm[w] &= (uint64_t)rand() << 32 | (uint64_t)rand();
+			else if (density == 1)
+				bm[w] = 0;
+			else if (density == 2)
+				bm[w] |= (uint64_t)rand() << 32 | (uint64_t)rand();
 		}
+		/* every run, the slow way */
+		while (x < nbits) {
+			uint32_t e = x;
+
+			if ((bm[x >> 6] >> (x & 63)) & 1) {
+				x++;
+				continue;
+			}
+			while (e < nbits && !((bm[e >> 6] >> (e & 63)) & 1))
+				e++;
+			if (e - x >= want && (!bl || e - x < bl)) {
+				bs = x;
+				bl = e - x;
+			}
+			x = e;
+		}
+		x = 0;
+		while (x < nbits) {
+			uint32_t e = x;
+
+			if ((bm[x >> 6] >> (x & 63)) & 1) {
+				x++;
+				continue;
+			}
+			while (e < nbits && !((bm[e >> 6] >> (e & 63)) & 1))
+				e++;
+			if (!(bl && x == bs) && e - x > largest)
+				largest = e - x;
+			x = e;
+		}
+		other = nta_bm_fit(bm, nbits, want, &start, &len);
+		CHECK(len == bl && (!bl || start == bs) && other == largest,
+		      "nbits %u want %u: run %u+%u, expected %u+%u; others' largest %u, expected %u",
+		      nbits, want, start, len, bs, bl, other, largest);
+		if (failures)
+			break;
 	}
-	nta_table_put(&z, 10);
-	nta_table_put(&z, 20);
-	CHECK(z.tbl[10] == 0 && z.owner[10] == NTA_NIL && z.tables_used == npages - 2);
-	CHECK(nta_table_get(&z, 10) == 0 && z.tbl[10] == 21); /* LIFO: table 20 first */
-	CHECK(nta_table_get(&z, 20) == 0 && z.tbl[20] == 11);
-	CHECK(z.owner[20] == 10 && z.owner[10] == 20);
-	CHECK(z.ntables == npages);
-	CHECK(nta_zone_meta_bytes(&z) > (uint64_t)npages * 64 * 8);
-	zone_free(&z);
 }
 
 int main(void)
@@ -120,6 +141,9 @@ int main(void)
 	test_lists(128);
 	test_lists(512);
 	test_lists(4096);
-	test_tables();
+	test_fit(64);
+	test_fit(128);
+	test_fit(512);
+	test_fit(4096);
 	return check_done("test_nta_classes");
 }
