@@ -10,9 +10,10 @@
  * A model (owner of every block) decides what each free must return; every
  * allocation must land on blocks the model sees free, in the right zone, a
  * valid free must return 0 (never -ENOMEM), nta_check() must pass after every
- * operation, and at the end the metadata must be what nta_create allocated. Op 6 draws offsets and lengths
- * near 2^64 and 2^32, sums that wrap, unaligned values and NULL for every call,
- * and the call must return -EINVAL with the statistics unchanged.
+ * operation, and at the end the metadata must be what nta_create allocated.
+ * Op 6 draws offsets and lengths near 2^64 and 2^32, sums that wrap, unaligned
+ * values and NULL for every call of nta.h and nta_mt.h, and the call must
+ * return -EINVAL with the statistics unchanged.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "nta.h"
+#include "nta_mt.h"
 #include "testing.h" /* lib/nta: NTA_F_TREE_LOOKUP, NTA_F_NO_CACHE */
 
 #define PAGE 4096
@@ -68,6 +70,43 @@ static struct nta_stats snap(const struct nta *nta)
 	return st;
 }
 
+/* The same for nta_mt's calls, through a front made for the call (none when
+ * the geometry cannot hold 2048-byte regions): each must return -EINVAL, and
+ * nta_mt_free_bulk refuse both of its entries. */
+static int hostile_mt(struct nta *nta, const struct rec *r, uint64_t off, uint32_t len,
+		      uint32_t any, uint32_t b)
+{
+	struct nta_mt *mt = nta_mt_create(nta, NULL);
+	struct nta_mt_cache *c = mt ? nta_mt_cache_create(mt) : NULL;
+	uint64_t offs[2] = { off, off };
+	int err;
+
+	if (!c) {
+		nta_mt_destroy(mt);
+		return -EINVAL;
+	}
+	switch ((b >> 8) % 5) {
+	case 0:
+		err = nta_mt_free(c, off, any);
+		break;
+	case 1:
+		err = nta_mt_alloc(c, len, &offs[0]);
+		break;
+	case 2:
+		err = nta_mt_trim(c, off, any, off, any);
+		break;
+	case 3:
+		err = r ? nta_mt_trim(c, r->off, r->len, r->off + bad_rels[b % N(bad_rels)], any) :
+			  nta_mt_alloc_bulk(c, len, offs, 2);
+		break;
+	default:
+		err = nta_mt_free_bulk(c, offs, 2, any) == 2 ? -EINVAL : 0;
+		break;
+	}
+	nta_mt_destroy(mt);
+	return err;
+}
+
 /* One call with arguments it cannot serve, picked by a and b; it must return
  * -EINVAL and change nothing. */
 static void hostile(struct nta *nta, const struct rec *recs, unsigned int nrecs, uint32_t a,
@@ -79,7 +118,7 @@ static void hostile(struct nta *nta, const struct rec *recs, unsigned int nrecs,
 	const struct rec *r = nrecs ? &recs[(a >> 8) % nrecs] : NULL;
 	int err;
 
-	switch ((a >> 4) % 9) {
+	switch ((a >> 4) % 10) {
 	case 0:
 		err = nta_free(nta, off, any);
 		break;
@@ -108,6 +147,9 @@ static void hostile(struct nta *nta, const struct rec *recs, unsigned int nrecs,
 		offs[0] = r ? r->off : off;
 		offs[1] = off;
 		err = nta_free_bulk(nta, offs, 2, r ? r->len : any);
+		break;
+	case 8:
+		err = hostile_mt(nta, r, off, len, any, b);
 		break;
 	default:
 		err = (a & 1) ? nta_alloc(NULL, any, &offs[0]) : nta_alloc(nta, any, NULL);
