@@ -159,11 +159,11 @@ static double now_ns(void)
 static uint64_t offs[1 << 20];
 static void *ptrs[1 << 20];
 
-/* Run ops [from, to) on nta; returns allocation failures. With trim, a head
- * trim followed by a tail trim of the same packet is one nta_trim call keeping
- * what lies between them. */
-static unsigned long run_nta(struct nta *nta, const struct trace *t, size_t from, size_t to,
-			     int trim)
+/* Run ops [from, to) on nta, or through the nta_mt cache c when it is not
+ * NULL; returns allocation failures. With trim, a head trim followed by a tail
+ * trim of the same packet is one trim call keeping what lies between them. */
+static unsigned long run_nta(struct nta *nta, struct nta_mt_cache *c, const struct trace *t,
+			     size_t from, size_t to, int trim)
 {
 	unsigned long fails = 0;
 
@@ -172,44 +172,18 @@ static unsigned long run_nta(struct nta *nta, const struct trace *t, size_t from
 
 		if (trim && o->kind == OP_TRIM && i + 1 < to && o[1].kind == OP_TRIM &&
 		    o[1].slot == o->slot) {
-			uint64_t base = offs[o->slot];
-			uint32_t keep = o->rel + o->len;
+			uint64_t base = offs[o->slot], off = base + o->rel, kept = base + o->rel + o->len;
+			uint32_t len = o[1].rel + o[1].len - o->rel, keep_len = o[1].rel - o->rel - o->len;
 
-			if (nta_trim(nta, base + o->rel, o[1].rel + o[1].len - o->rel, base + keep,
-				     o[1].rel - keep))
-				fails++;
+			fails += (c ? nta_mt_trim(c, off, len, kept, keep_len) :
+				      nta_trim(nta, off, len, kept, keep_len)) != 0;
 			i++;
 		} else if (o->kind == OP_ALLOC) {
-			if (nta_alloc(nta, o->len, &offs[o->slot]))
-				fails++;
-		} else if (nta_free(nta, offs[o->slot] + o->rel, o->len)) {
-			fails++;
-		}
-	}
-	return fails;
-}
-
-/* run_nta through an nta_mt cache, trims always as one call. */
-static unsigned long run_mt(struct nta_mt_cache *c, const struct trace *t, size_t from, size_t to)
-{
-	unsigned long fails = 0;
-
-	for (size_t i = from; i < to; i++) {
-		const struct op *o = &t->ops[i];
-
-		if (o->kind == OP_TRIM && i + 1 < to && o[1].kind == OP_TRIM && o[1].slot == o->slot) {
-			uint64_t base = offs[o->slot];
-			uint32_t keep = o->rel + o->len;
-
-			if (nta_mt_trim(c, base + o->rel, o[1].rel + o[1].len - o->rel, base + keep,
-					o[1].rel - keep))
-				fails++;
-			i++;
-		} else if (o->kind == OP_ALLOC) {
-			if (nta_mt_alloc(c, o->len, &offs[o->slot]))
-				fails++;
-		} else if (nta_mt_free(c, offs[o->slot] + o->rel, o->len)) {
-			fails++;
+			fails += (c ? nta_mt_alloc(c, o->len, &offs[o->slot]) :
+				      nta_alloc(nta, o->len, &offs[o->slot])) != 0;
+		} else {
+			fails += (c ? nta_mt_free(c, offs[o->slot] + o->rel, o->len) :
+				      nta_free(nta, offs[o->slot] + o->rel, o->len)) != 0;
 		}
 	}
 	return fails;
@@ -432,9 +406,9 @@ static void bench(struct trace *t, int jumbo, int rounds)
 					fprintf(stderr, "nta_mt: %s\n", strerror(errno));
 					exit(1);
 				}
-				run_mt(c, t, 0, t->warm);
+				run_nta(nta, c, t, 0, t->warm, 1);
 				t0 = now_ns();
-				fails = run_mt(c, t, t->warm, t->nops);
+				fails = run_nta(nta, c, t, t->warm, t->nops, 1);
 				t1 = now_ns();
 				fails += nta_mt_check(mt) != 0;
 				nta_mt_destroy(mt);
@@ -442,9 +416,9 @@ static void bench(struct trace *t, int jumbo, int rounds)
 			} else {
 				nta = make_nta(v == V_NTA_TREE ? NTA_F_TREE_LOOKUP :
 					       v == V_NTA_NOCACHE ? NTA_F_NO_CACHE : 0, jumbo);
-				run_nta(nta, t, 0, t->warm, v == V_NTA_TRIM);
+				run_nta(nta, NULL, t, 0, t->warm, v == V_NTA_TRIM);
 				t0 = now_ns();
-				fails = run_nta(nta, t, t->warm, t->nops, v == V_NTA_TRIM);
+				fails = run_nta(nta, NULL, t, t->warm, t->nops, v == V_NTA_TRIM);
 				t1 = now_ns();
 				if (v == V_NTA) {
 					struct nta_stats st = { .sz = sizeof(st) };
@@ -496,7 +470,7 @@ static int sustains(uint32_t slots, unsigned long packets, uint64_t *meta)
 	struct nta_stats st = { .sz = sizeof(st) };
 
 	gen(&t, 2, slots, packets);
-	fails = run_nta(nta, &t, 0, t.nops, 0);
+	fails = run_nta(nta, NULL, &t, 0, t.nops, 0);
 	nta_get_stats(nta, &st);
 	*meta = st.metadata_bytes;
 	nta_destroy(nta);
