@@ -255,9 +255,13 @@ static inline bool claim(const struct marks *mk, uint64_t x, uint64_t word)
 	n = w_v(win_get(m - 1));
 	if (n && n + mk->reach > v)
 		return false;
-	n = w_v(win_get(m + 1));
-	if (n && n < v + mk->reach)
-		return false;
+	/* with reach 0, a region at its window's start (v 1) ends where the
+	 * next window starts */
+	if (v > 1 || mk->reach) {
+		n = w_v(win_get(m + 1));
+		if (n && n < v + mk->reach)
+			return false;
+	}
 	return win_cas(m, 0, word);
 }
 
