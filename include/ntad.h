@@ -226,6 +226,13 @@ unsigned int ntad_port__mtu(const struct ntad_port *p);
 /* rx and tx queues the interface has (0: unknown). */
 unsigned int ntad_port__nr_queues(const struct ntad_port *p);
 bool ntad_port__zerocopy(const struct ntad_port *p);
+/*
+ * The error of the socket the last ntad_queue__create on this port could not
+ * set up, 0 when it had none: after a failed ntad_queue__create, says on which
+ * of its ports it failed and why (-EBUSY: another socket is bound on the queue;
+ * -ENOPROTOOPT: the kernel refused busy polling; otherwise the bind's error).
+ */
+int ntad_port__sock_error(const struct ntad_port *p);
 /* The XDP program's counters (ntad's filter program only; -ENOENT otherwise). */
 int ntad_port__xdp_stats(const struct ntad_port *p, struct ntad_xdp_stats *st);
 

@@ -221,8 +221,9 @@ static void explain_bind(const struct ntad_opts *o, const char *ifname, uint32_t
 			ifname, queue);
 	else if (ret == -EPERM || ret == -EACCES)
 		die_msg("%s: not allowed to create an AF_XDP socket; ntad needs root (CAP_NET_ADMIN, CAP_NET_RAW)", ifname);
-	else if (o->busy_poll && strstr(libmsg, "busy polling"))
-		die_msg("--busy-poll: %s; drop --busy-poll", libmsg);
+	else if (o->busy_poll && ret == -ENOPROTOOPT)
+		die_msg("--busy-poll: %s: the kernel refused busy polling on the socket; drop --busy-poll",
+			ifname);
 	else if (ret == -EOPNOTSUPP && o->bind == NTAD_BIND_ZEROCOPY && !o->frags)
 		die_msg("%s: the driver has no zero-copy AF_XDP; use --bind copy or --bind auto", ifname);
 	else if (o->frags && (ret == -EINVAL || ret == -EOPNOTSUPP) && o->frags_mode == NTAD_FRAGS_ON)
@@ -354,13 +355,18 @@ static int setup_queue(struct ntad_ctx *x, unsigned int qi)
 		     .copy_break = o->copy_break ? (int32_t)o->copy_break : -1);
 	int ret;
 
-	libmsg[0] = '\0';
 	w->q = ntad_queue__create(x->ports, x->nr_ports, &qo);
 	if (!w->q) {
+		unsigned int k = 0;
+
 		ret = -errno;
-		/* The library's line names the interface it failed on. */
-		explain_bind(o, x->nr_ports > 1 && !strncmp(libmsg, o->out_ifname, strlen(o->out_ifname)) ?
-				o->out_ifname : o->ifname, o->queues[qi], ret);
+		/* the port whose socket failed, and why */
+		while (k < x->nr_ports && !ntad_port__sock_error(x->ports[k]))
+			k++;
+		if (k < x->nr_ports)
+			ret = ntad_port__sock_error(x->ports[k]);
+		explain_bind(o, k < x->nr_ports ? ntad_port__name(x->ports[k]) : o->ifname,
+			     o->queues[qi], ret);
 		return ret;
 	}
 	w->o = o;

@@ -67,6 +67,7 @@ struct ntad_port {
 	struct ntad_queue *queues[NTAD_MAX_QUEUES];
 	unsigned int nr_queues;
 	bool zerocopy;
+	int sock_error;               /* ntad_port__sock_error */
 };
 
 /* One AF_XDP socket (xsk.c). */

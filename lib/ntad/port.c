@@ -187,6 +187,11 @@ bool ntad_port__zerocopy(const struct ntad_port *p)
 	return p && p->zerocopy;
 }
 
+int ntad_port__sock_error(const struct ntad_port *p)
+{
+	return p ? p->sock_error : -EINVAL;
+}
+
 int ntad_port__xdp_stats(const struct ntad_port *p, struct ntad_xdp_stats *st)
 {
 	if (!p || !st)

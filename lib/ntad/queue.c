@@ -97,6 +97,8 @@ struct ntad_queue *ntad_queue__create(struct ntad_port *const *ports, unsigned i
 							      (ports[0]->o.tx_size + q->comp_size)))))
 		goto err;
 	q->spent = q->addrs + NTAD_FILL_MAX;
+	for (unsigned int i = 0; i < nr_ports; i++)
+		ports[i]->sock_error = 0;
 	for (unsigned int i = 0; i < nr_ports; i++) {
 		struct ntad_port *p = ports[i];
 		struct ntad_sock_cfg c = {
@@ -111,13 +113,16 @@ struct ntad_queue *ntad_queue__create(struct ntad_port *const *ports, unsigned i
 		};
 
 		ret = ntad_sock_create(&q->socks[i], u, p->name, o.queue_id, &c, &p->zerocopy);
-		if (ret)
+		if (ret) {
+			p->sock_error = ret;
 			goto err_socks;
+		}
 		q->ports[i] = p;
 		q->nr_ports++;
 		if (p->xdp && (ret = ntad_xdp_set_socket(p->xdp, o.queue_id, q->socks[i].fd))) {
 			ntad_log(NTAD_WARN, "%s: cannot put the socket of queue %u into the XSKMAP (%s)\n",
 				 p->name, o.queue_id, strerror(-ret));
+			p->sock_error = ret;
 			goto err_socks;
 		}
 	}

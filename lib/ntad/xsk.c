@@ -117,7 +117,7 @@ int ntad_sock_create(struct ntad_sock *s, struct ntad_umem *u, const char *ifnam
 	if (c->busy_poll && (ret = busy_poll_setup(s, c))) {
 		ntad_log(NTAD_WARN, "%s: busy polling refused (%s)\n", ifname, strerror(-ret));
 		ntad_sock_destroy(s, u);
-		return ret;
+		return -ENOPROTOOPT; /* what failed, for ntad_port__sock_error */
 	}
 	return 0;
 }

@@ -128,6 +128,18 @@ int main(int argc, char **argv)
 	EXPECT(q, "queue: errno %d", errno);
 	if (!q || ntad_port__start(port))
 		return 1;
+	EXPECT(ntad_port__sock_error(port) == 0 && ntad_port__sock_error(NULL) == -EINVAL,
+	       "sock_error after a good queue");
+	{
+		/* A queue more than the UMEM has pool handles for fails before any
+		 * socket: no socket error on the port (test_badinput sees a busy one). */
+		struct ntad_queue *q2 = ntad_queue__create(&port, 1, NULL);
+
+		EXPECT(!q2 && errno && ntad_port__sock_error(port) == 0,
+		       "queue beyond the UMEM's: %p, sock_error %d", (void *)q2,
+		       ntad_port__sock_error(port));
+		ntad_queue__destroy(q2);
+	}
 	EXPECT(ntad_rx_burst(q, 1, p, 2) == 0, "rx on port index 1 of a one-port queue");
 	EXPECT(ntad_tx_room(q, 1) == 0, "tx room of port index 1");
 	EXPECT(ntad_pkt_alloc(q, 0, p, 1) == 0, "alloc of 0 bytes");
