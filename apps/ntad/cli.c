@@ -153,7 +153,7 @@ static const struct opt_row rows[] = {
 	{ "size", 0, "BYTES", ntad_opt_size, "txonly: frame length (default 64)" },
 	{ "imix", 0, NULL, ntad_opt_imix, "txonly: 64/576/1500-byte frames, 7:4:1" },
 	{ "payload", 0, "stamp|full", ntad_opt_payload, "txonly: frames written once and stamped with each sequence number (stamp, default), or every frame written whole (full)" },
-	{ "rate", 0, "PPS|RATE", p_rate, "txonly: packets per second; delay: a bandwidth in tc's units, RATE [OVERHEAD] (100mbit, 1gbit, 10mbps; bytes added per packet)" },
+	{ "rate", 0, "PPS|RATE", p_rate, "txonly: packets per second; delay: a bandwidth in tc's units, RATE [OVERHEAD [CELLSIZE [CELLOVERHEAD]]] (100mbit, 1gbit, 10mbps; bytes added per packet; whole cells of CELLSIZE, each CELLOVERHEAD more: ATM 48 5)" },
 	{ "src-mac", 0, "MAC", ntad_opt_src_mac, "txonly: source MAC (default: the interface's)" },
 	{ "dst-mac", 0, "MAC", ntad_opt_dst_mac, "txonly: destination MAC" },
 	{ "src-ip", 0, "ADDR", ntad_opt_src_ip, "txonly: source IPv4 (default 10.77.0.1)" },

@@ -275,27 +275,47 @@ int ntad_opt_reorder(struct ntad_opts *o, const char *a, char *e, size_t l)
 	return netem_opt(o, a, 4, n_reorder, e, l);
 }
 
-/* --rate RATE [PACKETOVERHEAD] */
-static int n_rate(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
+/* A signed byte count of --rate's overheads, -65535..65535. */
+static int overhead_word(const char *w, int32_t *v)
 {
 	char *end;
-	long ov = 0;
+	long x;
 
+	errno = 0;
+	x = strtol(w, &end, 10);
+	if (errno || end == w || *end || x < -65535 || x > 65535)
+		return -EINVAL;
+	*v = (int32_t)x;
+	return 0;
+}
+
+/* --rate RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]], as tc-netem. */
+static int n_rate(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
+{
+	n->overhead = n->cell_overhead = 0;
+	n->cell_size = 0;
 	if (parse_bitrate(w[0], &n->rate_bps))
 		return ntad_cli_fail(e, l, "--rate '%s': not a bandwidth; use tc's units such as 100mbit, 1gbit, 500kbit or 10mbps (bytes), 1bit..10tbit", w[0]);
-	if (nw > 1) {
-		errno = 0;
-		ov = strtol(w[1], &end, 10);
-		if (errno || *end || ov < -65535 || ov > 65535)
-			return ntad_cli_fail(e, l, "--rate %s: packet overhead '%s' is not a byte count; use -65535..65535", w[0], w[1]);
-	}
-	n->overhead = (int32_t)ov;
+	if (nw > 1 && overhead_word(w[1], &n->overhead))
+		return ntad_cli_fail(e, l, "--rate %s: packet overhead '%s' is not a byte count; use -65535..65535", w[0], w[1]);
+	if (nw > 2 && ntad_parse_u32(w[2], &n->cell_size, 0, 65535))
+		return ntad_cli_fail(e, l, "--rate %s %s: cell size '%s' is not a byte count; use 1..65535 (ATM: 48), or 0 for no cells",
+				     w[0], w[1], w[2]);
+	if (nw > 3 && overhead_word(w[3], &n->cell_overhead))
+		return ntad_cli_fail(e, l, "--rate %s %s %s: cell overhead '%s' is not a byte count; use -65535..65535 (ATM: 5)",
+				     w[0], w[1], w[2], w[3]);
+	if (n->cell_overhead && !n->cell_size)
+		return ntad_cli_fail(e, l, "--rate %s %s %s %s: a cell overhead needs cells; give a cell size (ATM: 48 5) or drop the overhead",
+				     w[0], w[1], w[2], w[3]);
+	if (n->cell_size && (int64_t)n->cell_size + n->cell_overhead < 1)
+		return ntad_cli_fail(e, l, "--rate: cell overhead %d leaves a %u-byte cell nothing on the wire; use more than -%u",
+				     n->cell_overhead, n->cell_size, n->cell_size);
 	return 0;
 }
 
 int ntad_opt_netem_rate(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	return netem_opt(o, a, 1, n_rate, e, l);
+	return netem_opt(o, a, 3, n_rate, e, l);
 }
 
 int ntad_opt_dir(struct ntad_opts *o, const char *a, char *e, size_t l)

@@ -14,8 +14,10 @@
  *   value at the same quantile (iproute2's paretonormal.c).
  * - Loss models: the 4-state Markov chain and Gilbert-Elliott, with netem's
  *   transitions; random loss is a Bernoulli draw on the correlated uniform.
- * - Rate: a packet is due after the previous one plus (len + overhead) * 8 /
- *   rate, and its delay counts from when the previous would have left.
+ * - Rate: a packet is due after the previous one plus its wire bytes * 8 /
+ *   rate, and its delay counts from when the previous would have left. Wire
+ *   bytes are len + overhead, or with cells ceil((len + overhead) / cell
+ *   size) * (cell size + cell overhead), as netem's packet_time_ns().
  * PRNG: splitmix64 seeded by --seed, so a run's pattern repeats.
  */
 #include <math.h>
@@ -203,6 +205,17 @@ bool ntad_netem_reorder(struct ntad_netem *n)
 	return true;
 }
 
+uint64_t ntad_netem_wire_bytes(const struct ntad_netem_opts *o, uint32_t len)
+{
+	int64_t bytes = (int64_t)len + o->overhead;
+
+	if (bytes <= 0)
+		return 0;
+	if (o->cell_size)
+		bytes = (bytes + o->cell_size - 1) / o->cell_size * ((int64_t)o->cell_size + o->cell_overhead);
+	return bytes > 0 ? (uint64_t)bytes : 0;
+}
+
 uint64_t ntad_netem_due(struct ntad_netem *n, uint64_t arrival, uint32_t len)
 {
 	double delay = (double)n->o.delay_ns;
@@ -217,12 +230,8 @@ uint64_t ntad_netem_due(struct ntad_netem *n, uint64_t arrival, uint32_t len)
 	due = arrival + (delay > 0 ? (uint64_t)(delay + 0.5) : 0);
 	if (due < n->last_due)
 		due = n->last_due;
-	if (n->o.rate_bps) {
-		int64_t bytes = (int64_t)len + n->o.overhead;
-
-		if (bytes > 0)
-			due += (uint64_t)((double)bytes * 8e9 / (double)n->o.rate_bps + 0.5);
-	}
+	if (n->o.rate_bps)
+		due += (uint64_t)((double)ntad_netem_wire_bytes(&n->o, len) * 8e9 / (double)n->o.rate_bps + 0.5);
 	n->last_due = due;
 	return due;
 }

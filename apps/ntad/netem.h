@@ -3,9 +3,10 @@
  * netem.h - the delay line's impairments, with tc-netem's meanings (man
  * tc-netem): delay and jitter with a distribution and correlation, loss
  * (random, 4-state Markov, Gilbert-Elliott), duplication, corruption,
- * reordering and a rate with per-packet overhead. One struct ntad_netem per
- * FIFO (a direction of a queue): it decides what happens to each arrival and
- * when it is due; modes/delay.c does it to the packets. No sockets, no
+ * reordering, a rate with per-packet overhead and cells (ATM's 48 + 5), and
+ * slots (bursty delivery). One struct ntad_netem per FIFO (a direction of a
+ * queue): it decides what happens to each arrival, when it is due and when
+ * its slot lets it go; modes/delay.c does it to the packets. No sockets, no
  * clock: tests/unit/test_netem.c drives it without root.
  *
  * Probabilities and correlations are 0..1, times nanoseconds, as in netem's
@@ -36,7 +37,13 @@ struct ntad_netem_opts {
 	uint32_t gap;                    /* reorder: every gap-th packet may go at once */
 	uint64_t rate_bps;               /* bits per second; 0: no limit */
 	int32_t overhead;                /* bytes added to each packet's length for the rate */
+	uint32_t cell_size;              /* rate: len + overhead in whole cells of this size; 0: none */
+	int32_t cell_overhead;           /* rate: bytes added to each cell */
 };
+
+/* Bytes a packet of len takes on the wire at the rate: len + overhead, rounded up to
+ * whole cells of cell_size each carrying cell_overhead more (netem's packet_time_ns). */
+uint64_t ntad_netem_wire_bytes(const struct ntad_netem_opts *o, uint32_t len);
 
 /* What it did, for the report. */
 struct ntad_netem_stats {

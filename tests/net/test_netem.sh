@@ -8,6 +8,9 @@
 # exact where ntad counts what it did.
 #  1. --rate 20mbit: 1000-byte frames offered at 4000/s (32 Mbit/s) arrive at
 #     20 Mbit/s within 2%; a 5ms delay back (--dir ba) and no rate on it.
+#  1b. --rate 20mbit 0 48 5 (ATM cells): a 1000-byte frame takes 21 cells of
+#     53 bytes, 1113 on the wire, so its bytes arrive at 20 * 1000/1113 =
+#     17.97 Mbit/s within 2%.
 #  2. --loss 5%: lost within the bound; the peer's lost = ntad's loss_dropped.
 #  3. --loss gemodel 2% 20% (bursts): lost near the stationary 9.1%.
 #  4. --duplicate 5%: dup within the bound and = ntad's duplicated.
@@ -51,6 +54,14 @@ bps=$(field rx_bps)
 awk -v b="$bps" 'BEGIN { exit !(b > 0.98 * 20e6 && b < 1.02 * 20e6) }' || fail "rate: received $bps bit/s, not 20 Mbit/s within 2%"
 [ "$(field lost)" = 0 ] && [ "$(field valid)" = $N ] || fail "rate: frames lost"
 stop_ntad rate ".released == $N" ".lateness_p99_us < 20000"
+
+log "1b. rate 20mbit in ATM cells"
+run cells 4000 --delay 10ms --rate 20mbit 0 48 5
+bps=$(field rx_bps)
+awk -v b="$bps" 'BEGIN { r = 20e6 * 1000 / 1113; exit !(b > 0.98 * r && b < 1.02 * r) }' ||
+	fail "cells: received $bps bit/s, not 20 Mbit/s * 1000/1113 = 17.97 Mbit/s within 2%"
+[ "$(field lost)" = 0 ] && [ "$(field valid)" = $N ] || fail "cells: frames lost"
+stop_ntad cells ".released == $N"
 
 log "2. loss 5%"
 run loss 20000 --delay 10ms --loss 5%

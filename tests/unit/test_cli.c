@@ -310,6 +310,11 @@ static void test_netem(void)
 	      ab->overhead == -14, "reorder/duplicate/corrupt/rate");
 	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--reorder", "10%", "--rate", "10mbps", NULL) == 0 &&
 	      ab->gap == 1 && ab->rate_bps == 80000000, "gap 1 by default, mbps is bytes: %s", err);
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--rate", "2mbit", "0", "48", "5", NULL) == 0 &&
+	      ab->rate_bps == 2000000 && ab->overhead == 0 && ab->cell_size == 48 && ab->cell_overhead == 5,
+	      "ATM cells: %s", err);
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--rate", "2mbit", "-14", "53", NULL) == 0 &&
+	      ab->overhead == -14 && ab->cell_size == 53 && ab->cell_overhead == 0, "cells without overhead: %s", err);
 	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--rate", "1kibit", NULL) == 0 &&
 	      ab->rate_bps == 1024, "kibit: %s", err);
 	/* Both directions by default; --dir scopes what follows. */
@@ -328,6 +333,10 @@ static void test_netem(void)
 		"10%", "60%", "50%");
 	REFUSED("--loss gemodel: needs one to four", "-i", "a", "-m", "delay", "--delay", "5", "--loss", "gemodel");
 	REFUSED("--loss '150%'", "-i", "a", "-m", "delay", "--delay", "5", "--loss", "150%");
+	REFUSED("cell size '4.5'", "-i", "a", "-m", "delay", "--delay", "5", "--rate", "1mbit", "0", "4.5");
+	REFUSED("cell size '70000'", "-i", "a", "-m", "delay", "--delay", "5", "--rate", "1mbit", "0", "70000");
+	REFUSED("a cell overhead needs cells", "-i", "a", "-m", "delay", "--delay", "5", "--rate", "1mbit", "0", "0", "5");
+	REFUSED("leaves a 48-byte cell nothing", "-i", "a", "-m", "delay", "--delay", "5", "--rate", "1mbit", "0", "48", "-48");
 	REFUSED("--rate '100mbits'", "-i", "a", "-m", "delay", "--delay", "5", "--rate", "100mbits");
 	REFUSED("a bare number is txonly's", "-i", "a", "-m", "delay", "--delay", "5", "--rate", "1000");
 	REFUSED("only used by --mode delay", "-i", "a", "--rate", "100mbit");

@@ -7,7 +7,8 @@
  * function integrated numerically), correlation, random loss, the 4-state
  * Markov and Gilbert-Elliott models against their closed-form stationary
  * loss, duplication, corruption (exactly one bit), reorder with a gap, and
- * the rate's spacing with overhead.
+ * the rate's spacing with overhead and with cells (exact wire-time
+ * arithmetic).
  */
 #include <math.h>
 #include <stdio.h>
@@ -262,6 +263,45 @@ static void test_rate(void)
 	CHECK(ntad_netem_due(&ne, 99 * MS + 10000, 1000) == 99 * MS + 5 * MS + 2 * 78880, "queued");
 }
 
+/* Cells: len + overhead in whole cells, each cell_overhead more; the rate's spacing follows exactly. */
+static void test_cells(void)
+{
+	/* ATM: 48-byte cells with a 5-byte header; a 50-byte packet takes 2 cells, 106 bytes. */
+	struct ntad_netem_opts o = { .rate_bps = 1000000, .cell_size = 48, .cell_overhead = 5 };
+	struct ntad_netem ne;
+
+	CHECK(ntad_netem_wire_bytes(&o, 50) == 106, "50 bytes: %llu",
+	      (unsigned long long)ntad_netem_wire_bytes(&o, 50));
+	CHECK(ntad_netem_wire_bytes(&o, 48) == 53 && ntad_netem_wire_bytes(&o, 49) == 106 &&
+	      ntad_netem_wire_bytes(&o, 96) == 106 && ntad_netem_wire_bytes(&o, 97) == 159, "cell edges");
+	/* Every length against ceil((len + overhead) / cell) * (cell + cell overhead). */
+	o.overhead = 8; /* e.g. AAL5's trailer */
+	for (uint32_t len = 1; len <= 9000; len++) {
+		uint64_t cells = (len + 8 + 47) / 48;
+
+		CHECK(ntad_netem_wire_bytes(&o, len) == cells * 53, "len %u", len);
+	}
+	/* A negative packet overhead applies before the cells; a negative cell overhead shrinks each. */
+	o.overhead = -14;
+	o.cell_overhead = -8;
+	CHECK(ntad_netem_wire_bytes(&o, 1000) == 21 * 40, "986 bytes in 21 cells of 40: %llu",
+	      (unsigned long long)ntad_netem_wire_bytes(&o, 1000));
+	CHECK(ntad_netem_wire_bytes(&o, 14) == 0 && ntad_netem_wire_bytes(&o, 10) == 0, "nothing left");
+	/* No cells: len + overhead as before. */
+	o = (struct ntad_netem_opts){ .rate_bps = 1000000, .overhead = 24 };
+	CHECK(ntad_netem_wire_bytes(&o, 1000) == 1024, "no cells");
+
+	/* 1 Mbit/s, 1000-byte packets with ATM cells: 21 cells = 1113 bytes = 8904 us each, exactly. */
+	o = (struct ntad_netem_opts){ .rate_bps = 1000000, .cell_size = 48, .cell_overhead = 5 };
+	ne = make(&o, 1);
+	for (uint64_t i = 0; i < 1000; i++)
+		CHECK(ntad_netem_due(&ne, 0, 1000) == (i + 1) * 8904000, "cells: packet %llu",
+		      (unsigned long long)i);
+	/* The measured rate of payload bytes: 1000 / 1113 of the set rate. */
+	CHECK(fabs(1000.0 * 8 * 1000 / ((double)ne.last_due / 1e9) - 1e6 * 1000 / 1113) < 1e-3,
+	      "payload rate");
+}
+
 int main(void)
 {
 	test_distributions();
@@ -270,5 +310,6 @@ int main(void)
 	test_duplicate_corrupt();
 	test_reorder();
 	test_rate();
+	test_cells();
 	return check_done("test_netem");
 }
