@@ -39,6 +39,18 @@ struct ntad_netem_opts {
 	int32_t overhead;                /* bytes added to each packet's length for the rate */
 	uint32_t cell_size;              /* rate: len + overhead in whole cells of this size; 0: none */
 	int32_t cell_overhead;           /* rate: bytes added to each cell */
+	/*
+	 * --slot: due packets leave only in slots (bursty MACs: WiFi, DOCSIS,
+	 * LTE), each letting up to slot_packets and until slot_bytes go (0: no
+	 * limit). The next slot opens slot_min..slot_max after the previous
+	 * closed or, with slot_by_dist, slot_delay +- slot_jitter drawn from
+	 * slot_dist. All 0: no slots, as tc's "slot 0".
+	 */
+	uint64_t slot_min_ns, slot_max_ns;
+	bool slot_by_dist;
+	enum ntad_netem_dist slot_dist;
+	uint64_t slot_delay_ns, slot_jitter_ns;
+	uint32_t slot_packets, slot_bytes;
 };
 
 /* Bytes a packet of len takes on the wire at the rate: len + overhead, rounded up to
@@ -63,6 +75,9 @@ struct ntad_netem {
 	unsigned int state;              /* loss models: the Markov chain's state */
 	uint32_t counter;                /* reorder: packets delayed since the last reordered */
 	uint64_t last_due;
+	uint64_t slot_prng;              /* --slot's own, so slots never shift the other draws */
+	uint64_t slot_next;              /* --slot: when the open slot opened or the next opens; 0: no slots */
+	int64_t slot_packets_left, slot_bytes_left;
 	struct ntad_netem_stats st;
 };
 
@@ -83,6 +98,20 @@ bool ntad_netem_reorder(struct ntad_netem *n);
  * previous packet's due time.
  */
 uint64_t ntad_netem_due(struct ntad_netem *n, uint64_t arrival, uint32_t len);
+
+/*
+ * --slot, at the FIFO's head: when the head, due at `due`, may leave. A slot
+ * serves the packets due when it opens: if the last one opened before `due`,
+ * it went unused and the next opens a draw after `due` (netem draws it when
+ * it finds its slot behind the head). Without slots: due. The draw is made
+ * once: asking again for the same head gives the same time.
+ */
+uint64_t ntad_netem_slot_release(struct ntad_netem *n, uint64_t due);
+/* The same without drawing, for sleeping: at least due, never past the answer above. */
+uint64_t ntad_netem_slot_ready(const struct ntad_netem *n, uint64_t due);
+/* The head of len bytes left at `at` (what ntad_netem_slot_release said): counted
+ * against its slot; the slot's last packet makes the next open a draw after at. */
+void ntad_netem_slot_take(struct ntad_netem *n, uint64_t at, uint32_t len);
 
 /* One sample of dist with mean 0 and netem's scale, from u in (0, 1). */
 double ntad_netem_dist_sample(enum ntad_netem_dist dist, double u);
