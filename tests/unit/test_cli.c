@@ -324,6 +324,32 @@ static void test_netem(void)
 	      ba->rate_bps == 1000000000, "per direction");
 	CHECK(parse("-m", "txonly", "-i", "a", "--rate", "1000", NULL) == 0 && o.rate == 1000,
 	      "txonly's --rate: %s", err);
+	/* --slot: tc-netem's two forms, and the words after them. */
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--slot", "800us", "2ms", "packets", "32", "bytes",
+		    "64k", "--loss", "1%", NULL) == 0, "slot: %s", err);
+	CHECK(ab->slot_min_ns == 800000 && ab->slot_max_ns == 2000000 && ab->slot_packets == 32 &&
+	      ab->slot_bytes == 65536 && !ab->slot_by_dist && ab->loss[0] == 0.01, "slot MIN MAX packets bytes");
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--slot", "10ms", "bytes", "1500b", NULL) == 0 &&
+	      ab->slot_min_ns == 10000000 && ab->slot_max_ns == 10000000 && !ab->slot_packets &&
+	      ab->slot_bytes == 1500, "slot MIN bytes: %s", err);
+	CHECK(parse("-i", "a", "-o", "b", "-m", "delay", "--delay", "5", "--dir", "ba", "--slot", "distribution",
+		    "pareto", "10ms", "2ms", "packets", "4", NULL) == 0 && ba->slot_by_dist &&
+	      ba->slot_dist == NTAD_DIST_PARETO && ba->slot_delay_ns == 10000000 && ba->slot_jitter_ns == 2000000 &&
+	      ba->slot_packets == 4 && !ab->slot_by_dist && !ab->slot_min_ns, "slot distribution, ba only: %s", err);
+	REFUSED("--slot 'soon'", "-i", "a", "-m", "delay", "--delay", "5", "--slot", "soon");
+	REFUSED("the maximum delay is below the minimum", "-i", "a", "-m", "delay", "--delay", "5", "--slot",
+		"2ms", "1ms");
+	REFUSED("--slot distribution: give DIST DELAY JITTER", "-i", "a", "-m", "delay", "--delay", "5", "--slot",
+		"distribution", "normal", "10ms");
+	REFUSED("--slot distribution: give DIST DELAY JITTER", "-i", "a", "-m", "delay", "--delay", "5", "--slot",
+		"distribution", "normal", "10ms", "0");
+	REFUSED("--slot ... packets: needs a number", "-i", "a", "-m", "delay", "--delay", "5", "--slot",
+		"1ms", "packets");
+	REFUSED("--slot ... bytes: needs a number", "-i", "a", "-m", "delay", "--delay", "5", "--slot",
+		"1ms", "bytes", "3g");
+	REFUSED("--slot: '3' is not what follows", "-i", "a", "-m", "delay", "--delay", "5", "--slot", "1ms",
+		"2ms", "3");
+	REFUSED("only used by --mode delay", "-i", "a", "--slot", "1ms");
 	REFUSED("--delay '20 ms'", "-i", "a", "-m", "delay", "--delay", "20 ms");
 	REFUSED("--delay '5h'", "-i", "a", "-m", "delay", "--delay", "5h");
 	REFUSED("--dist 'gamma'", "-i", "a", "-m", "delay", "--delay", "5", "--jitter", "1", "--dist", "gamma");
