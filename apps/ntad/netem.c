@@ -259,8 +259,7 @@ uint64_t ntad_netem_due(struct ntad_netem *n, uint64_t arrival, uint32_t len)
 	return due;
 }
 
-/* The next slot opens a draw after `from`, with a fresh budget. */
-static void slot_next(struct ntad_netem *n, uint64_t from)
+void ntad_netem_slot_next(struct ntad_netem *n, uint64_t from)
 {
 	const struct ntad_netem_opts *o = &n->o;
 	double u = unit_draw(splitmix64(&n->slot_prng)), wait;
@@ -272,28 +271,4 @@ static void slot_next(struct ntad_netem *n, uint64_t from)
 	n->slot_next = from + (wait > 0 ? (uint64_t)(wait + 0.5) : 0);
 	n->slot_packets_left = o->slot_packets ? o->slot_packets : INT64_MAX;
 	n->slot_bytes_left = o->slot_bytes ? o->slot_bytes : INT64_MAX;
-}
-
-uint64_t ntad_netem_slot_release(struct ntad_netem *n, uint64_t due)
-{
-	if (!n->slot_next)
-		return due;
-	if (n->slot_next < due)
-		slot_next(n, due);
-	return n->slot_next;
-}
-
-uint64_t ntad_netem_slot_ready(const struct ntad_netem *n, uint64_t due)
-{
-	return n->slot_next > due ? n->slot_next : due;
-}
-
-void ntad_netem_slot_take(struct ntad_netem *n, uint64_t at, uint32_t len)
-{
-	if (!n->slot_next)
-		return;
-	n->slot_packets_left--;
-	n->slot_bytes_left -= len;
-	if (n->slot_packets_left <= 0 || n->slot_bytes_left <= 0)
-		slot_next(n, at);
 }

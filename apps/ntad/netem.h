@@ -106,12 +106,36 @@ uint64_t ntad_netem_due(struct ntad_netem *n, uint64_t arrival, uint32_t len);
  * it finds its slot behind the head). Without slots: due. The draw is made
  * once: asking again for the same head gives the same time.
  */
-uint64_t ntad_netem_slot_release(struct ntad_netem *n, uint64_t due);
+/* The next slot opens a draw after `from`, with a fresh budget. */
+void ntad_netem_slot_next(struct ntad_netem *n, uint64_t from);
+
+/* Inline: the delay line asks for every packet it releases, and most lines have no slots. */
+static inline uint64_t ntad_netem_slot_release(struct ntad_netem *n, uint64_t due)
+{
+	if (!n->slot_next)
+		return due;
+	if (n->slot_next < due)
+		ntad_netem_slot_next(n, due);
+	return n->slot_next;
+}
+
 /* The same without drawing, for sleeping: at least due, never past the answer above. */
-uint64_t ntad_netem_slot_ready(const struct ntad_netem *n, uint64_t due);
+static inline uint64_t ntad_netem_slot_ready(const struct ntad_netem *n, uint64_t due)
+{
+	return n->slot_next > due ? n->slot_next : due;
+}
+
 /* The head of len bytes left at `at` (what ntad_netem_slot_release said): counted
  * against its slot; the slot's last packet makes the next open a draw after at. */
-void ntad_netem_slot_take(struct ntad_netem *n, uint64_t at, uint32_t len);
+static inline void ntad_netem_slot_take(struct ntad_netem *n, uint64_t at, uint32_t len)
+{
+	if (!n->slot_next)
+		return;
+	n->slot_packets_left--;
+	n->slot_bytes_left -= len;
+	if (n->slot_packets_left <= 0 || n->slot_bytes_left <= 0)
+		ntad_netem_slot_next(n, at);
+}
 
 /* One sample of dist with mean 0 and netem's scale, from u in (0, 1). */
 double ntad_netem_dist_sample(enum ntad_netem_dist dist, double u);
