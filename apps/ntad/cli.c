@@ -153,7 +153,7 @@ static const struct opt_row rows[] = {
 	{ "size", 0, "BYTES", ntad_opt_size, "txonly: frame length (default 64)" },
 	{ "imix", 0, NULL, ntad_opt_imix, "txonly: 64/576/1500-byte frames, 7:4:1" },
 	{ "payload", 0, "stamp|full", ntad_opt_payload, "txonly: frames written once and stamped with each sequence number (stamp, default), or every frame written whole (full)" },
-	{ "rate", 0, "PPS|RATE", p_rate, "txonly: packets per second; delay: a bandwidth in tc's units, RATE [OVERHEAD] (100mbit, 1gbit, 10mbps; bytes added per packet)" },
+	{ "rate", 0, "PPS|RATE", p_rate, "txonly: packets per second; delay: a bandwidth in tc's units, RATE [OVERHEAD [CELLSIZE [CELLOVERHEAD]]] (100mbit, 1gbit, 10mbps; bytes added per packet; whole cells of CELLSIZE, each CELLOVERHEAD more: ATM 48 5)" },
 	{ "src-mac", 0, "MAC", ntad_opt_src_mac, "txonly: source MAC (default: the interface's)" },
 	{ "dst-mac", 0, "MAC", ntad_opt_dst_mac, "txonly: destination MAC" },
 	{ "src-ip", 0, "ADDR", ntad_opt_src_ip, "txonly: source IPv4 (default 10.77.0.1)" },
@@ -171,6 +171,7 @@ static const struct opt_row rows[] = {
 	{ "duplicate", 0, "P [CORR]", ntad_opt_duplicate, "delay: send a share P of packets twice" },
 	{ "corrupt", 0, "P [CORR]", ntad_opt_corrupt, "delay: flip one random bit in a share P of packets (checksums left wrong)" },
 	{ "reorder", 0, "P [CORR] [gap N]", ntad_opt_reorder, "delay: send a share P of packets (with gap N: of every Nth) at once, ahead of the delayed ones" },
+	{ "slot", 0, "MIN [MAX] [packets N] [bytes N]", ntad_opt_slot, "delay: let due packets go only in slots opening MIN..MAX apart (or: distribution DIST DELAY JITTER), each up to N packets / N bytes, as tc-netem's slot" },
 	{ "dir", 0, "ab|ba|both", ntad_opt_dir, "delay -o: the netem options after it apply to ab (-i to -o), ba (-o to -i) or both (default)" },
 	{ "seed", 0, "N", ntad_opt_seed, "delay: seed of the PRNG of every random choice (default 0)" },
 	{ "capture-bytes", 0, "SIZE", ntad_opt_capture_bytes, "capture: UMEM bytes held at most, oldest evicted (default: all the rings leave)" },
@@ -236,7 +237,7 @@ static int validate_retention(struct ntad_opts *o, uint32_t max_frame, char *e, 
 	uint64_t reserve;
 
 	if (o->mode != NTAD_MODE_DELAY && (ntad_cli.seen & NTAD_SEEN_DELAY_OPTS))
-		return ntad_cli_fail(e, l, "--delay/--jitter/--dist/--delay-corr/--loss/--duplicate/--corrupt/--reorder/--rate with a unit/--dir/--seed: only used by --mode delay; drop them or add --mode delay");
+		return ntad_cli_fail(e, l, "--delay/--jitter/--dist/--delay-corr/--loss/--duplicate/--corrupt/--reorder/--rate with a unit/--slot/--dir/--seed: only used by --mode delay; drop them or add --mode delay");
 	if (o->mode != NTAD_MODE_CAPTURE && (ntad_cli.seen & NTAD_SEEN_CAPTURE_OPTS))
 		return ntad_cli_fail(e, l, "--capture-bytes/--capture-age/--pcap/--trigger: only used by --mode capture; drop them or add --mode capture");
 	if (o->mode == NTAD_MODE_DELAY && !(ntad_cli.seen & NTAD_SEEN_DELAY_MS))

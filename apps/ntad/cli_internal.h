@@ -100,7 +100,7 @@ ntad_opt_fn ntad_opt_tx_rate;
 /* ---- cli_netem.c: the delay line's impairments, per --dir direction ---- */
 
 ntad_opt_fn ntad_opt_delay, ntad_opt_jitter, ntad_opt_dist, ntad_opt_delay_corr, ntad_opt_loss,
-	ntad_opt_duplicate, ntad_opt_corrupt, ntad_opt_reorder, ntad_opt_dir, ntad_opt_seed;
+	ntad_opt_duplicate, ntad_opt_corrupt, ntad_opt_reorder, ntad_opt_slot, ntad_opt_dir, ntad_opt_seed;
 /* --rate with a unit: a bandwidth (cli.c's --rate decides which rate it is). */
 ntad_opt_fn ntad_opt_netem_rate;
 /* tc-netem's checks of each direction's settings (--mode delay). */

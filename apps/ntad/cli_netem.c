@@ -2,7 +2,7 @@
 /*
  * cli_netem.c - the delay line's options in tc-netem's syntax and units:
  * --delay, --jitter, --dist, --delay-corr, --loss, --duplicate, --corrupt,
- * --reorder, --rate with a unit, --dir and --seed, into ntad_opts.netem[]
+ * --reorder, --rate with a unit, --slot, --dir and --seed, into ntad_opts.netem[]
  * (netem.h), and tc-netem's own checks of them.
  *
  * Why a file of their own: they are a small language (an option takes the
@@ -21,29 +21,38 @@
 
 /*
  * tc-netem's syntax is words after a keyword ("loss state 1% 30%"): an option
- * takes its value and then, like tc, the numbers that follow it (and "gap"
- * for --reorder), up to what the option has. A number may be negative only
- * where a value can be (--rate's overhead): no short option is a digit.
+ * takes its value and then, like tc, the numbers that follow it and its own
+ * keywords ("gap" for --reorder, "packets" for --slot), up to what the option
+ * has. A number may be negative only where a value can be (--rate's
+ * overheads): no short option is a digit.
  */
-#define NETEM_WORDS 6
+#define NETEM_WORDS 8
 
-static bool is_value_word(const char *w)
+static const char *const no_keys[] = { NULL };
+static const char *const reorder_keys[] = { "gap", NULL };
+static const char *const slot_keys[] = { "packets", "bytes", "uniform", "normal", "pareto", "paretonormal", NULL };
+
+static bool is_value_word(const char *w, const char *const *keys)
 {
+	for (; *keys; keys++)
+		if (!strcmp(w, *keys))
+			return true;
 	if (*w == '-')
 		w++;
-	return isdigit((unsigned char)*w) || (*w == '.' && isdigit((unsigned char)w[1])) ||
-	       !strcmp(w, "gap");
+	return isdigit((unsigned char)*w) || (*w == '.' && isdigit((unsigned char)w[1]));
 }
 
 typedef int netem_parse_fn(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l);
 
 /* Gather the option's words (a and up to `more` value words), then set each direction in scope. */
-static int netem_opt(struct ntad_opts *o, const char *a, int more, netem_parse_fn *fn, char *e, size_t l)
+static int netem_opt(struct ntad_opts *o, const char *a, int more, const char *const *keys, netem_parse_fn *fn,
+		     char *e, size_t l)
 {
 	const char *w[NETEM_WORDS] = { a };
 	int nw = 1;
 
-	while (nw <= more && nw < NETEM_WORDS && optind < ntad_cli.argc && is_value_word(ntad_cli.argv[optind]))
+	while (nw <= more && nw < NETEM_WORDS && optind < ntad_cli.argc &&
+	       is_value_word(ntad_cli.argv[optind], keys))
 		w[nw++] = ntad_cli.argv[optind++];
 	for (unsigned int d = 0; d < 2; d++) {
 		int ret;
@@ -127,7 +136,7 @@ static int n_delay(struct ntad_netem_opts *n, const char *const *w, int nw, char
 int ntad_opt_delay(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	ntad_cli.seen |= NTAD_SEEN_DELAY_MS;
-	return netem_opt(o, a, 0, n_delay, e, l);
+	return netem_opt(o, a, 0, no_keys, n_delay, e, l);
 }
 
 static int n_jitter(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
@@ -138,26 +147,33 @@ static int n_jitter(struct ntad_netem_opts *n, const char *const *w, int nw, cha
 
 int ntad_opt_jitter(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	return netem_opt(o, a, 0, n_jitter, e, l);
+	return netem_opt(o, a, 0, no_keys, n_jitter, e, l);
+}
+
+static int dist_name(const char *w, enum ntad_netem_dist *dist)
+{
+	static const char *names[] = { "uniform", "normal", "pareto", "paretonormal" };
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(w, names[i])) {
+			*dist = (enum ntad_netem_dist)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static int n_dist(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
 {
-	static const char *names[] = { "uniform", "normal", "pareto", "paretonormal" };
-
 	(void)nw;
-	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(w[0], names[i])) {
-			n->dist = (enum ntad_netem_dist)i;
-			return 0;
-		}
-	}
-	return ntad_cli_fail(e, l, "--dist '%s': unknown distribution; use uniform, normal, pareto or paretonormal", w[0]);
+	if (dist_name(w[0], &n->dist))
+		return ntad_cli_fail(e, l, "--dist '%s': unknown distribution; use uniform, normal, pareto or paretonormal", w[0]);
+	return 0;
 }
 
 int ntad_opt_dist(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	return netem_opt(o, a, 0, n_dist, e, l);
+	return netem_opt(o, a, 0, no_keys, n_dist, e, l);
 }
 
 static int n_delay_corr(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
@@ -170,7 +186,7 @@ static int n_delay_corr(struct ntad_netem_opts *n, const char *const *w, int nw,
 
 int ntad_opt_delay_corr(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	return netem_opt(o, a, 0, n_delay_corr, e, l);
+	return netem_opt(o, a, 0, no_keys, n_delay_corr, e, l);
 }
 
 /* --loss [random] P [CORR] | state P13 [P31 [P32 [P23 [P14]]]] | gemodel P [R [1-H [1-K]]], tc's defaults. */
@@ -214,7 +230,7 @@ static int n_loss(struct ntad_netem_opts *n, const char *const *w, int nw, char 
 
 int ntad_opt_loss(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	return netem_opt(o, a, 5, n_loss, e, l);
+	return netem_opt(o, a, 5, no_keys, n_loss, e, l);
 }
 
 /* P [CORRELATION] of --duplicate and --corrupt. */
@@ -237,7 +253,7 @@ static int n_duplicate(struct ntad_netem_opts *n, const char *const *w, int nw, 
 
 int ntad_opt_duplicate(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	return netem_opt(o, a, 1, n_duplicate, e, l);
+	return netem_opt(o, a, 1, no_keys, n_duplicate, e, l);
 }
 
 static int n_corrupt(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
@@ -247,7 +263,7 @@ static int n_corrupt(struct ntad_netem_opts *n, const char *const *w, int nw, ch
 
 int ntad_opt_corrupt(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	return netem_opt(o, a, 1, n_corrupt, e, l);
+	return netem_opt(o, a, 1, no_keys, n_corrupt, e, l);
 }
 
 /* --reorder P [CORR] [gap N]: tc makes the gap 1 when none is given. */
@@ -272,30 +288,120 @@ static int n_reorder(struct ntad_netem_opts *n, const char *const *w, int nw, ch
 
 int ntad_opt_reorder(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	return netem_opt(o, a, 4, n_reorder, e, l);
+	return netem_opt(o, a, 4, reorder_keys, n_reorder, e, l);
 }
 
-/* --rate RATE [PACKETOVERHEAD] */
-static int n_rate(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
+/* A signed byte count of --rate's overheads, -65535..65535. */
+static int overhead_word(const char *w, int32_t *v)
 {
 	char *end;
-	long ov = 0;
+	long x;
 
+	errno = 0;
+	x = strtol(w, &end, 10);
+	if (errno || end == w || *end || x < -65535 || x > 65535)
+		return -EINVAL;
+	*v = (int32_t)x;
+	return 0;
+}
+
+/* --rate RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]], as tc-netem. */
+static int n_rate(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
+{
+	n->overhead = n->cell_overhead = 0;
+	n->cell_size = 0;
 	if (parse_bitrate(w[0], &n->rate_bps))
 		return ntad_cli_fail(e, l, "--rate '%s': not a bandwidth; use tc's units such as 100mbit, 1gbit, 500kbit or 10mbps (bytes), 1bit..10tbit", w[0]);
-	if (nw > 1) {
-		errno = 0;
-		ov = strtol(w[1], &end, 10);
-		if (errno || *end || ov < -65535 || ov > 65535)
-			return ntad_cli_fail(e, l, "--rate %s: packet overhead '%s' is not a byte count; use -65535..65535", w[0], w[1]);
-	}
-	n->overhead = (int32_t)ov;
+	if (nw > 1 && overhead_word(w[1], &n->overhead))
+		return ntad_cli_fail(e, l, "--rate %s: packet overhead '%s' is not a byte count; use -65535..65535", w[0], w[1]);
+	if (nw > 2 && ntad_parse_u32(w[2], &n->cell_size, 0, 65535))
+		return ntad_cli_fail(e, l, "--rate %s %s: cell size '%s' is not a byte count; use 1..65535 (ATM: 48), or 0 for no cells",
+				     w[0], w[1], w[2]);
+	if (nw > 3 && overhead_word(w[3], &n->cell_overhead))
+		return ntad_cli_fail(e, l, "--rate %s %s %s: cell overhead '%s' is not a byte count; use -65535..65535 (ATM: 5)",
+				     w[0], w[1], w[2], w[3]);
+	if (n->cell_overhead && !n->cell_size)
+		return ntad_cli_fail(e, l, "--rate %s %s %s %s: a cell overhead needs cells; give a cell size (ATM: 48 5) or drop the overhead",
+				     w[0], w[1], w[2], w[3]);
+	if (n->cell_size && (int64_t)n->cell_size + n->cell_overhead < 1)
+		return ntad_cli_fail(e, l, "--rate: cell overhead %d leaves a %u-byte cell nothing on the wire; use more than -%u",
+				     n->cell_overhead, n->cell_size, n->cell_size);
 	return 0;
 }
 
 int ntad_opt_netem_rate(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
-	return netem_opt(o, a, 1, n_rate, e, l);
+	return netem_opt(o, a, 3, no_keys, n_rate, e, l);
+}
+
+/* --slot's byte budget, as tc's sizes: N, Nb, Nk or Nkb (x1024), Nm, Nmb, Ng, Ngb; up to 2^31 - 1. */
+static int parse_slot_bytes(const char *w, uint32_t *v)
+{
+	char buf[32];
+	size_t n = strlen(w);
+	uint64_t x;
+
+	if (n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, w, n + 1);
+	if (n > 1 && (buf[n - 1] == 'b' || buf[n - 1] == 'B'))
+		buf[n - 1] = 0;
+	if (ntad_parse_size(buf, &x) || x > INT32_MAX)
+		return -EINVAL;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+/*
+ * --slot MIN_DELAY [MAX_DELAY] [packets N] [bytes N], or
+ * --slot distribution DIST DELAY JITTER [packets N] [bytes N], as tc-netem.
+ */
+static int n_slot(struct ntad_netem_opts *n, const char *const *w, int nw, char *e, size_t l)
+{
+	int i;
+
+	n->slot_min_ns = n->slot_max_ns = n->slot_delay_ns = n->slot_jitter_ns = 0;
+	n->slot_packets = n->slot_bytes = 0;
+	n->slot_by_dist = false;
+	if (!strcmp(w[0], "distribution")) {
+		if (nw < 4 || dist_name(w[1], &n->slot_dist) || parse_time(w[2], &n->slot_delay_ns) ||
+		    parse_time(w[3], &n->slot_jitter_ns) || !n->slot_jitter_ns)
+			return ntad_cli_fail(e, l, "--slot distribution: give DIST DELAY JITTER, such as normal 10ms 2ms (DIST uniform, normal, pareto or paretonormal; JITTER above 0)");
+		n->slot_by_dist = true;
+		i = 4;
+	} else {
+		if (parse_time(w[0], &n->slot_min_ns))
+			return ntad_cli_fail(e, l, "--slot '%s': not a time; give MIN_DELAY [MAX_DELAY] such as 1ms 2ms (up to 3600s), or distribution DIST DELAY JITTER",
+					     w[0]);
+		n->slot_max_ns = n->slot_min_ns;
+		i = 1;
+		if (i < nw && strcmp(w[i], "packets") && strcmp(w[i], "bytes")) {
+			if (parse_time(w[i], &n->slot_max_ns))
+				return ntad_cli_fail(e, l, "--slot %s '%s': not a time; give MIN_DELAY [MAX_DELAY] such as 1ms 2ms (up to 3600s)",
+						     w[0], w[i]);
+			if (n->slot_max_ns < n->slot_min_ns)
+				return ntad_cli_fail(e, l, "--slot %s %s: the maximum delay is below the minimum; give MIN_DELAY first",
+						     w[0], w[i]);
+			i++;
+		}
+	}
+	for (; i < nw; i += 2) {
+		bool packets = !strcmp(w[i], "packets");
+
+		if (!packets && strcmp(w[i], "bytes"))
+			return ntad_cli_fail(e, l, "--slot: '%s' is not what follows the delays; give packets N and/or bytes N (such as 64k)",
+					     w[i]);
+		if (i + 1 >= nw || (packets ? ntad_parse_u32(w[i + 1], &n->slot_packets, 0, INT32_MAX)
+					    : parse_slot_bytes(w[i + 1], &n->slot_bytes)))
+			return ntad_cli_fail(e, l, "--slot ... %s: needs a number after it; give 0..2^31-1 (0: no limit)%s",
+					     w[i], packets ? "" : ", with k, m or g for x1024, such as 64k");
+	}
+	return 0;
+}
+
+int ntad_opt_slot(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	return netem_opt(o, a, NETEM_WORDS - 1, slot_keys, n_slot, e, l);
 }
 
 int ntad_opt_dir(struct ntad_opts *o, const char *a, char *e, size_t l)

@@ -14,9 +14,20 @@
  *   value at the same quantile (iproute2's paretonormal.c).
  * - Loss models: the 4-state Markov chain and Gilbert-Elliott, with netem's
  *   transitions; random loss is a Bernoulli draw on the correlated uniform.
- * - Rate: a packet is due after the previous one plus (len + overhead) * 8 /
- *   rate, and its delay counts from when the previous would have left.
- * PRNG: splitmix64 seeded by --seed, so a run's pattern repeats.
+ * - Rate: a packet is due after the previous one plus its wire bytes * 8 /
+ *   rate, and its delay counts from when the previous would have left. Wire
+ *   bytes are len + overhead, or with cells ceil((len + overhead) / cell
+ *   size) * (cell size + cell overhead), as netem's packet_time_ns().
+ * - Slots: netem's get_slot_next() and the check in its dequeue, made
+ *   independent of when the FIFO is looked at: a slot opens a draw after the
+ *   previous one closed (its packet or byte budget spent, counted as netem
+ *   counts: the packet that crosses the byte budget still goes) or, when it
+ *   went unused, a draw after the next packet's due time. Netem draws from
+ *   "now" at its dequeue, which is those instants when its timer is on time.
+ *   Rate and delay decide the due time first, so whichever of the rate and
+ *   the slots is tighter governs, as tc-netem says.
+ * PRNG: splitmix64 seeded by --seed, so a run's pattern repeats; slots draw
+ * from a second one, since they are drawn at release, not at arrival.
  */
 #include <math.h>
 #include <string.h>
@@ -28,19 +39,29 @@ enum { TX_GAP = 1, TX_BURST = 2, LOST_BURST = 3, LOST_GAP = 4 };
 /* Gilbert-Elliott */
 enum { GOOD, BAD };
 
-static uint64_t next_rand(struct ntad_netem *n)
+static uint64_t splitmix64(uint64_t *state)
 {
-	uint64_t z = (n->prng += 0x9e3779b97f4a7c15ull);
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
 }
 
+static uint64_t next_rand(struct ntad_netem *n)
+{
+	return splitmix64(&n->prng);
+}
+
 /* Uniform in (0, 1): never 0 or 1, so inverse CDFs stay finite. */
+static double unit_draw(uint64_t r)
+{
+	return ((double)(r >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
 static double rand01(struct ntad_netem *n)
 {
-	return ((double)(next_rand(n) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+	return unit_draw(next_rand(n));
 }
 
 static double crand(struct ntad_netem *n, struct ntad_crand *c)
@@ -64,6 +85,10 @@ void ntad_netem_init(struct ntad_netem *n, const struct ntad_netem_opts *o, uint
 	n->corrupt_cr.rho = o->corrupt_corr;
 	n->reorder_cr.rho = o->reorder_corr;
 	n->state = o->loss_model == NTAD_LOSS_GEMODEL ? GOOD : TX_GAP;
+	n->slot_prng = seed ^ 0x736c6f7473ull; /* "slots" */
+	/* Open since the start of time: the first packet finds it unused and draws. */
+	n->slot_next = o->slot_min_ns || o->slot_max_ns || (o->slot_by_dist && o->slot_jitter_ns);
+	n->slot_packets_left = n->slot_bytes_left = 1;
 	n->plain = o->loss_model == NTAD_LOSS_NONE && o->duplicate <= 0 && o->corrupt <= 0 &&
 		   !o->gap;
 }
@@ -203,6 +228,17 @@ bool ntad_netem_reorder(struct ntad_netem *n)
 	return true;
 }
 
+uint64_t ntad_netem_wire_bytes(const struct ntad_netem_opts *o, uint32_t len)
+{
+	int64_t bytes = (int64_t)len + o->overhead;
+
+	if (bytes <= 0)
+		return 0;
+	if (o->cell_size)
+		bytes = (bytes + o->cell_size - 1) / o->cell_size * ((int64_t)o->cell_size + o->cell_overhead);
+	return bytes > 0 ? (uint64_t)bytes : 0;
+}
+
 uint64_t ntad_netem_due(struct ntad_netem *n, uint64_t arrival, uint32_t len)
 {
 	double delay = (double)n->o.delay_ns;
@@ -217,12 +253,22 @@ uint64_t ntad_netem_due(struct ntad_netem *n, uint64_t arrival, uint32_t len)
 	due = arrival + (delay > 0 ? (uint64_t)(delay + 0.5) : 0);
 	if (due < n->last_due)
 		due = n->last_due;
-	if (n->o.rate_bps) {
-		int64_t bytes = (int64_t)len + n->o.overhead;
-
-		if (bytes > 0)
-			due += (uint64_t)((double)bytes * 8e9 / (double)n->o.rate_bps + 0.5);
-	}
+	if (n->o.rate_bps)
+		due += (uint64_t)((double)ntad_netem_wire_bytes(&n->o, len) * 8e9 / (double)n->o.rate_bps + 0.5);
 	n->last_due = due;
 	return due;
+}
+
+void ntad_netem_slot_next(struct ntad_netem *n, uint64_t from)
+{
+	const struct ntad_netem_opts *o = &n->o;
+	double u = unit_draw(splitmix64(&n->slot_prng)), wait;
+
+	if (o->slot_by_dist)
+		wait = (double)o->slot_delay_ns + (double)o->slot_jitter_ns * ntad_netem_dist_sample(o->slot_dist, u);
+	else
+		wait = (double)o->slot_min_ns + (double)(o->slot_max_ns - o->slot_min_ns) * u;
+	n->slot_next = from + (wait > 0 ? (uint64_t)(wait + 0.5) : 0);
+	n->slot_packets_left = o->slot_packets ? o->slot_packets : INT64_MAX;
+	n->slot_bytes_left = o->slot_bytes ? o->slot_bytes : INT64_MAX;
 }

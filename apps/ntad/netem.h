@@ -3,9 +3,10 @@
  * netem.h - the delay line's impairments, with tc-netem's meanings (man
  * tc-netem): delay and jitter with a distribution and correlation, loss
  * (random, 4-state Markov, Gilbert-Elliott), duplication, corruption,
- * reordering and a rate with per-packet overhead. One struct ntad_netem per
- * FIFO (a direction of a queue): it decides what happens to each arrival and
- * when it is due; modes/delay.c does it to the packets. No sockets, no
+ * reordering, a rate with per-packet overhead and cells (ATM's 48 + 5), and
+ * slots (bursty delivery). One struct ntad_netem per FIFO (a direction of a
+ * queue): it decides what happens to each arrival, when it is due and when
+ * its slot lets it go; modes/delay.c does it to the packets. No sockets, no
  * clock: tests/unit/test_netem.c drives it without root.
  *
  * Probabilities and correlations are 0..1, times nanoseconds, as in netem's
@@ -36,7 +37,25 @@ struct ntad_netem_opts {
 	uint32_t gap;                    /* reorder: every gap-th packet may go at once */
 	uint64_t rate_bps;               /* bits per second; 0: no limit */
 	int32_t overhead;                /* bytes added to each packet's length for the rate */
+	uint32_t cell_size;              /* rate: len + overhead in whole cells of this size; 0: none */
+	int32_t cell_overhead;           /* rate: bytes added to each cell */
+	/*
+	 * --slot: due packets leave only in slots (bursty MACs: WiFi, DOCSIS,
+	 * LTE), each letting up to slot_packets and until slot_bytes go (0: no
+	 * limit). The next slot opens slot_min..slot_max after the previous
+	 * closed or, with slot_by_dist, slot_delay +- slot_jitter drawn from
+	 * slot_dist. All 0: no slots, as tc's "slot 0".
+	 */
+	uint64_t slot_min_ns, slot_max_ns;
+	bool slot_by_dist;
+	enum ntad_netem_dist slot_dist;
+	uint64_t slot_delay_ns, slot_jitter_ns;
+	uint32_t slot_packets, slot_bytes;
 };
+
+/* Bytes a packet of len takes on the wire at the rate: len + overhead, rounded up to
+ * whole cells of cell_size each carrying cell_overhead more (netem's packet_time_ns). */
+uint64_t ntad_netem_wire_bytes(const struct ntad_netem_opts *o, uint32_t len);
 
 /* What it did, for the report. */
 struct ntad_netem_stats {
@@ -56,6 +75,9 @@ struct ntad_netem {
 	unsigned int state;              /* loss models: the Markov chain's state */
 	uint32_t counter;                /* reorder: packets delayed since the last reordered */
 	uint64_t last_due;
+	uint64_t slot_prng;              /* --slot's own, so slots never shift the other draws */
+	uint64_t slot_next;              /* --slot: when the open slot opened or the next opens; 0: no slots */
+	int64_t slot_packets_left, slot_bytes_left;
 	struct ntad_netem_stats st;
 };
 
@@ -76,6 +98,44 @@ bool ntad_netem_reorder(struct ntad_netem *n);
  * previous packet's due time.
  */
 uint64_t ntad_netem_due(struct ntad_netem *n, uint64_t arrival, uint32_t len);
+
+/*
+ * --slot, at the FIFO's head: when the head, due at `due`, may leave. A slot
+ * serves the packets due when it opens: if the last one opened before `due`,
+ * it went unused and the next opens a draw after `due` (netem draws it when
+ * it finds its slot behind the head). Without slots: due. The draw is made
+ * once: asking again for the same head gives the same time.
+ */
+/* The next slot opens a draw after `from`, with a fresh budget. */
+void ntad_netem_slot_next(struct ntad_netem *n, uint64_t from);
+
+/* Inline: the delay line asks for every packet it releases, and most lines have no slots. */
+static inline uint64_t ntad_netem_slot_release(struct ntad_netem *n, uint64_t due)
+{
+	if (!n->slot_next)
+		return due;
+	if (n->slot_next < due)
+		ntad_netem_slot_next(n, due);
+	return n->slot_next;
+}
+
+/* The same without drawing, for sleeping: at least due, never past the answer above. */
+static inline uint64_t ntad_netem_slot_ready(const struct ntad_netem *n, uint64_t due)
+{
+	return n->slot_next > due ? n->slot_next : due;
+}
+
+/* The head of len bytes left at `at` (what ntad_netem_slot_release said): counted
+ * against its slot; the slot's last packet makes the next open a draw after at. */
+static inline void ntad_netem_slot_take(struct ntad_netem *n, uint64_t at, uint32_t len)
+{
+	if (!n->slot_next)
+		return;
+	n->slot_packets_left--;
+	n->slot_bytes_left -= len;
+	if (n->slot_packets_left <= 0 || n->slot_bytes_left <= 0)
+		ntad_netem_slot_next(n, at);
+}
 
 /* One sample of dist with mean 0 and netem's scale, from u in (0, 1). */
 double ntad_netem_dist_sample(enum ntad_netem_dist dist, double u);

@@ -123,6 +123,17 @@ static inline const struct ntad_held *ntad_retain_head(const struct ntad_retain 
 /* The i-th oldest (0 = head), or NULL past the end. */
 const struct ntad_held *ntad_retain_at(const struct ntad_retain *r, uint64_t i);
 
+/* The head may not leave before t (a --slot opens then): its due becomes t, so its
+ * lateness counts from when it could leave. Due times stay in order: the packets
+ * behind it that leave in the same slot are deferred to t as well. */
+static inline void ntad_retain_defer_head(struct ntad_retain *r, uint64_t t)
+{
+	struct ntad_held *h = r->head == r->tail ? NULL : &r->ring[r->head & r->mask];
+
+	if (h && h->due < t)
+		h->due = t;
+}
+
 enum ntad_retain_why { NTAD_RETAIN_EVICT, NTAD_RETAIN_RELEASE, NTAD_RETAIN_FLUSH };
 
 /* Remove the head into *out (which may be NULL), counted by why: evicted,

@@ -8,6 +8,13 @@
 # exact where ntad counts what it did.
 #  1. --rate 20mbit: 1000-byte frames offered at 4000/s (32 Mbit/s) arrive at
 #     20 Mbit/s within 2%; a 5ms delay back (--dir ba) and no rate on it.
+#  1b. --rate 20mbit 0 48 5 (ATM cells): a 1000-byte frame takes 21 cells of
+#     53 bytes, 1113 on the wire, so its bytes arrive at 20 * 1000/1113 =
+#     17.97 Mbit/s within 2%.
+#  1c. --slot 10ms packets 20: 2000 frames offered at 4000/s leave in slots
+#     of 20 every 10 ms: the receiver sees 100 bursts (99 silences over 5 ms,
+#     at most 20 frames between them) and 20 frames per 10 ms, 16 Mbit/s of
+#     1000-byte frames (first to last frame: 1999 frames in 990 ms) within 2%.
 #  2. --loss 5%: lost within the bound; the peer's lost = ntad's loss_dropped.
 #  3. --loss gemodel 2% 20% (bursts): lost near the stationary 9.1%.
 #  4. --duplicate 5%: dup within the bound and = ntad's duplicated.
@@ -31,13 +38,13 @@ within() {
 		'BEGIN { s = 4 * sqrt(n * p * (1 - p)); if (s < 2) s = 2; exit !(x - m <= s && m - x <= s) }'
 }
 
-# run NAME SEND_ARGS -- NTAD_ARGS...: one pass DEV's peer -> DEV2's peer.
+# run NAME RATE NTAD_ARGS...: one pass DEV's peer -> DEV2's peer ($RECV_ARGS to the receiver).
 run() {
 	local name=$1 rate=$2
 	shift 2
 	bg_a NT "$NTAD" -i "$DEV" -o "$DEV2" --mode delay --seed 7 -d 60 --json -I 0 --filter proto=udp "$@"
 	wait_attached "$NT" 5 "$DEV" "$DEV2" || fail "$name: ntad did not attach: $(cat "$TEST_TMP/NT.log")"
-	bg_b RX "$PEER_TOOL" recv -i "$PEER2" -n "$N" --timeout 1500
+	bg_b RX "$PEER_TOOL" recv -i "$PEER2" -n "$N" --timeout 1500 ${RECV_ARGS:-}
 	sleep 0.5
 	in_b "$PEER_TOOL" send -i "$PEER" -n "$N" --size 1000 --src-mac "$PEER_MAC" --dst-mac "$DEV_MAC" \
 		--rate "$rate" >/dev/null
@@ -51,6 +58,26 @@ bps=$(field rx_bps)
 awk -v b="$bps" 'BEGIN { exit !(b > 0.98 * 20e6 && b < 1.02 * 20e6) }' || fail "rate: received $bps bit/s, not 20 Mbit/s within 2%"
 [ "$(field lost)" = 0 ] && [ "$(field valid)" = $N ] || fail "rate: frames lost"
 stop_ntad rate ".released == $N" ".lateness_p99_us < 20000"
+
+log "1b. rate 20mbit in ATM cells"
+run cells 4000 --delay 10ms --rate 20mbit 0 48 5
+bps=$(field rx_bps)
+awk -v b="$bps" 'BEGIN { r = 20e6 * 1000 / 1113; exit !(b > 0.98 * r && b < 1.02 * r) }' ||
+	fail "cells: received $bps bit/s, not 20 Mbit/s * 1000/1113 = 17.97 Mbit/s within 2%"
+[ "$(field lost)" = 0 ] && [ "$(field valid)" = $N ] || fail "cells: frames lost"
+stop_ntad cells ".released == $N"
+
+log "1c. slots of 20 every 10ms"
+N=2000 RECV_ARGS="--gap 5000" run slots 4000 --delay 1ms --slot 10ms packets 20
+gaps=$(field gaps)
+[ "$(field lost)" = 0 ] && [ "$(field valid)" = 2000 ] || fail "slots: frames lost"
+[ "$gaps" = 99 ] && [ "$(field burst_max)" = 20 ] ||
+	fail "slots: $gaps silences over 5 ms and bursts of up to $(field burst_max), not 99 and 20"
+bps=$(field rx_bps)
+awk -v b="$bps" 'BEGIN { r = 1999 * 8000 / 0.99; exit !(b > 0.98 * r && b < 1.02 * r) }' ||
+	fail "slots: received $bps bit/s, not 20 frames per 10 ms (16.15 Mbit/s first to last) within 2%"
+# Lateness counts from a slot's opening, not from the due time the slot made wait.
+stop_ntad slots ".released == 2000" ".lateness_p99_us < 5000"
 
 log "2. loss 5%"
 run loss 20000 --delay 10ms --loss 5%

@@ -4,7 +4,7 @@
  * of the veth pair ntad works on.
  *
  *   ntad-peer send -i IF -n COUNT [sizes] [addresses] [--rate PPS] [--start-seq S]
- *   ntad-peer recv -i IF [-n COUNT] [--timeout MS] [--start-seq S]
+ *   ntad-peer recv -i IF [-n COUNT] [--timeout MS] [--start-seq S] [--gap US]
  *   ntad-peer echo -i IF -n COUNT [sizes] [addresses] [--expect-swapped-macs]
  *                  [--timeout MS] [--window N]
  *   ntad-peer raw -i IF -n COUNT --kind KIND [addresses] [--rate PPS]
@@ -28,6 +28,9 @@
  *   lost      expected sequence numbers never seen
  *   rx_bps    bits per second of the valid frames' bytes (without FCS) from
  *             the first valid frame's arrival to the last's (a shaper's rate)
+ *   gaps      recv --gap US: silences longer than US microseconds between
+ *             valid frames (a delay line's slots: bursts - 1)
+ *   burst_max recv --gap US: the most valid frames between two such gaps
  * The expected numbers are start-seq .. start-seq + COUNT - 1 (for recv
  * without -n: up to the highest seen). Exit 0 iff invalid, dup and lost are
  * all 0 and (with -n) every expected frame arrived; 1 otherwise; 2 for bad
@@ -103,6 +106,7 @@ struct opts {
 	uint64_t rate;
 	uint32_t start_seq;
 	int timeout_ms;
+	uint64_t gap_ns;
 	bool expect_swapped;
 	unsigned window;
 	enum raw_kind kind;
@@ -112,6 +116,7 @@ struct opts {
 struct stats {
 	uint64_t sent, received, valid, invalid, dup, reordered, lost;
 	uint64_t first_ns, last_ns, span_bytes; /* valid frames: arrival of the first and last, bytes after the first */
+	uint64_t gaps, burst, burst_max;        /* --gap: silences, frames since the last, the most */
 };
 
 /* Sequence numbers seen, relative to start_seq, growing on demand. */
@@ -148,7 +153,7 @@ static void usage(FILE *f)
 		"                 [--src-mac M] [--dst-mac M] [--src-ip A] [--dst-ip A]\n"
 		"                 [--sport P | --sports P,Q,..] [--dport P] [--rate PPS]\n"
 		"                 [--start-seq S]\n"
-		"       ntad-peer recv -i IF [-n COUNT] [--timeout MS] [--start-seq S]\n"
+		"       ntad-peer recv -i IF [-n COUNT] [--timeout MS] [--start-seq S] [--gap US]\n"
 		"       ntad-peer echo -i IF -n COUNT [sizes and addresses as send]\n"
 		"                 [--expect-swapped-macs] [--timeout MS] [--window N]\n"
 		"       ntad-peer raw -i IF -n COUNT --kind runt|trunc|bad-ip-len|vlan|qinq|\n"
@@ -203,7 +208,7 @@ static bool parse_size(const char *s, uint32_t *out)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_SIZE = 256, O_IMIX, O_SIZES, O_SRC_MAC, O_DST_MAC, O_SRC_IP, O_DST_IP,
-	       O_SPORT, O_SPORTS, O_DPORT, O_RATE, O_START, O_TIMEOUT, O_SWAPPED, O_WINDOW, O_KIND };
+	       O_SPORT, O_SPORTS, O_DPORT, O_RATE, O_START, O_TIMEOUT, O_SWAPPED, O_WINDOW, O_KIND, O_GAP };
 	static const struct option lopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
@@ -223,6 +228,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "expect-swapped-macs", no_argument, NULL, O_SWAPPED },
 		{ "window", required_argument, NULL, O_WINDOW },
 		{ "kind", required_argument, NULL, O_KIND },
+		{ "gap", required_argument, NULL, O_GAP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -367,6 +373,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return bad_usage("--timeout '%s': give milliseconds, 1..3600000", optarg);
 			o->timeout_ms = (int)v;
 			break;
+		case O_GAP:
+			if (!parse_u64(optarg, 60000000, &v) || !v)
+				return bad_usage("--gap '%s': give microseconds, 1..60000000", optarg);
+			o->gap_ns = v * 1000;
+			break;
 		case O_SWAPPED:
 			o->expect_swapped = true;
 			break;
@@ -406,6 +417,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return bad_usage("%s", "--expect-swapped-macs needs --dst-mac (the MAC of ntad's interface)");
 	if (o->mode != MODE_ECHO && (o->expect_swapped || o->window != 64))
 		return bad_usage("%s", "--expect-swapped-macs and --window are for echo");
+	if (o->mode != MODE_RECV && o->gap_ns)
+		return bad_usage("%s", "--gap is for recv");
 	if ((o->mode == MODE_SEND || o->mode == MODE_RAW) && o->timeout_ms != 2000)
 		return bad_usage("%s", "--timeout is for recv and echo");
 	if ((o->mode == MODE_RAW) != o->have_kind)
@@ -477,7 +490,7 @@ static bool account(struct peer *p, const uint8_t *f, size_t len, bool truncated
 {
 	const struct opts *o = &p->o;
 	uint32_t seq = 0;
-	uint64_t rel;
+	uint64_t rel, t;
 	int err = ntad_pkt_verify(f, len, &seq);
 	int was;
 
@@ -513,7 +526,14 @@ static bool account(struct peer *p, const uint8_t *f, size_t len, bool truncated
 		return true;
 	}
 	p->st.valid++;
-	p->st.last_ns = now_ns();
+	t = now_ns();
+	if (p->o.gap_ns && p->st.valid > 1 && t - p->st.last_ns > p->o.gap_ns) {
+		p->st.gaps++;
+		p->st.burst = 0;
+	}
+	if (++p->st.burst > p->st.burst_max)
+		p->st.burst_max = p->st.burst;
+	p->st.last_ns = t;
 	if (p->st.valid == 1)
 		p->st.first_ns = p->st.last_ns;
 	else
@@ -942,12 +962,16 @@ int main(int argc, char **argv)
 		p.st.lost = expected - got;
 	}
 	/* rx_bps: frame bytes (no FCS) after the first valid frame over the time to the last one. */
-	printf("sent=%llu received=%llu valid=%llu invalid=%llu dup=%llu reordered=%llu lost=%llu rx_bps=%.0f\n",
+	printf("sent=%llu received=%llu valid=%llu invalid=%llu dup=%llu reordered=%llu lost=%llu rx_bps=%.0f",
 	       (unsigned long long)p.st.sent, (unsigned long long)p.st.received,
 	       (unsigned long long)p.st.valid, (unsigned long long)p.st.invalid,
 	       (unsigned long long)p.st.dup, (unsigned long long)p.st.reordered,
 	       (unsigned long long)p.st.lost,
 	       p.st.last_ns > p.st.first_ns ? p.st.span_bytes * 8e9 / (double)(p.st.last_ns - p.st.first_ns) : 0);
+	if (p.o.gap_ns)
+		printf(" gaps=%llu burst_max=%llu", (unsigned long long)p.st.gaps,
+		       (unsigned long long)p.st.burst_max);
+	putchar('\n');
 	if (rc)
 		rc = 1;
 	else if (p.o.mode == MODE_SEND || p.o.mode == MODE_RAW)

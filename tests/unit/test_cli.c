@@ -310,6 +310,11 @@ static void test_netem(void)
 	      ab->overhead == -14, "reorder/duplicate/corrupt/rate");
 	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--reorder", "10%", "--rate", "10mbps", NULL) == 0 &&
 	      ab->gap == 1 && ab->rate_bps == 80000000, "gap 1 by default, mbps is bytes: %s", err);
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--rate", "2mbit", "0", "48", "5", NULL) == 0 &&
+	      ab->rate_bps == 2000000 && ab->overhead == 0 && ab->cell_size == 48 && ab->cell_overhead == 5,
+	      "ATM cells: %s", err);
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--rate", "2mbit", "-14", "53", NULL) == 0 &&
+	      ab->overhead == -14 && ab->cell_size == 53 && ab->cell_overhead == 0, "cells without overhead: %s", err);
 	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--rate", "1kibit", NULL) == 0 &&
 	      ab->rate_bps == 1024, "kibit: %s", err);
 	/* Both directions by default; --dir scopes what follows. */
@@ -319,6 +324,32 @@ static void test_netem(void)
 	      ba->rate_bps == 1000000000, "per direction");
 	CHECK(parse("-m", "txonly", "-i", "a", "--rate", "1000", NULL) == 0 && o.rate == 1000,
 	      "txonly's --rate: %s", err);
+	/* --slot: tc-netem's two forms, and the words after them. */
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--slot", "800us", "2ms", "packets", "32", "bytes",
+		    "64k", "--loss", "1%", NULL) == 0, "slot: %s", err);
+	CHECK(ab->slot_min_ns == 800000 && ab->slot_max_ns == 2000000 && ab->slot_packets == 32 &&
+	      ab->slot_bytes == 65536 && !ab->slot_by_dist && ab->loss[0] == 0.01, "slot MIN MAX packets bytes");
+	CHECK(parse("-i", "a", "-m", "delay", "--delay", "5", "--slot", "10ms", "bytes", "1500b", NULL) == 0 &&
+	      ab->slot_min_ns == 10000000 && ab->slot_max_ns == 10000000 && !ab->slot_packets &&
+	      ab->slot_bytes == 1500, "slot MIN bytes: %s", err);
+	CHECK(parse("-i", "a", "-o", "b", "-m", "delay", "--delay", "5", "--dir", "ba", "--slot", "distribution",
+		    "pareto", "10ms", "2ms", "packets", "4", NULL) == 0 && ba->slot_by_dist &&
+	      ba->slot_dist == NTAD_DIST_PARETO && ba->slot_delay_ns == 10000000 && ba->slot_jitter_ns == 2000000 &&
+	      ba->slot_packets == 4 && !ab->slot_by_dist && !ab->slot_min_ns, "slot distribution, ba only: %s", err);
+	REFUSED("--slot 'soon'", "-i", "a", "-m", "delay", "--delay", "5", "--slot", "soon");
+	REFUSED("the maximum delay is below the minimum", "-i", "a", "-m", "delay", "--delay", "5", "--slot",
+		"2ms", "1ms");
+	REFUSED("--slot distribution: give DIST DELAY JITTER", "-i", "a", "-m", "delay", "--delay", "5", "--slot",
+		"distribution", "normal", "10ms");
+	REFUSED("--slot distribution: give DIST DELAY JITTER", "-i", "a", "-m", "delay", "--delay", "5", "--slot",
+		"distribution", "normal", "10ms", "0");
+	REFUSED("--slot ... packets: needs a number", "-i", "a", "-m", "delay", "--delay", "5", "--slot",
+		"1ms", "packets");
+	REFUSED("--slot ... bytes: needs a number", "-i", "a", "-m", "delay", "--delay", "5", "--slot",
+		"1ms", "bytes", "3g");
+	REFUSED("--slot: '3' is not what follows", "-i", "a", "-m", "delay", "--delay", "5", "--slot", "1ms",
+		"2ms", "3");
+	REFUSED("only used by --mode delay", "-i", "a", "--slot", "1ms");
 	REFUSED("--delay '20 ms'", "-i", "a", "-m", "delay", "--delay", "20 ms");
 	REFUSED("--delay '5h'", "-i", "a", "-m", "delay", "--delay", "5h");
 	REFUSED("--dist 'gamma'", "-i", "a", "-m", "delay", "--delay", "5", "--jitter", "1", "--dist", "gamma");
@@ -328,6 +359,10 @@ static void test_netem(void)
 		"10%", "60%", "50%");
 	REFUSED("--loss gemodel: needs one to four", "-i", "a", "-m", "delay", "--delay", "5", "--loss", "gemodel");
 	REFUSED("--loss '150%'", "-i", "a", "-m", "delay", "--delay", "5", "--loss", "150%");
+	REFUSED("cell size '4.5'", "-i", "a", "-m", "delay", "--delay", "5", "--rate", "1mbit", "0", "4.5");
+	REFUSED("cell size '70000'", "-i", "a", "-m", "delay", "--delay", "5", "--rate", "1mbit", "0", "70000");
+	REFUSED("a cell overhead needs cells", "-i", "a", "-m", "delay", "--delay", "5", "--rate", "1mbit", "0", "0", "5");
+	REFUSED("leaves a 48-byte cell nothing", "-i", "a", "-m", "delay", "--delay", "5", "--rate", "1mbit", "0", "48", "-48");
 	REFUSED("--rate '100mbits'", "-i", "a", "-m", "delay", "--delay", "5", "--rate", "100mbits");
 	REFUSED("a bare number is txonly's", "-i", "a", "-m", "delay", "--delay", "5", "--rate", "1000");
 	REFUSED("only used by --mode delay", "-i", "a", "--rate", "100mbit");

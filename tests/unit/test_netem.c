@@ -7,7 +7,12 @@
  * function integrated numerically), correlation, random loss, the 4-state
  * Markov and Gilbert-Elliott models against their closed-form stationary
  * loss, duplication, corruption (exactly one bit), reorder with a gap, and
- * the rate's spacing with overhead.
+ * the rate's spacing with overhead and with cells (exact wire-time
+ * arithmetic), and slots: a backlog leaves in batches of exactly the packet
+ * budget (or the byte budget, crossed by the last packet), at intervals
+ * within min..max whose mean (and so the long-run release rate) is the
+ * closed form's, an idle line's packet waits one draw, and the tighter of
+ * the rate and the slots governs.
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +22,7 @@
 #include "check.h"
 
 #define MS 1000000ull
+#define NSLOT 96000 /* packets through the slot tests */
 
 static struct ntad_netem make(const struct ntad_netem_opts *o, uint64_t seed)
 {
@@ -262,6 +268,199 @@ static void test_rate(void)
 	CHECK(ntad_netem_due(&ne, 99 * MS + 10000, 1000) == 99 * MS + 5 * MS + 2 * 78880, "queued");
 }
 
+/* Cells: len + overhead in whole cells, each cell_overhead more; the rate's spacing follows exactly. */
+static void test_cells(void)
+{
+	/* ATM: 48-byte cells with a 5-byte header; a 50-byte packet takes 2 cells, 106 bytes. */
+	struct ntad_netem_opts o = { .rate_bps = 1000000, .cell_size = 48, .cell_overhead = 5 };
+	struct ntad_netem ne;
+
+	CHECK(ntad_netem_wire_bytes(&o, 50) == 106, "50 bytes: %llu",
+	      (unsigned long long)ntad_netem_wire_bytes(&o, 50));
+	CHECK(ntad_netem_wire_bytes(&o, 48) == 53 && ntad_netem_wire_bytes(&o, 49) == 106 &&
+	      ntad_netem_wire_bytes(&o, 96) == 106 && ntad_netem_wire_bytes(&o, 97) == 159, "cell edges");
+	/* Every length against ceil((len + overhead) / cell) * (cell + cell overhead). */
+	o.overhead = 8; /* e.g. AAL5's trailer */
+	for (uint32_t len = 1; len <= 9000; len++) {
+		uint64_t cells = (len + 8 + 47) / 48;
+
+		CHECK(ntad_netem_wire_bytes(&o, len) == cells * 53, "len %u", len);
+	}
+	/* A negative packet overhead applies before the cells; a negative cell overhead shrinks each. */
+	o.overhead = -14;
+	o.cell_overhead = -8;
+	CHECK(ntad_netem_wire_bytes(&o, 1000) == 21 * 40, "986 bytes in 21 cells of 40: %llu",
+	      (unsigned long long)ntad_netem_wire_bytes(&o, 1000));
+	CHECK(ntad_netem_wire_bytes(&o, 14) == 0 && ntad_netem_wire_bytes(&o, 10) == 0, "nothing left");
+	/* No cells: len + overhead as before. */
+	o = (struct ntad_netem_opts){ .rate_bps = 1000000, .overhead = 24 };
+	CHECK(ntad_netem_wire_bytes(&o, 1000) == 1024, "no cells");
+
+	/* 1 Mbit/s, 1000-byte packets with ATM cells: 21 cells = 1113 bytes = 8904 us each, exactly. */
+	o = (struct ntad_netem_opts){ .rate_bps = 1000000, .cell_size = 48, .cell_overhead = 5 };
+	ne = make(&o, 1);
+	for (uint64_t i = 0; i < 1000; i++)
+		CHECK(ntad_netem_due(&ne, 0, 1000) == (i + 1) * 8904000, "cells: packet %llu",
+		      (unsigned long long)i);
+	/* The measured rate of payload bytes: 1000 / 1113 of the set rate. */
+	CHECK(fabs(1000.0 * 8 * 1000 / ((double)ne.last_due / 1e9) - 1e6 * 1000 / 1113) < 1e-3,
+	      "payload rate");
+}
+
+/*
+ * The FIFO's release as modes/delay.c does it, for packets due at due[0..n)
+ * of len[0..n): each head leaves when its slot lets it (at[i]).
+ */
+static void slot_run(struct ntad_netem *ne, const uint64_t *due, const uint32_t *len, unsigned int n,
+		     uint64_t *at)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		at[i] = ntad_netem_slot_release(ne, due[i]);
+		CHECK(ntad_netem_slot_release(ne, due[i]) == at[i], "asked again, packet %u", i);
+		CHECK(at[i] >= due[i] && ntad_netem_slot_ready(ne, due[i]) == at[i], "packet %u", i);
+		ntad_netem_slot_take(ne, at[i], len[i]);
+	}
+}
+
+/* Batches (packets leaving at one instant) of at[0..n): their sizes, bytes and opening times. */
+struct batches {
+	unsigned int nr, size[NSLOT], bytes[NSLOT];
+	uint64_t t[NSLOT];
+};
+
+static void batches(const uint64_t *at, const uint32_t *len, unsigned int n, struct batches *b)
+{
+	b->nr = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		if (!b->nr || at[i] != b->t[b->nr - 1]) {
+			b->t[b->nr] = at[i];
+			b->size[b->nr] = b->bytes[b->nr] = 0;
+			b->nr++;
+		}
+		b->size[b->nr - 1]++;
+		b->bytes[b->nr - 1] += len[i];
+	}
+}
+
+static uint64_t due_[NSLOT], at_[NSLOT];
+static uint32_t len_[NSLOT];
+static struct batches b_;
+
+static void test_slots(void)
+{
+	struct ntad_netem_opts o = { .slot_min_ns = 10 * MS, .slot_max_ns = 20 * MS, .slot_packets = 32 };
+	struct ntad_netem ne = make(&o, 5);
+	double s = 0, s2 = 0, mean, sd;
+	unsigned int k, bad = 0;
+
+	/* A backlog (all due at 1 s): batches of exactly 32, one every U(10 ms, 20 ms). */
+	for (unsigned int i = 0; i < NSLOT; i++)
+		due_[i] = 1000 * MS, len_[i] = 1000;
+	slot_run(&ne, due_, len_, NSLOT, at_);
+	batches(at_, len_, NSLOT, &b_);
+	CHECK(b_.nr == NSLOT / 32, "%u batches", b_.nr);
+	CHECK(b_.t[0] >= 1010 * MS && b_.t[0] < 1020 * MS, "the first slot opens a draw after the due time");
+	for (k = 0; k < b_.nr; k++) {
+		bad += b_.size[k] != 32;
+		if (k) {
+			double gap = (double)(b_.t[k] - b_.t[k - 1]) / MS;
+
+			bad += gap < 10 || gap >= 20;
+			s += gap;
+			s2 += gap * gap;
+		}
+	}
+	CHECK(!bad, "%u batches not 32 packets or gaps outside 10..20 ms", bad);
+	mean = s / (b_.nr - 1);
+	sd = sqrt(s2 / (b_.nr - 1) - mean * mean);
+	/* Uniform on [10, 20): mean 15, sd 10/sqrt(12) = 2.887; the mean within 4 standard errors. */
+	printf("slot 10ms 20ms packets 32: %u batches, gap mean %.3f ms sd %.3f (want 15, 2.887), %.0f packets/s (want %.0f)\n",
+	       b_.nr, mean, sd, 32 / (mean / 1e3), 32 / 0.015);
+	CHECK(fabs(mean - 15) < 4 * 2.887 / sqrt(b_.nr - 1), "gap mean %.3f ms", mean);
+	CHECK(fabs(sd - 2.887) < 0.15, "gap sd %.3f ms", sd);
+	/* Long-run release rate: 32 packets per 15 ms. */
+	CHECK(fabs((double)(NSLOT - 32) / ((double)(at_[NSLOT - 1] - b_.t[0]) / 1e9) / (32 / 0.015) - 1) < 0.01,
+	      "release rate");
+
+	/* Bytes: lengths 64..1500; a slot closes with the packet that reaches 4500 bytes. */
+	o = (struct ntad_netem_opts){ .slot_min_ns = 5 * MS, .slot_max_ns = 5 * MS, .slot_bytes = 4500 };
+	ne = make(&o, 6);
+	for (unsigned int i = 0; i < NSLOT; i++)
+		due_[i] = 1000 * MS, len_[i] = 64 + (uint32_t)((i * 2654435761u) % 1437);
+	slot_run(&ne, due_, len_, NSLOT, at_);
+	batches(at_, len_, NSLOT, &b_);
+	bad = 0;
+	for (k = 0, s = 0; k + 1 < b_.nr; k++) {
+		unsigned int first = 0;
+
+		for (unsigned int j = 0; j < k; j++)
+			first += b_.size[j];
+		/* At least 4500 bytes, and under 4500 without its last packet. */
+		bad += b_.bytes[k] < 4500 || b_.bytes[k] - len_[first + b_.size[k] - 1] >= 4500;
+		bad += k && b_.t[k] - b_.t[k - 1] != 5 * MS;
+	}
+	CHECK(!bad, "%u slots not closed by the packet that reached 4500 bytes, or not 5 ms apart", bad);
+
+	/* An idle line: each packet (1 s apart) waits a draw after its due time. */
+	o = (struct ntad_netem_opts){ .slot_min_ns = 1 * MS, .slot_max_ns = 3 * MS, .slot_packets = 4 };
+	ne = make(&o, 7);
+	bad = 0;
+	for (unsigned int i = 0; i < 1000; i++) {
+		uint64_t due = (i + 1) * 1000 * MS, at = ntad_netem_slot_release(&ne, due);
+
+		bad += at < due + MS || at >= due + 3 * MS;
+		ntad_netem_slot_take(&ne, at, 100);
+	}
+	CHECK(!bad, "%u idle packets not 1..3 ms late", bad);
+
+	/* slot distribution normal 10ms 2ms, a backlog: gaps of mean 10 ms, sd 2 ms. */
+	o = (struct ntad_netem_opts){ .slot_by_dist = true, .slot_dist = NTAD_DIST_NORMAL,
+				      .slot_delay_ns = 10 * MS, .slot_jitter_ns = 2 * MS, .slot_packets = 1 };
+	ne = make(&o, 8);
+	for (unsigned int i = 0; i < NSLOT; i++)
+		due_[i] = 1000 * MS, len_[i] = 100;
+	slot_run(&ne, due_, len_, NSLOT, at_);
+	s = s2 = 0;
+	for (unsigned int i = 1; i < NSLOT; i++) {
+		double gap = (double)(at_[i] - at_[i - 1]) / MS;
+
+		s += gap;
+		s2 += gap * gap;
+	}
+	mean = s / (NSLOT - 1);
+	sd = sqrt(s2 / (NSLOT - 1) - mean * mean);
+	printf("slot distribution normal 10ms 2ms: gap mean %.3f ms sd %.3f (want 10, 2)\n", mean, sd);
+	CHECK(fabs(mean - 10) < 4 * 2 / sqrt(NSLOT - 1) && fabs(sd - 2) < 0.05, "normal slots");
+
+	/* With a rate: 1000-byte packets at 100 Mbit/s are due 80 us apart (12500/s); slots of
+	 * 10 packets every 10 ms let 1000/s go: the slots govern. */
+	o = (struct ntad_netem_opts){ .rate_bps = 100000000, .slot_min_ns = 10 * MS, .slot_max_ns = 10 * MS,
+				      .slot_packets = 10 };
+	ne = make(&o, 9);
+	for (unsigned int i = 0; i < NSLOT; i++)
+		due_[i] = ntad_netem_due(&ne, 1000 * MS, 1000), len_[i] = 1000;
+	slot_run(&ne, due_, len_, NSLOT, at_);
+	batches(at_, len_, NSLOT, &b_);
+	CHECK(b_.nr == NSLOT / 10 && at_[NSLOT - 1] - b_.t[0] == (NSLOT / 10 - 1) * 10 * MS,
+	      "slots govern: %u batches", b_.nr);
+	/* At 1 Mbit/s (8 ms a packet), slots 5 ms after a packet is due find it alone: the rate governs. */
+	o.rate_bps = 1000000;
+	o.slot_min_ns = o.slot_max_ns = 5 * MS;
+	ne = make(&o, 9);
+	for (unsigned int i = 0; i < 1000; i++)
+		due_[i] = ntad_netem_due(&ne, 1000 * MS, 1000), len_[i] = 1000;
+	slot_run(&ne, due_, len_, 1000, at_);
+	bad = 0;
+	for (unsigned int i = 0; i < 1000; i++)
+		bad += at_[i] != due_[i] + 5 * MS;
+	CHECK(!bad && (double)(at_[999] - at_[0]) / 999 == 8 * MS, "rate governs: %u off", bad);
+
+	/* No slots: due as it is. */
+	o = (struct ntad_netem_opts){ .slot_packets = 5 };
+	ne = make(&o, 1);
+	CHECK(ntad_netem_slot_release(&ne, 12345) == 12345, "slot 0 is no slots");
+}
+
 int main(void)
 {
 	test_distributions();
@@ -270,5 +469,7 @@ int main(void)
 	test_duplicate_corrupt();
 	test_reorder();
 	test_rate();
+	test_cells();
+	test_slots();
 	return check_done("test_netem");
 }

@@ -2,7 +2,8 @@
 /*
  * delay.c - --mode delay: a delay line. Every packet is held in the UMEM
  * (held.c) and leaves when it is due (netem.c: arrival + --delay +- jitter,
- * then --rate; never before an earlier one, so only --reorder reorders), on the interface
+ * then --rate; never before an earlier one, so only --reorder reorders; with
+ * --slot, in the next slot that lets it go), on the interface
  * it came in on with its MACs swapped, like l2fwd, so a peer sees its own
  * frames come back late. With -o (two ports, like fwd) it leaves on the other
  * interface untouched, and each direction has its own FIFO (its own order)
@@ -142,20 +143,27 @@ static unsigned int receive(struct ntad_worker *w, struct delay *d, unsigned int
 static unsigned int release(struct ntad_worker *w, struct delay *d, unsigned int fi, uint64_t now)
 {
 	struct ntad_retain *f = d->fifo[fi];
+	struct ntad_netem *netem = &d->netem[fi];
 	unsigned int out = d->nr == 2 ? fi ^ 1 : fi;
 	uint32_t room = ntad_tx_room(w->q, out), chunk = ntad_umem__chunk_size(ntad_queue__umem(w->q));
 	const struct ntad_held *h;
+	uint64_t at;
 	uint32_t n = 0, descs = 0, sent;
 
 	if (room > w->o->batch)
 		room = w->o->batch;
-	/* A jumbo packet takes a descriptor per chunk: never pop more than the ring takes. */
-	while (n < room && (h = ntad_retain_head(f)) && h->due <= now &&
+	/*
+	 * A jumbo packet takes a descriptor per chunk: never pop more than the ring
+	 * takes. With --slot the head leaves when its slot is open, and its
+	 * lateness counts from the slot's opening.
+	 */
+	while (n < room && (h = ntad_retain_head(f)) &&
+	       (at = ntad_netem_slot_release(netem, h->due)) <= now &&
 	       (descs += (h->len + chunk - 1) / chunk) <= room) {
-		struct ntad_held p;
-
-		(void)ntad_retain_pop(f, NTAD_RETAIN_RELEASE, now, &p);
-		(void)ntad_pkt_at(w->q, p.addr, p.len, &w->pkts[n++]);
+		ntad_netem_slot_take(netem, at, h->len);
+		ntad_retain_defer_head(f, at);
+		(void)ntad_pkt_at(w->q, h->addr, h->len, &w->pkts[n++]);
+		(void)ntad_retain_pop(f, NTAD_RETAIN_RELEASE, now, NULL);
 	}
 	if (!n)
 		return 0;
@@ -196,8 +204,10 @@ static uint64_t delay_next(const struct ntad_worker *w)
 	for (unsigned int i = 0; i < d->nr; i++) {
 		const struct ntad_held *h = ntad_retain_head(d->fifo[i]);
 
-		if (h && (!next || h->due < next))
-			next = h->due;
+		uint64_t t = h ? ntad_netem_slot_ready(&d->netem[i], h->due) : 0;
+
+		if (h && (!next || t < next))
+			next = t;
 	}
 	return next;
 }
