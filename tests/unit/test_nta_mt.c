@@ -550,6 +550,54 @@ static void test_double_free(void)
 	mt = NULL;
 }
 
+/* A chunk that is not a power of two (ntad's --chunk-size 3072): regions are
+ * longer than a window (2048) and may start anywhere in one, so a region can
+ * overlap one parked in the window before or after its own. */
+static void test_spill(void)
+{
+	struct nta *nta = make_nta();
+	NTA_MT_OPTS(mo, .hot_len = 3072);
+	struct nta_mt_cache *c;
+	uint64_t offs[8], off;
+	uint64_t before;
+
+	mt = nta_mt_create(nta, &mo);
+	c = mt ? nta_mt_cache_create(mt) : NULL;
+	if (!c)
+		FAIL("create with hot_len 3072: %s", strerror(errno));
+	if (nta_mt_alloc_bulk(c, 3072, offs, 8) != 8)
+		FAIL("alloc 8 regions of 3072");
+	if (nta_mt_free(c, offs[0], 3072))
+		FAIL("free");
+	before = double_frees();
+	/* the same region again; one starting a window later and one a window
+	 * earlier, both overlapping it (ranges inside one page) */
+	off = offs[0];
+	if (nta_mt_free(c, off, 3072) != -EINVAL)
+		FAIL("second free of a 3072-byte region accepted");
+	if ((off & 4095) + 32 + 3072 <= 4096 && nta_mt_free(c, off + 32, 3072) != -EINVAL)
+		FAIL("free overlapping a parked region from its window accepted");
+	if (nta_mt_free(c, off + 1024, 1024) != -EINVAL)
+		FAIL("free of part of a parked region accepted");
+	if (double_frees() - before < 2)
+		FAIL("refusals not counted");
+	/* trims and their cancellation, across windows */
+	if (nta_mt_trim(c, offs[1], 3072, offs[1] + 256, 1500) ||
+	    nta_mt_free(c, offs[1] + 256, 1500) || nta_mt_trim(c, offs[2], 3072, offs[2] + 2560, 64) ||
+	    nta_mt_free(c, offs[2] + 2560, 64))
+		FAIL("trim and untrim of 3072-byte regions");
+	for (int i = 3; i < 8; i++)
+		if (nta_mt_free(c, offs[i], 3072))
+			FAIL("free %d", i);
+	if (nta_mt_cache_drain(c) || in_use() || nta_mt_check(mt))
+		FAIL("hot_len 3072: %llu in use after drain", (unsigned long long)in_use());
+	nta_mt_destroy(mt);
+	if (nta_check(nta))
+		FAIL("nta_check");
+	nta_destroy(nta);
+	mt = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int nthreads = argc > 1 ? (unsigned int)strtoul(argv[1], NULL, 0) : 4;
@@ -572,6 +620,7 @@ int main(int argc, char **argv)
 	test_api();
 	test_trims();
 	test_double_free();
+	test_spill();
 	printf("api: ok\n");
 
 	nta = make_nta();
