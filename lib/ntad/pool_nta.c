@@ -33,10 +33,11 @@
  * on completion) and txonly's frames (one size, or IMIX's three). Through nta
  * each costs a lock, a split and a coalescing free. So each handle keeps NLIFO
  * LIFOs of freed blocks, one rounded length each, and hands them out again
- * before asking nta. An allocation that finds no LIFO of its length gives its
- * length to an empty one, and only frees of a length a LIFO has are kept: the
- * kept part of a trimmed frame, a length nothing allocates, still goes to
- * nta_mt, where it cancels its trim. Like the magazine, a parked block stays
+ * before asking nta; an empty one takes LIFO_REFILL blocks from nta in one
+ * call. An allocation that finds no LIFO of its length gives its length to
+ * one no length has had, else to an empty one, and only frees of a length a
+ * LIFO has are kept: the kept part of a trimmed frame, a length nothing
+ * allocates, still goes to nta_mt, where it cancels its trim. Like the magazine, a parked block stays
  * allocated in nta, is trusted unchecked, counts as free in the stats, and goes
  * back to nta on drain and before an allocation of the handle would fail.
  * Bounded: LIFO_BYTES (and LIFO_CAP blocks) a LIFO, 512 KiB a queue.
@@ -44,6 +45,7 @@
 #define NLIFO 4
 #define LIFO_CAP 128
 #define LIFO_BYTES (128u << 10)
+#define LIFO_REFILL 64 /* blocks an empty LIFO takes from nta at once */
 
 struct lifo {
 	uint32_t len;            /* rounded length of its blocks; 0: none yet */
@@ -110,12 +112,16 @@ static struct lifo *lifo_for_alloc(struct pool_nta *pn, uint32_t r)
 
 	if (l || r >= pn->base.chunk_size)
 		return l;
-	for (unsigned int i = 0; i < NLIFO; i++) {
-		l = &pn->lifo[i];
-		if (!l->n) {
-			l->len = r;
-			l->cap = LIFO_BYTES / r < LIFO_CAP ? LIFO_BYTES / r : LIFO_CAP;
-			return l;
+	/* A LIFO no length has had yet, else an empty one: taking the first
+	 * empty one made IMIX's three lengths take turns with one LIFO. */
+	for (unsigned int pass = 0; pass < 2; pass++) {
+		for (unsigned int i = 0; i < NLIFO; i++) {
+			l = &pn->lifo[i];
+			if (pass ? !l->n : !l->len) {
+				l->len = r;
+				l->cap = LIFO_BYTES / r < LIFO_CAP ? LIFO_BYTES / r : LIFO_CAP;
+				return l;
+			}
 		}
 	}
 	return NULL;
@@ -167,6 +173,13 @@ static int nta_pool_alloc(struct ntad_pool *p, uint32_t len, uint64_t *addr)
 	if (!len)
 		return -EINVAL;
 	l = lifo_for_alloc(pn, round_len(pn, len));
+	if (l && !l->n) {
+		/* One lock and one walk of nta for a few blocks: a hold that keeps
+		 * what it copies (capture, the delay line) frees nothing for the
+		 * LIFO to hand out again. */
+		l->n = mt_alloc_bulk(pn, len, l->addr, LIFO_REFILL < l->cap ? LIFO_REFILL : l->cap);
+		parked_add(pn, (int64_t)l->n * l->len);
+	}
 	if (l && l->n) {
 		*addr = l->addr[--l->n];
 		parked_add(pn, -(int64_t)l->len);
