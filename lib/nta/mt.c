@@ -114,9 +114,8 @@ struct marks {
 struct nta_mt {
 	pthread_mutex_t lock;
 	struct nta *nta;
-	uint32_t hot_len, batch;
-	uint32_t block_shift, max_len;
-	struct marks mk;
+	uint32_t batch, max_len;
+	struct marks mk;                /* hot_len is mk.hot_len */
 	uint64_t nwin;
 	struct nta_mt_cache *caches;   /* attached caches, under lock */
 	uint64_t nr_caches;            /* under lock */
@@ -175,7 +174,7 @@ static void *alloc_lines(size_t bytes)
 
 static void update_parked(struct nta_mt_cache *c)
 {
-	set(&c->st.parked_bytes, (uint64_t)c->nmag * c->mt->hot_len + c->pend_bytes);
+	set(&c->st.parked_bytes, (uint64_t)c->nmag * c->mt->mk.hot_len + c->pend_bytes);
 }
 
 /*
@@ -317,7 +316,7 @@ static void release_oldest_locked(struct nta_mt_cache *c, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		unpark(&c->mt->mk, c->mag[i]);
-		if (nta_free(c->mt->nta, c->mag[i], c->mt->hot_len))
+		if (nta_free(c->mt->nta, c->mag[i], c->mt->mk.hot_len))
 			bump(&c->st.free_errors, 1);
 	}
 	memmove(c->mag, c->mag + n, (size_t)(c->nmag - n) * sizeof(*c->mag));
@@ -424,9 +423,7 @@ struct nta_mt *nta_mt_create(struct nta *nta, const struct nta_mt_opts *opts)
 		return NULL;
 	}
 	mt->nta = nta;
-	mt->hot_len = hot;
 	mt->batch = batch;
-	mt->block_shift = bs;
 	mt->max_len = nta_max_alloc(nta);
 	mt->mk.block_shift = bs;
 	mt->mk.win_shift = 31 - (uint32_t)__builtin_clz(hot);
@@ -589,7 +586,7 @@ static void fill_mag_locked(struct nta_mt_cache *c)
  * lock is taken once per batch. Returns how many the caller got. */
 static int take_hot_locked(struct nta_mt_cache *c, uint64_t *offs, unsigned int n)
 {
-	int got = alloc_bulk_locked(c, c->mt->hot_len, offs, n);
+	int got = alloc_bulk_locked(c, c->mt->mk.hot_len, offs, n);
 
 	if (got == (int)n)
 		fill_mag_locked(c);
@@ -603,7 +600,7 @@ int nta_mt_alloc(struct nta_mt_cache *c, uint32_t len, uint64_t *off)
 	if (!c || !off || !len || len > c->mt->max_len)
 		return -EINVAL;
 	bump(&c->st.allocs, 1);
-	if (len == c->mt->hot_len) {
+	if (len == c->mt->mk.hot_len) {
 		if (c->nmag) {
 			bump(&c->st.fast_allocs, 1);
 			*off = c->mag[--c->nmag];
@@ -634,7 +631,7 @@ int nta_mt_alloc_bulk(struct nta_mt_cache *c, uint32_t len, uint64_t *offs, unsi
 		return -EINVAL;
 	if (n > INT32_MAX)
 		n = INT32_MAX;
-	if (len != c->mt->hot_len) {
+	if (len != c->mt->mk.hot_len) {
 		bump(&c->st.allocs, n);
 		lock(c);
 		ret = alloc_bulk_locked(c, len, offs, n);
@@ -731,7 +728,7 @@ int nta_mt_free(struct nta_mt_cache *c, uint64_t off, uint32_t len)
 	if (!c || !range_ok(c->mt, off, len))
 		return -EINVAL;
 	locks = c->st.locks;
-	if (len == c->mt->hot_len && hot_block(&c->mt->mk, off, &x)) {
+	if (len == c->mt->mk.hot_len && hot_block(&c->mt->mk, off, &x)) {
 		ret = mag_put(c, &c->mt->mk, off, x);
 		if (ret)
 			return ret;
@@ -801,7 +798,7 @@ int nta_mt_free_bulk(struct nta_mt_cache *c, const uint64_t *offs, unsigned int 
 
 	if (!c || !len || (n && !offs))
 		return -EINVAL;
-	if (len == c->mt->hot_len)
+	if (len == c->mt->mk.hot_len)
 		return c->mt->mk.reach ? free_hot(c, offs, n, false) : free_hot(c, offs, n, true);
 	for (unsigned int i = 0; i < n; i++)
 		refused += nta_mt_free(c, offs[i], len) != 0;
