@@ -1,20 +1,27 @@
 // SPDX-License-Identifier: MIT
 /*
- * pcap.c - capture files through libpcap's dumper (see pcap.h).
+ * pcap.c - capture files: libpcap's dumper for the file, pwritev() for the
+ * records (see pcap.h).
  *
- * Why libpcap's dumper: it is the writer every reader (tcpdump, tshark,
- * Wireshark, scapy) is tested against, and with a "dead" handle opened at
- * nanosecond precision it writes the nanosecond magic and takes tv_usec as
- * nanoseconds, which is how the capture buffer stamps packets. Classic pcap,
- * not pcapng: a record is a 16-byte header and the bytes, so a dump is one
- * pass over the held packets.
+ * Why libpcap's dumper: it writes the file header every reader (tcpdump,
+ * tshark, Wireshark, scapy) is tested against, and with a "dead" handle
+ * opened at nanosecond precision it writes the nanosecond magic. Classic
+ * pcap, not pcapng: a record is a 16-byte header and the bytes, so a dump is
+ * one pass over the held packets.
  *
- * pcap_dump() reports nothing, so errors are found on the stream (an error
- * while stdio writes its buffer out mid-batch) and at the commit (the flush): the file offset of the last good commit is kept, and a failed
- * commit closes the file, truncates it there and reopens it for appending, so
- * a file never holds a torn record and the records after the commit can be
- * written again. Rotation commits before it closes a file, so what a closed
- * file holds is written.
+ * Why not pcap_dump() for the records: it copies every record into stdio's
+ * buffer and ntad_pcap_add had to ask ferror() after each; at 1 Mpps of IMIX
+ * that was a third of what `-w` cost a packet (callgrind: 494 of 1,426
+ * instructions). Records are gathered as iovecs pointing at the packets
+ * themselves (the caller keeps them until the commit) and written with one
+ * pwritev() per RECS records, at the file offset kept here, so the only copy
+ * is the kernel's into the file.
+ *
+ * Errors: the offset of the last good commit is kept; a failed write or
+ * commit cuts the file back there (reopening it when that fails), so a file
+ * never holds a torn record and the records after the commit can be added
+ * again. Rotation commits before it closes a file, so what a closed file
+ * holds is written.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,22 +30,33 @@
 #include <unistd.h>
 #include <pcap/pcap.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include "pcap.h"
 
-/* Fewer, larger writes: a batch of 64 full frames is about 100 KB. */
-#define STDIO_BUFFER (256u << 10)
+#define RECS 512 /* records one pwritev() writes: two iovecs each, IOV_MAX is 1024 */
+
+/* A record's header in the file: as libpcap writes it, in host byte order. */
+struct rec_hdr {
+	uint32_t sec, frac, caplen, len; /* frac: nanoseconds (the file's magic says so) */
+};
 
 struct ntad_pcap {
 	struct ntad_pcap_opts o;
 	pcap_t *dead;            /* link type, snap length and precision for the dumper */
 	pcap_dumper_t *d;        /* NULL after a failed reopen: the next add retries */
+	int fd;                  /* d's */
 	char *path, *tmp, *name; /* name: the file written now */
 	unsigned int width;      /* -W: digits of the file number */
 	uint32_t idx;            /* the file's number */
 	int64_t good_off;        /* end of the last commit in this file; 0: not created */
-	int werr;                /* errno of a write since the last commit (stdio may drop the buffer) */
+	int64_t off;             /* end of what was written to it, >= good_off */
+	int werr;                /* errno of a write since the last commit */
 	uint64_t added, committed;
+	unsigned int n;          /* records gathered, not yet written */
+	uint64_t n_bytes;        /* their bytes in the file */
+	struct rec_hdr hdr[RECS];
+	struct iovec iov[2 * RECS];
 };
 
 static int err_or_eio(void)
@@ -77,12 +95,15 @@ static int file_open(struct ntad_pcap *pc)
 		if (truncate(pc->name, pc->good_off))
 			return err_or_eio();
 		pc->d = pcap_dump_open_append(pc->dead, pc->name);
-		return pc->d ? 0 : err_or_eio();
+		if (!pc->d)
+			return err_or_eio();
+		pc->fd = fileno(pcap_dump_file(pc->d));
+		pc->off = pc->good_off;
+		return 0;
 	}
 	f = fopen(pc->name, "we");
 	if (!f)
 		return err_or_eio();
-	(void)setvbuf(f, NULL, _IOFBF, STDIO_BUFFER);
 	pc->d = pcap_dump_fopen(pc->dead, f);
 	if (!pc->d) {
 		fclose(f);
@@ -97,7 +118,8 @@ static int file_open(struct ntad_pcap *pc)
 		unlink(pc->name);
 		return err;
 	}
-	pc->good_off = pcap_dump_ftell64(pc->d);
+	pc->fd = fileno(f);
+	pc->good_off = pc->off = pcap_dump_ftell64(pc->d);
 	return 0;
 }
 
@@ -152,7 +174,44 @@ static void rollback(struct ntad_pcap *pc)
 	pc->d = NULL;
 	pc->added = pc->committed;
 	pc->werr = 0;
+	pc->n = 0;
+	pc->n_bytes = 0;
 	(void)file_open(pc);
+}
+
+/* The gathered records to the file at pc->off; a failure is kept in werr for the commit. */
+static void write_out(struct ntad_pcap *pc)
+{
+	struct iovec *iov = pc->iov;
+	unsigned int cnt = 2 * pc->n;
+	uint64_t left = pc->n_bytes;
+
+	pc->n = 0;
+	pc->n_bytes = 0;
+	while (left && !pc->werr) {
+		ssize_t r = pwritev(pc->fd, iov, (int)cnt, pc->off);
+
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			pc->werr = r < 0 ? errno : EIO;
+			break;
+		}
+		pc->off += r;
+		left -= (uint64_t)r;
+		/* A short write: go on from the first byte not written. */
+		for (size_t done = (size_t)r; done;) {
+			size_t step = done < iov->iov_len ? done : iov->iov_len;
+
+			iov->iov_base = (uint8_t *)iov->iov_base + step;
+			iov->iov_len -= step;
+			done -= step;
+			if (!iov->iov_len) {
+				iov++;
+				cnt--;
+			}
+		}
+	}
 }
 
 int ntad_pcap_commit(struct ntad_pcap *pc)
@@ -161,13 +220,13 @@ int ntad_pcap_commit(struct ntad_pcap *pc)
 
 	if (!pc->d && (err = file_open(pc)))
 		return err;
-	errno = 0;
-	if (pcap_dump_flush(pc->d) || pc->werr) {
-		err = pc->werr ? -pc->werr : err_or_eio();
+	write_out(pc);
+	if (pc->werr) {
+		err = -pc->werr;
 		rollback(pc);
 		return err;
 	}
-	pc->good_off = pcap_dump_ftell64(pc->d);
+	pc->good_off = pc->off;
 	pc->committed = pc->added;
 	return 0;
 }
@@ -188,22 +247,24 @@ static int rotate(struct ntad_pcap *pc)
 
 int ntad_pcap_add(struct ntad_pcap *pc, uint64_t ts_ns, const void *data, uint32_t len)
 {
-	struct pcap_pkthdr h = {
-		.ts = { .tv_sec = (time_t)(ts_ns / 1000000000u), .tv_usec = (suseconds_t)(ts_ns % 1000000000u) },
-		.caplen = len < pc->o.snaplen ? len : pc->o.snaplen,
-		.len = len,
-	};
+	uint32_t caplen = len < pc->o.snaplen ? len : pc->o.snaplen;
+	struct rec_hdr *h;
 	int err;
 
-	if (pc->d && pc->o.file_bytes && pcap_dump_ftell64(pc->d) > (int64_t)pc->o.file_bytes &&
+	if (pc->d && pc->o.file_bytes && pc->off + (int64_t)pc->n_bytes > (int64_t)pc->o.file_bytes &&
 	    (err = rotate(pc)))
 		return err;
 	if (!pc->d && (err = file_open(pc)))
 		return err;
-	errno = 0;
-	pcap_dump((u_char *)pc->d, &h, data);
-	if (!pc->werr && ferror(pcap_dump_file(pc->d)))
-		pc->werr = errno ? errno : EIO;
+	if (pc->n == RECS)
+		write_out(pc);
+	h = &pc->hdr[pc->n];
+	*h = (struct rec_hdr){ .sec = (uint32_t)(ts_ns / 1000000000u), .frac = (uint32_t)(ts_ns % 1000000000u),
+			       .caplen = caplen, .len = len };
+	pc->iov[2 * pc->n] = (struct iovec){ .iov_base = h, .iov_len = sizeof(*h) };
+	pc->iov[2 * pc->n + 1] = (struct iovec){ .iov_base = (void *)(uintptr_t)data, .iov_len = caplen };
+	pc->n++;
+	pc->n_bytes += sizeof(*h) + caplen;
 	pc->added++;
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pcap.h - capture files through libpcap's dumper: classic pcap, nanosecond
- * timestamps, link type Ethernet, a snap length. Two ways to write:
+ * pcap.h - capture files (libpcap's dumper writes the header): classic pcap,
+ * nanosecond timestamps, link type Ethernet, a snap length. Two ways to write:
  *
  *  - replace (the flight recorder's dump): records go to PATH.tmp, renamed to
  *    PATH at close only when every byte was written, so a reader never sees a
@@ -9,9 +9,11 @@
  *  - continuous (-w): PATH is written as packets come, rotated as tcpdump's -C
  *    and -W do (PATH, PATH1, PATH2, ... or a ring PATH0..PATH{W-1}).
  *
- * A record counts as written once it is committed (flushed to the kernel
+ * A record counts as written once it is committed (handed to the kernel
  * without error); a failed commit cuts the file back to the last committed
  * record, so the caller keeps the packets that were not and tries again.
+ * Records are written from the caller's bytes, without a copy: what was
+ * added must stay as it is until the next commit (or close).
  */
 #ifndef NTAD_PCAP_H
 #define NTAD_PCAP_H
@@ -33,7 +35,8 @@ struct ntad_pcap;
 struct ntad_pcap *ntad_pcap_open(const struct ntad_pcap_opts *o);
 
 /* One record: ts_ns since the epoch, len bytes of data (cut at the snap
- * length); opens the next file first when this one is full (which commits). 0 or -errno. */
+ * length), written from data later; opens the next file first when this one
+ * is full (which commits). 0 or -errno. */
 int ntad_pcap_add(struct ntad_pcap *pc, uint64_t ts_ns, const void *data, uint32_t len);
 
 /* Flush what was added. 0, or -errno with the file cut back to the last commit. */

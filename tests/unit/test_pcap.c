@@ -5,7 +5,9 @@
  * an existing PATH kept when a write fails, and, when tcpdump is installed,
  * tcpdump reading the file back with the same packets and lengths. Continuous
  * files: tcpdump's -C/-W names, and a commit that fails (RLIMIT_FSIZE) cuts
- * the file back to the last commit, after which writing goes on.
+ * the file back to the last commit, after which writing goes on; records
+ * written from the caller's bytes in several gathers of one commit, also
+ * when a gather in the middle fails.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -158,6 +160,88 @@ static void rollback(const char *dir, const uint8_t *frame)
 	unlink(path);
 }
 
+/* Record i of many(): its length, and its bytes all (i & 0xff). */
+#define MANY 1300 /* more than two of the writer's gathers */
+static uint32_t many_len(unsigned int i)
+{
+	return 60 + (i * 37) % 1455;
+}
+
+/* Records 0..n of many() in path, byte for byte: how many are there and right (-1: torn or wrong). */
+static long many_check(const char *path, unsigned int n)
+{
+	size_t len, off = 24;
+	uint8_t *buf = slurp(path, &len);
+	long ok = 0;
+
+	for (unsigned int i = 0; buf && i < n && off < len; i++, ok++) {
+		uint32_t l = many_len(i);
+
+		if (off + 16 + l > len || le32(buf + off) != i || le32(buf + off + 8) != l ||
+		    le32(buf + off + 12) != l)
+			break;
+		for (uint32_t k = 0; k < l; k++)
+			if (buf[off + 16 + k] != (i & 0xff))
+				goto out;
+		off += 16 + l;
+	}
+out:
+	if (!buf || off != len)
+		ok = -1;
+	free(buf);
+	return ok;
+}
+
+/* MANY records in one commit (several pwritev gathers), then a commit whose later gather fails. */
+static void many(const char *dir)
+{
+	struct ntad_pcap_opts po = { .snaplen = 262144 };
+	static uint8_t data[MANY][1536];
+	struct rlimit old, lim;
+	char path[256];
+	struct ntad_pcap *pc;
+	uint64_t first_size = 24, limit;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/many.pcap", dir);
+	po.path = path;
+	for (unsigned int i = 0; i < MANY; i++) {
+		memset(data[i], (int)(i & 0xff), many_len(i));
+		if (i < MANY / 2)
+			first_size += 16 + many_len(i);
+	}
+	/* The second half's first gather (512 records) fits, the next is cut short. */
+	limit = first_size;
+	for (unsigned int i = MANY / 2; i < MANY / 2 + 520; i++)
+		limit += 16 + many_len(i);
+	pc = ntad_pcap_open(&po);
+	CHECK(pc, "open: %s", strerror(errno));
+	if (!pc)
+		return;
+	for (unsigned int i = 0; i < MANY / 2; i++)
+		CHECK(!ntad_pcap_add(pc, 1000000000ull * i, data[i], many_len(i)), "add %u", i);
+	CHECK(!ntad_pcap_commit(pc), "commit of %u records", MANY / 2);
+	CHECK(many_check(path, MANY / 2) == MANY / 2, "%u records read back: %ld", MANY / 2,
+	      many_check(path, MANY / 2));
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = limit;
+	setrlimit(RLIMIT_FSIZE, &lim);
+	for (unsigned int i = MANY / 2; i < MANY; i++)
+		CHECK(!ntad_pcap_add(pc, 1000000000ull * i, data[i], many_len(i)), "add %u", i);
+	err = ntad_pcap_commit(pc);
+	CHECK(err == -EFBIG, "commit over the limit: %s", strerror(-err));
+	CHECK(many_check(path, MANY / 2) == MANY / 2, "cut back to %u records: %ld", MANY / 2,
+	      many_check(path, MANY / 2));
+	setrlimit(RLIMIT_FSIZE, &old);
+	for (unsigned int i = MANY / 2; i < MANY; i++)
+		CHECK(!ntad_pcap_add(pc, 1000000000ull * i, data[i], many_len(i)), "add again %u", i);
+	CHECK(!ntad_pcap_close(pc), "close");
+	CHECK(many_check(path, MANY) == MANY, "%u records after the retry: %ld", MANY, many_check(path, MANY));
+	unlink(path);
+}
+
 #define NPKT 12
 static const uint32_t sizes[] = { 60, 64, 576, 1500, 1514, 9014 };
 
@@ -263,6 +347,7 @@ int main(void)
 	unlink(path);
 	rotation(dir, frames[3]);
 	rollback(dir, frames[3]);
+	many(dir);
 	rmdir(dir);
 	return check_done("test_pcap");
 }
