@@ -5,8 +5,12 @@
  * written as a pcap on SIGUSR1, at exit, and when a packet matches --trigger
  * (then at most once a second, so a flood of matches is not a flood of
  * writes). With -w every frame is written as it arrives instead (tcpdump -w,
- * rotated by -C/-W): it waits in the UMEM until a batch is worth a write, is
- * freed once the write is committed, and waits on when a write fails.
+ * rotated by -C/-W): it waits as it was received, in its fill region, until
+ * a batch is worth a write (pcap.c writes the records straight from the
+ * UMEM), is freed with its batch once the write is committed, and waits on
+ * when a write fails. Not held (copied or trimmed) as the flight recorder
+ * holds: a frame waits some milliseconds, and at 1 Mpps of IMIX the hold
+ * and the single frees after it were half of what -w cost a packet.
  *
  * What is kept: the XDP program's rules are a coarse first cut; the
  * pcap-filter expression (expr.c) runs on each received frame, cut at the
@@ -52,6 +56,20 @@
 #define WRITE_BYTES (256u << 10)
 #define WRITE_NS 10000000ull
 
+/*
+ * -w: frames as received, oldest first, until a commit has them in the file.
+ * What they occupy is their regions (a gathered chain: its block), within
+ * the same budget as the flight recorder's held packets.
+ */
+struct unwritten {
+	struct ntad_pkt *pkt;
+	uint64_t *arrival;
+	uint32_t *cost;
+	uint64_t mask, head, tail;  /* [head, tail) wait */
+	uint64_t bytes, used, limit; /* frame bytes, UMEM bytes and its limit */
+	uint64_t peak_packets, peak_used, admitted, evicted;
+};
+
 /* The file's numbers, one set for all workers (worker 0's state holds it). */
 struct capture_file {
 	pthread_mutex_t lock;      /* one write at a time */
@@ -66,16 +84,84 @@ struct capture_file {
 
 struct capture {
 	pthread_mutex_t lock;      /* the FIFO: its worker's pass, or a write */
-	struct ntad_retain *fifo;
+	struct ntad_retain *fifo;  /* the flight recorder's */
+	struct unwritten uw;       /* -w's */
 	struct capture_file *file; /* worker 0's */
 	struct capture_file own;
 	uint8_t *chain_buf;        /* --frags: a chain's first snaplen bytes, for the expressions */
 	uint64_t fill_short_seen;
 	uint64_t next_poll;
 	uint64_t triggers, filtered;
+	uint64_t uw_dropped;       /* -w: a chain with no block to gather it in */
 	uint64_t retry_at;         /* -w: after a failed write, not before */
-	uint64_t evicted_at_fail;  /* -w: the FIFO's evictions when writes began to fail */
+	uint64_t evicted_at_fail;  /* -w: evictions when writes began to fail */
 };
+
+static int uw_init(struct unwritten *u, uint64_t limit, uint32_t chunk)
+{
+	uint64_t n = 1;
+
+	/* A waiting frame costs at least a chunk, but a gathered chain's block less. */
+	while (n < limit / chunk * 2 && n < (1ull << 24))
+		n <<= 1;
+	u->pkt = calloc(n, sizeof(*u->pkt));
+	u->arrival = calloc(n, sizeof(*u->arrival));
+	u->cost = calloc(n, sizeof(*u->cost));
+	if (!u->pkt || !u->arrival || !u->cost)
+		return -ENOMEM;
+	u->mask = n - 1;
+	u->limit = limit;
+	return 0;
+}
+
+static void uw_fini(struct unwritten *u)
+{
+	free(u->pkt);
+	free(u->arrival);
+	free(u->cost);
+}
+
+/* Free the oldest n waiting frames, in at most two calls (the ring wraps). */
+static void uw_free(struct ntad_worker *w, struct unwritten *u, uint64_t n)
+{
+	while (n) {
+		uint64_t at = u->head & u->mask, run = u->mask + 1 - at;
+
+		if (run > n)
+			run = n;
+		for (uint64_t i = at; i < at + run; i++) {
+			u->bytes -= u->pkt[i].len;
+			u->used -= u->cost[i];
+		}
+		ntad_pkt_free(w->q, &u->pkt[at], (unsigned int)run);
+		u->head += run;
+		n -= run;
+	}
+}
+
+/* p waits for the next write; the oldest make room when the budget or the ring is full. */
+static void uw_push(struct ntad_worker *w, struct unwritten *u, struct ntad_pkt *p, uint64_t now)
+{
+	uint32_t cost = p->nr_bufs > 1 ? ntad_umem__cost(ntad_queue__umem(w->q), p->len)
+				       : ntad_umem__chunk_size(ntad_queue__umem(w->q));
+	uint64_t i;
+
+	while (u->head != u->tail && (u->tail - u->head > u->mask || u->used + cost > u->limit)) {
+		uw_free(w, u, 1);
+		u->evicted++;
+	}
+	i = u->tail++ & u->mask;
+	u->pkt[i] = *p;
+	u->arrival[i] = now;
+	u->cost[i] = cost;
+	u->bytes += p->len;
+	u->used += cost;
+	u->admitted++;
+	if (u->tail - u->head > u->peak_packets)
+		u->peak_packets = u->tail - u->head;
+	if (u->used > u->peak_used)
+		u->peak_used = u->used;
+}
 
 static uint64_t clock_ns(clockid_t c)
 {
@@ -124,6 +210,8 @@ static int capture_init(struct ntad_worker *w)
 		return -ENOMEM;
 	if (!limit)
 		return -ENOSPC;
+	if (w->o->write_path[0])
+		return uw_init(&c->uw, limit, ntad_umem__chunk_size(ntad_queue__umem(w->q)));
 	c->fifo = ntad_held_fifo(w, limit, NULL, NULL);
 	return c->fifo ? 0 : -errno;
 }
@@ -188,41 +276,40 @@ static void write_pcap(struct ntad_worker *w)
 }
 
 /*
- * -w: this worker's held packets to the file, oldest first, then free those
- * the commit wrote. Only this worker touches its FIFO in this mode.
+ * -w: this worker's waiting frames to the file, oldest first, then free those
+ * the commit wrote. Only this worker touches them in this mode.
  */
 static void write_new(struct ntad_worker *w, struct capture *c, uint64_t now, bool final)
 {
 	struct capture_file *f = c->file;
-	const uint8_t *area = ntad_umem__area(ntad_queue__umem(w->q));
-	const struct ntad_held *h = ntad_retain_head(c->fifo);
-	struct ntad_retain_stats st;
-	uint64_t i = 0, before, done;
+	struct unwritten *u = &c->uw;
+	uint64_t before, done;
 	int err = 0;
 
-	if (!h)
+	if (u->head == u->tail)
 		return;
-	ntad_retain_get_stats(c->fifo, &st);
 	if (!final && (now < c->retry_at ||
-		       (st.held_bytes < WRITE_BYTES && now - h->arrival < WRITE_NS)))
+		       (u->bytes < WRITE_BYTES && now - u->arrival[u->head & u->mask] < WRITE_NS)))
 		return;
 	pthread_mutex_lock(&f->lock);
 	before = ntad_pcap_committed(f->out);
-	while (!err && (h = ntad_retain_at(c->fifo, i++)))
-		err = ntad_pcap_add(f->out, (uint64_t)((int64_t)h->arrival + f->wall_offset),
-				    area + h->addr, h->len);
+	for (uint64_t i = u->head; !err && i != u->tail; i++) {
+		const struct ntad_pkt *p = &u->pkt[i & u->mask];
+
+		err = ntad_pcap_add(f->out, (uint64_t)((int64_t)u->arrival[i & u->mask] + f->wall_offset),
+				    p->data, p->len);
+	}
 	if (!err)
 		err = ntad_pcap_commit(f->out);
 	done = ntad_pcap_committed(f->out) - before;
 	if (err && !f->failed)
-		c->evicted_at_fail = st.evicted;
-	if (!err && f->failed && st.evicted > c->evicted_at_fail)
+		c->evicted_at_fail = u->evicted;
+	if (!err && f->failed && u->evicted > c->evicted_at_fail)
 		f->lost = true;
 	count_write(f, err, f->packets + done);
 	pthread_mutex_unlock(&f->lock);
 	c->retry_at = err ? now + RETRY_NS : 0;
-	while (done--)
-		ntad_held_drop_oldest(w, c->fifo, now, NTAD_RETAIN_FLUSH);
+	uw_free(w, u, done);
 }
 
 /* Does the expression select p, as the file will hold it (cut at the snap length)? */
@@ -237,6 +324,17 @@ static bool expr_match(struct ntad_worker *w, struct capture *c, const struct bp
 		data = c->chain_buf;
 	}
 	return pcap_offline_filter(prog, &h, data);
+}
+
+/* -w: a chain is gathered into one block first, so the file's record is one piece. */
+static void receive_one_w(struct ntad_worker *w, struct capture *c, struct ntad_pkt *p, uint64_t now)
+{
+	if (p->nr_bufs > 1 && ntad_pkt_hold(w->q, p)) {
+		c->uw_dropped++;
+		ntad_pkt_free(w->q, p, 1);
+		return;
+	}
+	uw_push(w, &c->uw, p, now);
 }
 
 static unsigned int receive(struct ntad_worker *w, struct capture *c, uint64_t now, bool *trigger)
@@ -259,7 +357,10 @@ static unsigned int receive(struct ntad_worker *w, struct capture *c, uint64_t n
 			c->triggers++;
 			*trigger = true;
 		}
-		ntad_held_admit(w, c->fifo, p, now, true);
+		if (!c->fifo)
+			receive_one_w(w, c, p, now);
+		else
+			ntad_held_admit(w, c->fifo, p, now, true);
 	}
 	return n;
 }
@@ -274,7 +375,12 @@ static unsigned int feed_fill(struct ntad_worker *w, struct capture *c, uint64_t
 	if (st.fill_short == c->fill_short_seen)
 		return 0;
 	c->fill_short_seen = st.fill_short;
-	for (; n < w->o->batch && ntad_retain_head(c->fifo); n++)
+	if (!c->fifo) {
+		n = (unsigned int)(c->uw.tail - c->uw.head < w->o->batch ? c->uw.tail - c->uw.head : w->o->batch);
+		uw_free(w, &c->uw, n);
+		c->uw.evicted += n;
+	}
+	for (; c->fifo && n < w->o->batch && ntad_retain_head(c->fifo); n++)
 		ntad_held_drop_oldest(w, c->fifo, now, NTAD_RETAIN_EVICT);
 	w->c.fill_evictions += n;
 	return n;
@@ -299,7 +405,7 @@ static unsigned int capture_step(struct ntad_worker *w, uint64_t now)
 
 	pthread_mutex_lock(&c->lock);
 	work = receive(w, c, now, &trigger);
-	while (w->o->capture_age_ns && (h = ntad_retain_head(c->fifo)) &&
+	while (c->fifo && w->o->capture_age_ns && (h = ntad_retain_head(c->fifo)) &&
 	       now - h->arrival > w->o->capture_age_ns) {
 		ntad_held_drop_oldest(w, c->fifo, now, NTAD_RETAIN_EVICT);
 		work++;
@@ -330,8 +436,20 @@ static bool capture_done(const struct ntad_worker *w)
 static void capture_publish(struct ntad_worker *w)
 {
 	struct capture *c = w->ms;
+	const struct unwritten *u = &c->uw;
 
-	ntad_held_publish(w, &c->fifo, 1, false);
+	if (c->fifo) {
+		ntad_held_publish(w, &c->fifo, 1, false);
+	} else {
+		w->c.held_packets = u->tail - u->head;
+		w->c.held_bytes = u->bytes;
+		w->c.held_umem = u->used;
+		w->c.held_limit = u->limit;
+		w->c.held_peak_packets = u->peak_packets;
+		w->c.held_peak_umem = u->peak_used;
+		w->c.evicted = u->evicted;
+		w->c.retain_dropped = c->uw_dropped;
+	}
 	w->c.triggers = c->triggers;
 	w->c.filtered = c->filtered;
 	if (w->index)
@@ -367,7 +485,8 @@ static void capture_stop(struct ntad_worker *w)
 		write_pcap(w);
 	}
 	capture_publish(w);
-	while (ntad_retain_head(c->fifo))
+	uw_free(w, &c->uw, c->uw.tail - c->uw.head);
+	while (c->fifo && ntad_retain_head(c->fifo))
 		ntad_held_drop_oldest(w, c->fifo, 0, NTAD_RETAIN_FLUSH);
 }
 
@@ -378,6 +497,7 @@ static void capture_fini(struct ntad_worker *w)
 	if (!c)
 		return;
 	ntad_retain_destroy(c->fifo);
+	uw_fini(&c->uw);
 	if (!w->index) {
 		ntad_pcap_abort(c->own.out); /* a start that failed half-way */
 		pcap_freecode(&c->own.filter);
