@@ -14,7 +14,10 @@
 # full, the pool could not top the fill ring up. Builds alternate per rate
 # (ABBA), --runs pairs each. --modes delay,fwd runs ntad fwd on the same path
 # beside the delay line (interleaved the same way), the yardstick of issue 19:
-# the delay line should deliver at least 0.98x of what fwd delivers.
+# the delay line should deliver at least 0.98x of what fwd delivers. Mode
+# capture runs ntad -m capture on DA alone (a flight recorder without a file:
+# nothing is forwarded), for issue 19's "capture receives at least what fwd
+# receives"; the column "received" is ntad's rx_packets / PA's tx_packets.
 #
 # --callgrind N measures CPU cost instead (the fixed-count method of
 # docs/BENCHMARKS.md): each build and mode runs under valgrind
@@ -35,7 +38,7 @@ Usage: scripts/bench-delay.sh --a DIR [--b DIR] [options]
   --runs N           runs per build and rate (default 3)
   --duration SEC     traffic per run (default 5)
   --gen-cpu N        generator CPU (default 0); --ntad-cpu N: the delay line's (default 1)
-  --modes LIST       delay,fwd: the modes run on the path (default delay)
+  --modes LIST       delay,fwd,capture: the modes run on the path (default delay)
   --a-args STR, --b-args STR   extra options for that build's delay line or fwd
   --callgrind N      instructions per packet over N packets instead of throughput
   --cg-keep DIR      keep the callgrind output files there
@@ -89,20 +92,24 @@ trap cleanup EXIT
 pair setup "$da" "$pa" >/dev/null && pair setup "$db" "$pb" >/dev/null || die "cannot make the veth pairs"
 da_mac=$(ip -n "$n1" -j link show dev "$da" | jq -r '.[0].address')
 
-# The mode's options: the delay line's hold time, or none.
+# The mode's options: the delay line's hold time; DB as the way out but for capture.
 mode_args() {
-	if [ "$1" = delay ]; then echo "-m delay --delay $delay"; else echo "-m $1"; fi
+	case "$1" in
+	delay) echo "-m delay --delay $delay -o $db" ;;
+	capture) echo "-m capture" ;;
+	*) echo "-m $1 -o $db" ;;
+	esac
 	if [ "$2" = "$a" ]; then echo "$a_args"; else echo "$b_args"; fi
 }
 
-# run BUILD RATE MODE: "delivered late_p50_ms late_p99_ms late_max_ms dropped" of one run.
+# run BUILD RATE MODE: "delivered received late_p50_ms late_p99_ms late_max_ms dropped" of one run.
 run() {
 	local bld=$1 rate=$2 mode=$3 sent got sum
 	ip netns exec "$n2" "$a/ntad" -i "$pb" -m rxdrop -d $((duration + delay / 1000 + 4)) --interval 0 --json \
 		>"$tmp/count.log" 2>&1 &
 	pids=($!)
 	# shellcheck disable=SC2046 # the mode's options, split into words
-	ip netns exec "$n1" taskset -c "$ntad_cpu" "$bld/ntad" -i "$da" -o "$db" $(mode_args "$mode" "$bld") \
+	ip netns exec "$n1" taskset -c "$ntad_cpu" "$bld/ntad" -i "$da" $(mode_args "$mode" "$bld") \
 		-d $((duration + delay / 1000 + 3)) --interval 0 --json >"$tmp/delay.log" 2>&1 &
 	pids+=($!)
 	sleep 1.5 # both attached, the rings filled
@@ -114,8 +121,8 @@ run() {
 	got=$(jq -r 'select(.type == "summary") | .rx_packets' "$tmp/count.log")
 	sum=$(grep '"type":"summary"' "$tmp/delay.log")
 	jq -r --argjson s "${sent:-0}" --argjson g "${got:-0}" \
-		'"\(if $s > 0 then $g / $s else 0 end) \((.late_p50_ns // 0) / 1e6) \((.late_p99_ns // 0) / 1e6) \((.late_max_ns // 0) / 1e6) \(.rx_fill_ring_empty_descs // 0)/\(.rx_ring_full // 0)/\(.retain_dropped // 0)/\(.fill_short // 0)"' \
-		<<<"$sum" 2>/dev/null || echo "0 0 0 0 -"
+		'"\(if $s > 0 then $g / $s else 0 end) \(if $s > 0 then .rx_packets / $s else 0 end) \((.late_p50_ns // 0) / 1e6) \((.late_p99_ns // 0) / 1e6) \((.late_max_ns // 0) / 1e6) \(.rx_fill_ring_empty_descs // 0)/\(.rx_ring_full // 0)/\(.retain_dropped // 0)/\(.fill_short // 0)"' \
+		<<<"$sum" 2>/dev/null || echo "0 0 0 0 0 -"
 }
 
 # cg_run BUILD MODE: instructions per packet of the queue thread over $cg packets, then
@@ -130,7 +137,7 @@ cg_run() {
 	sleep 0.5
 	# shellcheck disable=SC2046 # the mode's options, split into words
 	ip netns exec "$n1" taskset -c "$ntad_cpu" valgrind --tool=callgrind --callgrind-out-file="$out" \
-		"$bld/ntad" -i "$da" -o "$db" $(mode_args "$mode" "$bld") -n "$cg" -d 300 --interval 0 --json \
+		"$bld/ntad" -i "$da" $(mode_args "$mode" "$bld") -n "$cg" -d 300 --interval 0 --json \
 		>"$tmp/cg.log" 2>&1
 	kill "$gen" 2>/dev/null
 	wait "$gen" 2>/dev/null
@@ -157,7 +164,7 @@ if [ -n "$cg" ]; then
 	done
 	exit 0
 fi
-printf '%-6s %-6s %8s %4s %10s %11s %11s %11s  %s\n' build mode rate run delivered "late p50 ms" "late p99 ms" "late max ms" \
+printf '%-7s %-7s %8s %4s %10s %9s %11s %11s %11s  %s\n' build mode rate run delivered received "late p50 ms" "late p99 ms" "late max ms" \
 	"fill empty/RX ring full/held full/fill short" 
 for rate in ${rates//,/ }; do
 	for ((r = 0; r < runs; r++)); do
@@ -167,11 +174,11 @@ for rate in ${rates//,/ }; do
 			IFS=, read -ra ms <<<"$modes"
 			((r % 2)) && mapfile -t ms < <(printf '%s\n' "${ms[@]}" | tac)
 			for mode in "${ms[@]}"; do
-				read -r del p50 p99 max drop < <(run "$bld" "$rate" "$mode")
+				read -r del rcv p50 p99 max drop < <(run "$bld" "$rate" "$mode")
 				name=A
 				[ "$bld" = "$a" ] || name=B
-				printf '%-6s %-6s %8s %4s %10.4f %11.3f %11.3f %11.3f  %s\n' "$name" "$mode" "$rate" "$r" "$del" \
-					"$p50" "$p99" "$max" "$drop"
+				printf '%-7s %-7s %8s %4s %10.4f %9.4f %11.3f %11.3f %11.3f  %s\n' "$name" "$mode" "$rate" "$r" "$del" \
+					"$rcv" "$p50" "$p99" "$max" "$drop"
 			done
 		done
 	done
