@@ -11,7 +11,6 @@
  * when it is typed, so that a bad one is refused before anything is attached.
  * The expression also gives XDP rules when no --filter did.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,9 +30,8 @@ int ntad_opt_capture_age(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	static const struct ntad_unit ms[] = { { "", 1e6 } };
 
-	/* Milliseconds, fractions allowed (but not a leading '.'), up to an hour. */
-	if (!isdigit((unsigned char)*a) || ntad_parse_scaled(a, ms, 1, 0, 3600e9, &o->capture_age_ns) ||
-	    !o->capture_age_ns)
+	/* Milliseconds, fractions allowed (as --delay takes them), up to an hour. */
+	if (ntad_parse_scaled(a, ms, 1, 0, 3600e9, &o->capture_age_ns) || !o->capture_age_ns)
 		return ntad_cli_fail(e, l, "--capture-age '%s': not a time; use milliseconds, above 0 and up to 3600000", a);
 	ntad_cli.seen |= NTAD_SEEN_CAPTURE_OPTS;
 	return 0;

@@ -8,7 +8,9 @@
  * Why apart: the options of every mode take these values, and a value must
  * read the same wherever it is typed; one copy of each parser keeps it so.
  * Each refuses what strto* would quietly take: strtoull skips blanks and
- * takes a sign, so " -1" would be 2^64 - 1 (docs/RELIABILITY.md).
+ * takes a sign, so " -1" would be 2^64 - 1 (docs/RELIABILITY.md), and reads
+ * "010" as octal 8; strtod takes hex ("0x10" seconds). Whole numbers are
+ * decimal or 0x hex (an ethertype); the others decimal only.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -32,16 +34,26 @@ int ntad_cli_fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+static bool is_hex(const char *s)
+{
+	return s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+}
+
+/* A decimal number starts with a digit or a point: no blank, sign or hex. */
+static bool decimal_start(const char *s)
+{
+	return s && (isdigit((unsigned char)*s) || *s == '.') && !is_hex(s);
+}
+
 int ntad_parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
 	unsigned long long x;
 
-	/* strtoull would skip blanks and take a sign: " -1" is not 2^64 - 1. */
 	if (!s || !isdigit((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
-	x = strtoull(s, &end, 0);
+	x = strtoull(s, &end, is_hex(s) ? 16 : 10);
 	if (errno || *end)
 		return -EINVAL;
 	*v = x;
@@ -63,7 +75,7 @@ int ntad_parse_seconds(const char *s, double *v)
 	char *end;
 	double x;
 
-	if (!s || !*s)
+	if (!decimal_start(s))
 		return -EINVAL;
 	errno = 0;
 	x = strtod(s, &end);
@@ -105,7 +117,7 @@ int ntad_parse_scaled(const char *s, const struct ntad_unit *units, size_t n, do
 	char *end;
 	double x;
 
-	if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
+	if (!decimal_start(s))
 		return -EINVAL;
 	errno = 0;
 	x = strtod(s, &end);

@@ -14,7 +14,8 @@
  *   - ntad_parse_size: an accepted string starts with a digit (no sign, no
  *     blank) and the value printed in decimal parses back to itself.
  *   - --count S: accepted only when S starts with a digit, and then to the
- *     value strtoull gives (so " -1" is not a count of 2^64 - 1).
+ *     value strtoull gives in base 10, or 16 after "0x" (so " -1" is not a
+ *     count of 2^64 - 1, nor "010" eight).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -90,7 +91,8 @@ static void check_count(char *s)
 
 	if (ntad_parse_args(5, argv, &o, err, sizeof(err)))
 		return;
-	if (!isdigit((unsigned char)s[0]) || o.count == 0 || o.count != strtoull(s, NULL, 0))
+	if (!isdigit((unsigned char)s[0]) || o.count == 0 ||
+	    o.count != strtoull(s, NULL, s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10))
 		abort();
 }
 

@@ -151,6 +151,15 @@ static void test_bad_values(void)
 	REFUSED("--batch '0'", "-i", "a", "--batch", "0");
 	REFUSED("--count '0'", "-i", "a", "-n", "0");
 	REFUSED("--duration 'x'", "-i", "a", "-d", "x");
+	/* Numbers as typed: no blank, sign, hex seconds or octal counts. */
+	REFUSED("--duration ' 5'", "-i", "a", "-d", " 5");
+	REFUSED("--duration '+5'", "-i", "a", "-d", "+5");
+	REFUSED("--duration '0x10'", "-i", "a", "-d", "0x10");
+	REFUSED("--interval '+1'", "-i", "a", "-I", "+1");
+	REFUSED("--count ' 5'", "-i", "a", "-n", " 5");
+	CHECK(parse("-i", "a", "-n", "010", "-d", ".5", NULL) == 0 && o.count == 10 && o.duration == 0.5,
+	      "-n 010 is ten, -d .5 half a second: %s", err);
+	REFUSED("--delay", "-i", "a", "-m", "delay", "--delay", "0x10ms");
 	REFUSED("--interval '0.001'", "-i", "a", "-I", "0.001");
 	REFUSED("--size '20'", "-i", "a", "-m", "txonly", "--size", "20");
 	REFUSED("--rate '0'", "-i", "a", "-m", "txonly", "--rate", "0");
@@ -403,6 +412,9 @@ static void test_capture_files(void)
 	REFUSED("-W: the number of files", "-i", "a", "-m", "capture", "-w", "y", "-W", "2");
 	REFUSED("--trigger: writes the held frames", "-i", "a", "-m", "capture", "-w", "y", "--trigger", "udp");
 	REFUSED("--capture-age", "-i", "a", "-m", "capture", "-w", "y", "--capture-age", "100");
+	CHECK(parse("-i", "a", "-m", "capture", "--capture-age", ".5", NULL) == 0 && o.capture_age_ns == 500000,
+	      "--capture-age .5 as --delay .5: %s", err);
+	REFUSED("--capture-age '+5'", "-i", "a", "-m", "capture", "--capture-age", "+5");
 	REFUSED("-C '0'", "-i", "a", "-m", "capture", "-w", "y", "-C", "0");
 	REFUSED("--snaplen '300000'", "-i", "a", "-m", "capture", "-s", "300000");
 }
