@@ -30,6 +30,7 @@ pkgs=(
 	m4                                  # build-xdp-tools.sh: xdp-tools' configure (and libpcap-dev)
 	mandoc                              # man page lint
 	tcpdump jq                          # capture checks, JSON output in tests
+	tshark                              # test_capture_pcap: a second reader of the files
 	socat                               # test_examples: a UDP client on the peer's kernel stack
 	iputils-ping                        # test_filter: the host still answers ping under ntad
 	valgrind

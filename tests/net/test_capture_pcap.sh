@@ -8,10 +8,11 @@
 #     exactly those `tcpdump -r` selects from the peer's file with the same
 #     expression. For `udp` the XDP rules take IPv4 and IPv6 only, the rest
 #     goes to the stack.
-#  2. Nanosecond pcap, -s 100: the magic, tcpdump and (if installed) tshark
-#     read it with 9-digit stamps inside the run, records cut at 100 bytes.
+#  2. Nanosecond pcap, -s 100: the magic, tcpdump and tshark read it with
+#     9-digit stamps inside the run, records cut at 100 bytes.
 #  3. -w -C 1: 3000 1500-byte frames in 5 files named as tcpdump's, each
-#     readable, 3000 frames in all, byte for byte; -W 3: a ring of 3 files.
+#     readable (tcpdump and tshark), 3000 frames in all, byte for byte; -W 3:
+#     a ring of 3 files.
 #  4. Refused at start (exit 1, one line naming the path, nothing created, no
 #     program attached): a missing directory, for --pcap and -w.
 #  5. A write that fails (a 64 KiB tmpfs fills): exit 1 and a message, for the
@@ -21,6 +22,7 @@
 net_init
 net_veth
 command -v tcpdump >/dev/null || skip "tcpdump missing; run scripts/install-deps.sh"
+command -v tshark >/dev/null || skip "tshark missing; run scripts/install-deps.sh"
 CHECK_TOOL=$NTAD_BUILD/tests/tools/ntad-pcap-check
 # The peer's kernel sends TCP without asking ARP, whatever ntad takes.
 ip -n "$NS_B" neigh replace "$DEV_IP" lladdr "$DEV_MAC" dev "$PEER" nud permanent
@@ -95,13 +97,9 @@ tcpdump -r "$TEST_TMP/ns.pcap" -nn --time-stamp-precision nano -tt 2>/dev/null |
 	awk -v a="$t0" -v b="$t1" '{ n = split($1, p, ".") }
 		n != 2 || length(p[2]) != 9 || $1 < a || $1 > b + 1 { bad++ } END { exit bad || NR != 100 }' ||
 	fail "tcpdump: stamps not nanoseconds within the run: $(tcpdump -r "$TEST_TMP/ns.pcap" -tt --nano 2>&1 | head -n 3)"
-if command -v tshark >/dev/null; then
-	n=$(tshark -r "$TEST_TMP/ns.pcap" -T fields -e frame.time_epoch -e frame.cap_len 2>/dev/null |
-		grep -c '^[0-9]*\.[0-9]\{9\}	100$') || true
-	[ "$n" = 100 ] || fail "tshark reads $n of 100 frames with ns stamps and 100 bytes"
-else
-	log "tshark not installed: tcpdump alone reads the file"
-fi
+n=$(tshark -r "$TEST_TMP/ns.pcap" -T fields -e frame.time_epoch -e frame.cap_len 2>/dev/null |
+	grep -c '^[0-9]*\.[0-9]\{9\}	100$') || true
+[ "$n" = 100 ] || fail "tshark reads $n of 100 frames with ns stamps and 100 bytes"
 
 log "3. -w -C 1, then -W 3"
 N=3000
@@ -114,6 +112,7 @@ names=$(cd "$TEST_TMP" && ls rot.pcap* | sort | tr '\n' ' ')
 total=0
 for f in "$TEST_TMP"/rot.pcap "$TEST_TMP"/rot.pcap{1,2,3,4}; do
 	n=$(tcpdump -r "$f" -nn 2>/dev/null | wc -l)
+	[ "$(tshark -r "$f" 2>/dev/null | wc -l)" = "$n" ] || fail "$f: tshark does not read the $n frames tcpdump reads"
 	size=$(stat -c %s "$f")
 	[ "$size" -le $((1000000 + 1516 + 16)) ] || fail "$f: $size bytes, more than -C 1 allows"
 	"$CHECK_TOOL" "$f" -n "$n" --size 1500 --start-seq "$total" --src-mac "$PEER_MAC" --dst-mac "$DEV_MAC" \
