@@ -7,7 +7,8 @@
 #     back late (at least the delay), intact and counted per queue.
 #  2. capture --queues 2: 2000 frames over both queues; at exit one pcap holds
 #     all 2000, readable by tcpdump, with timestamps that never go back (the
-#     queues' packets merged by arrival).
+#     queues' packets merged by arrival). The same with -w, where the queues'
+#     frames are written while they arrive.
 #  3. delay with a 9000-byte MTU (nta): jumbo frames held as one block each
 #     (gathered) come back intact.
 . "$(dirname "$0")/lib.sh"
@@ -47,6 +48,21 @@ recs=$(tcpdump -r "$PCAP" -n -tt 2>/dev/null) || fail "capture: tcpdump cannot r
 [ "$(wc -l <<<"$recs")" -eq $N ] || fail "capture: $(wc -l <<<"$recs") records, not $N"
 awk '{ if (NR > 1 && $1 < t) { print "time goes back at record " NR; exit 1 } t = $1 }' <<<"$recs" ||
 	fail "capture: records not in arrival order"
+
+log "2b. capture -w, 2 queues"
+PCAP=$TEST_TMP/mqw.pcap
+bg_a NT "$NTAD" -i "$DEV" --queues 2 --mode capture -w "$PCAP" -d 60 --json -I 0 --filter proto=udp
+wait_attached "$NT" || fail "capture -w: ntad did not attach: $(cat "$TEST_TMP/NT.log")"
+in_b "$PEER_TOOL" send -i "$PEER" -n $N --size 128 --sports 47000,47001 --rate 20000 \
+	--src-mac "$PEER_MAC" --dst-mac "$DEV_MAC" >/dev/null || fail "capture -w: sender failed"
+sleep 0.5
+stop_ntad "capture -w, 2 queues" ".rx_packets == $N" ".pcap_packets == $N" ".pcap_failed == 0" \
+	".pcap_writes > 1" ".held_packets == 0" ".queues[0].rx_packets == $((N / 2))" \
+	".queues[1].rx_packets == $((N / 2))"
+recs=$(tcpdump -r "$PCAP" -n -tt --time-stamp-precision nano 2>/dev/null) || fail "capture -w: tcpdump cannot read $PCAP"
+[ "$(wc -l <<<"$recs")" -eq $N ] || fail "capture -w: $(wc -l <<<"$recs") records, not $N"
+awk '{ if (NR > 1 && $1 < t) { print "time goes back at record " NR; exit 1 } t = $1 }' <<<"$recs" ||
+	fail "capture -w: records not in arrival order"
 
 log "3. delay with jumbo frames"
 net_veth --mtu 9000

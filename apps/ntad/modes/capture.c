@@ -5,12 +5,8 @@
  * written as a pcap on SIGUSR1, at exit, and when a packet matches --trigger
  * (then at most once a second, so a flood of matches is not a flood of
  * writes). With -w every frame is written as it arrives instead (tcpdump -w,
- * rotated by -C/-W): it waits as it was received, in its fill region, until
- * a batch is worth a write (pcap.c writes the records straight from the
- * UMEM), is freed with its batch once the write is committed, and waits on
- * when a write fails. Not held (copied or trimmed) as the flight recorder
- * holds: a frame waits some milliseconds, and at 1 Mpps of IMIX the hold
- * and the single frees after it were half of what -w cost a packet.
+ * rotated by -C/-W; stream.c): it waits as received until a batch is worth
+ * a write, and waits on when a write fails.
  *
  * What is kept: the XDP program's rules are a coarse first cut; the
  * pcap-filter expression (expr.c) runs on each received frame, cut at the
@@ -20,17 +16,16 @@
  * Several queues: each worker holds its own traffic in its own FIFO, under a
  * lock it takes once a pass; a flight-recorder write takes every worker's
  * lock in index order and merges the FIFOs by arrival, so the file is one
- * capture of the interface in arrival order (with -w each worker writes its
- * own batches, so the file is in arrival order per batch). SIGUSR1 is read by
- * worker 0. A write walks the FIFOs in the writing worker's thread: packets
- * arriving meanwhile wait in the RX rings (or are dropped by the kernel when
- * one fills).
+ * capture of the interface in arrival order (so does -w, stream.c). SIGUSR1
+ * is read by worker 0. A write walks the FIFOs in the writing worker's
+ * thread: packets arriving meanwhile wait in the RX rings (or are dropped by
+ * the kernel when one fills).
  *
  * The output was checked at start (main.c). A failed write is counted and
  * the frames stay held for the next try (the next trigger, SIGUSR1 or exit;
- * with -w the next pass, at most once a second); the run fails (pcap_failed)
- * when frames were not written: the last write failed, or with -w frames
- * were evicted while writes failed.
+ * with -w a second later); the run fails (pcap_failed) when frames were not
+ * written: the last write failed, or with -w frames were evicted while writes
+ * failed.
  *
  * The kernel needs fill regions: when the pool ran short of them, the oldest
  * held packets are let go until the refill gets its regions, so capture never
@@ -47,28 +42,11 @@
 #include "held.h"
 #include "modes.h"
 #include "pcap.h"
+#include "stream.h"
 
 #define NS 1000000000ull
 #define POLL_NS 10000000ull        /* SIGUSR1: every 10 ms */
 #define TRIGGER_GAP_NS NS          /* at most one trigger write a second */
-#define RETRY_NS NS                /* -w: a failed write is tried again a second later */
-/* -w: write when this much is held or the oldest waited this long (fewer, larger writes). */
-#define WRITE_BYTES (256u << 10)
-#define WRITE_NS 10000000ull
-
-/*
- * -w: frames as received, oldest first, until a commit has them in the file.
- * What they occupy is their regions (a gathered chain: its block), within
- * the same budget as the flight recorder's held packets.
- */
-struct unwritten {
-	struct ntad_pkt *pkt;
-	uint64_t *arrival;
-	uint32_t *cost;
-	uint64_t mask, head, tail;  /* [head, tail) wait */
-	uint64_t bytes, used, limit; /* frame bytes, UMEM bytes and its limit */
-	uint64_t peak_packets, peak_used, admitted, evicted;
-};
 
 /* The file's numbers, one set for all workers (worker 0's state holds it). */
 struct capture_file {
@@ -77,91 +55,23 @@ struct capture_file {
 	uint64_t last_trigger_write;
 	uint64_t writes, packets, errors, err;
 	bool failed;               /* the last write failed */
-	bool lost;                 /* -w: frames evicted while writes failed */
-	struct ntad_pcap *out;     /* -w: the file being written */
+	struct ntad_stream *out;   /* -w */
+	struct ntad_stream_file_stats closed; /* -w: the file's numbers once closed */
 	struct bpf_program filter, trigger; /* bf_insns NULL: none given */
 };
 
 struct capture {
 	pthread_mutex_t lock;      /* the FIFO: its worker's pass, or a write */
-	struct ntad_retain *fifo;  /* the flight recorder's */
-	struct unwritten uw;       /* -w's */
+	struct ntad_retain *fifo;  /* the flight recorder's (NULL with -w) */
 	struct capture_file *file; /* worker 0's */
 	struct capture_file own;
 	uint8_t *chain_buf;        /* --frags: a chain's first snaplen bytes, for the expressions */
 	uint64_t fill_short_seen;
 	uint64_t next_poll;
 	uint64_t triggers, filtered;
-	uint64_t uw_dropped;       /* -w: a chain with no block to gather it in */
-	uint64_t retry_at;         /* -w: after a failed write, not before */
-	uint64_t evicted_at_fail;  /* -w: evictions when writes began to fail */
+	uint64_t chains_dropped;   /* -w: a chain with no block to gather it in */
+	struct ntad_stream_ring_stats ring_at_stop; /* -w: its ring's numbers, kept past the close */
 };
-
-static int uw_init(struct unwritten *u, uint64_t limit, uint32_t chunk)
-{
-	uint64_t n = 1;
-
-	/* A waiting frame costs at least a chunk, but a gathered chain's block less. */
-	while (n < limit / chunk * 2 && n < (1ull << 24))
-		n <<= 1;
-	u->pkt = calloc(n, sizeof(*u->pkt));
-	u->arrival = calloc(n, sizeof(*u->arrival));
-	u->cost = calloc(n, sizeof(*u->cost));
-	if (!u->pkt || !u->arrival || !u->cost)
-		return -ENOMEM;
-	u->mask = n - 1;
-	u->limit = limit;
-	return 0;
-}
-
-static void uw_fini(struct unwritten *u)
-{
-	free(u->pkt);
-	free(u->arrival);
-	free(u->cost);
-}
-
-/* Free the oldest n waiting frames, in at most two calls (the ring wraps). */
-static void uw_free(struct ntad_worker *w, struct unwritten *u, uint64_t n)
-{
-	while (n) {
-		uint64_t at = u->head & u->mask, run = u->mask + 1 - at;
-
-		if (run > n)
-			run = n;
-		for (uint64_t i = at; i < at + run; i++) {
-			u->bytes -= u->pkt[i].len;
-			u->used -= u->cost[i];
-		}
-		ntad_pkt_free(w->q, &u->pkt[at], (unsigned int)run);
-		u->head += run;
-		n -= run;
-	}
-}
-
-/* p waits for the next write; the oldest make room when the budget or the ring is full. */
-static void uw_push(struct ntad_worker *w, struct unwritten *u, struct ntad_pkt *p, uint64_t now)
-{
-	uint32_t cost = p->nr_bufs > 1 ? ntad_umem__cost(ntad_queue__umem(w->q), p->len)
-				       : ntad_umem__chunk_size(ntad_queue__umem(w->q));
-	uint64_t i;
-
-	while (u->head != u->tail && (u->tail - u->head > u->mask || u->used + cost > u->limit)) {
-		uw_free(w, u, 1);
-		u->evicted++;
-	}
-	i = u->tail++ & u->mask;
-	u->pkt[i] = *p;
-	u->arrival[i] = now;
-	u->cost[i] = cost;
-	u->bytes += p->len;
-	u->used += cost;
-	u->admitted++;
-	if (u->tail - u->head > u->peak_packets)
-		u->peak_packets = u->tail - u->head;
-	if (u->used > u->peak_used)
-		u->peak_used = u->used;
-}
 
 static uint64_t clock_ns(clockid_t c)
 {
@@ -172,8 +82,9 @@ static uint64_t clock_ns(clockid_t c)
 }
 
 /* Worker 0: the expressions, and with -w the file (the path was checked at start). */
-static int file_init(const struct ntad_opts *o, struct capture_file *f)
+static int file_init(const struct ntad_worker *w, struct capture_file *f)
 {
+	const struct ntad_opts *o = w->o;
 	struct ntad_pcap_opts po = {
 		.path = o->write_path, .snaplen = o->snaplen,
 		.file_bytes = o->rotate_bytes, .files = o->rotate_files,
@@ -185,7 +96,7 @@ static int file_init(const struct ntad_opts *o, struct capture_file *f)
 	if (o->trigger_expr[0] &&
 	    ntad_expr_compile("--trigger", o->trigger_expr, o->snaplen, &f->trigger, err, sizeof(err)))
 		return -EINVAL;
-	if (o->write_path[0] && !(f->out = ntad_pcap_open(&po)))
+	if (o->write_path[0] && !(f->out = ntad_stream_open(&po, w->nr_workers, f->wall_offset)))
 		return -errno;
 	return 0;
 }
@@ -204,14 +115,15 @@ static int capture_init(struct ntad_worker *w)
 	w->ms = c;
 	/* Workers are set up in index order: worker 0's file is there already. */
 	c->file = w->index ? ((struct capture *)w->all[0].ms)->file : &c->own;
-	if (!w->index && (ret = file_init(w->o, c->file)))
+	if (!w->index && (ret = file_init(w, c->file)))
 		return ret;
 	if (w->o->frags && !(c->chain_buf = malloc(w->o->snaplen)))
 		return -ENOMEM;
 	if (!limit)
 		return -ENOSPC;
 	if (w->o->write_path[0])
-		return uw_init(&c->uw, limit, ntad_umem__chunk_size(ntad_queue__umem(w->q)));
+		return ntad_stream_ring_init(c->file->out, w->index, limit,
+					     ntad_umem__cost(ntad_queue__umem(w->q), NTAD_PKT_MIN_LEN));
 	c->fifo = ntad_held_fifo(w, limit, NULL, NULL);
 	return c->fifo ? 0 : -errno;
 }
@@ -275,43 +187,6 @@ static void write_pcap(struct ntad_worker *w)
 	pthread_mutex_unlock(&f->lock);
 }
 
-/*
- * -w: this worker's waiting frames to the file, oldest first, then free those
- * the commit wrote. Only this worker touches them in this mode.
- */
-static void write_new(struct ntad_worker *w, struct capture *c, uint64_t now, bool final)
-{
-	struct capture_file *f = c->file;
-	struct unwritten *u = &c->uw;
-	uint64_t before, done;
-	int err = 0;
-
-	if (u->head == u->tail)
-		return;
-	if (!final && (now < c->retry_at ||
-		       (u->bytes < WRITE_BYTES && now - u->arrival[u->head & u->mask] < WRITE_NS)))
-		return;
-	pthread_mutex_lock(&f->lock);
-	before = ntad_pcap_committed(f->out);
-	for (uint64_t i = u->head; !err && i != u->tail; i++) {
-		const struct ntad_pkt *p = &u->pkt[i & u->mask];
-
-		err = ntad_pcap_add(f->out, (uint64_t)((int64_t)u->arrival[i & u->mask] + f->wall_offset),
-				    p->data, p->len);
-	}
-	if (!err)
-		err = ntad_pcap_commit(f->out);
-	done = ntad_pcap_committed(f->out) - before;
-	if (err && !f->failed)
-		c->evicted_at_fail = u->evicted;
-	if (!err && f->failed && u->evicted > c->evicted_at_fail)
-		f->lost = true;
-	count_write(f, err, f->packets + done);
-	pthread_mutex_unlock(&f->lock);
-	c->retry_at = err ? now + RETRY_NS : 0;
-	uw_free(w, u, done);
-}
-
 /* Does the expression select p, as the file will hold it (cut at the snap length)? */
 static bool expr_match(struct ntad_worker *w, struct capture *c, const struct bpf_program *prog,
 		       const struct ntad_pkt *p)
@@ -326,15 +201,21 @@ static bool expr_match(struct ntad_worker *w, struct capture *c, const struct bp
 	return pcap_offline_filter(prog, &h, data);
 }
 
-/* -w: a chain is gathered into one block first, so the file's record is one piece. */
+/*
+ * -w: a frame waits in its fill region as received; a chain is gathered into
+ * one block first, so that its record is one piece.
+ */
 static void receive_one_w(struct ntad_worker *w, struct capture *c, struct ntad_pkt *p, uint64_t now)
 {
+	struct ntad_umem *u = ntad_queue__umem(w->q);
+
 	if (p->nr_bufs > 1 && ntad_pkt_hold(w->q, p)) {
-		c->uw_dropped++;
+		c->chains_dropped++;
 		ntad_pkt_free(w->q, p, 1);
 		return;
 	}
-	uw_push(w, &c->uw, p, now);
+	ntad_stream_add(c->file->out, w->index, w->q, p,
+			p->nr_bufs > 1 ? ntad_umem__cost(u, p->len) : ntad_umem__chunk_size(u), now);
 }
 
 static unsigned int receive(struct ntad_worker *w, struct capture *c, uint64_t now, bool *trigger)
@@ -375,11 +256,8 @@ static unsigned int feed_fill(struct ntad_worker *w, struct capture *c, uint64_t
 	if (st.fill_short == c->fill_short_seen)
 		return 0;
 	c->fill_short_seen = st.fill_short;
-	if (!c->fifo) {
-		n = (unsigned int)(c->uw.tail - c->uw.head < w->o->batch ? c->uw.tail - c->uw.head : w->o->batch);
-		uw_free(w, &c->uw, n);
-		c->uw.evicted += n;
-	}
+	if (!c->fifo)
+		n = ntad_stream_evict(c->file->out, w->index, w->q, w->o->batch);
 	for (; c->fifo && n < w->o->batch && ntad_retain_head(c->fifo); n++)
 		ntad_held_drop_oldest(w, c->fifo, now, NTAD_RETAIN_EVICT);
 	w->c.fill_evictions += n;
@@ -403,6 +281,8 @@ static unsigned int capture_step(struct ntad_worker *w, uint64_t now)
 	bool trigger = false;
 	unsigned int work;
 
+	if (c->file->out)
+		ntad_stream_pass(c->file->out, w->index, w->q, now);
 	pthread_mutex_lock(&c->lock);
 	work = receive(w, c, now, &trigger);
 	while (c->fifo && w->o->capture_age_ns && (h = ntad_retain_head(c->fifo)) &&
@@ -413,7 +293,7 @@ static unsigned int capture_step(struct ntad_worker *w, uint64_t now)
 	work += feed_fill(w, c, now);
 	pthread_mutex_unlock(&c->lock);
 	if (c->file->out)
-		write_new(w, c, now, false);
+		work += (unsigned int)ntad_stream_write(c->file->out, w->index, now, false);
 	/* After the batch, so the triggering packet is in the file. */
 	if (trigger && (!c->file->last_trigger_write ||
 			    now - c->file->last_trigger_write >= TRIGGER_GAP_NS)) {
@@ -436,57 +316,92 @@ static bool capture_done(const struct ntad_worker *w)
 static void capture_publish(struct ntad_worker *w)
 {
 	struct capture *c = w->ms;
-	const struct unwritten *u = &c->uw;
+	struct capture_file *f = c->file;
 
 	if (c->fifo) {
 		ntad_held_publish(w, &c->fifo, 1, false);
 	} else {
-		w->c.held_packets = u->tail - u->head;
-		w->c.held_bytes = u->bytes;
-		w->c.held_umem = u->used;
-		w->c.held_limit = u->limit;
-		w->c.held_peak_packets = u->peak_packets;
-		w->c.held_peak_umem = u->peak_used;
-		w->c.evicted = u->evicted;
-		w->c.retain_dropped = c->uw_dropped;
+		struct ntad_stream_ring_stats rs = c->ring_at_stop;
+
+		if (f->out)
+			ntad_stream_ring_stats(f->out, w->index, &rs);
+		w->c.held_packets = rs.packets;
+		w->c.held_bytes = rs.bytes;
+		w->c.held_umem = rs.used;
+		w->c.held_limit = rs.limit;
+		w->c.held_peak_packets = rs.peak_packets;
+		w->c.held_peak_umem = rs.peak_used;
+		w->c.evicted = rs.evicted;
+		w->c.retain_dropped = c->chains_dropped;
 	}
 	w->c.triggers = c->triggers;
 	w->c.filtered = c->filtered;
 	if (w->index)
 		return; /* the file's numbers once, with worker 0's */
-	pthread_mutex_lock(&c->file->lock);
-	w->c.pcap_writes = c->file->writes;
-	w->c.pcap_packets = c->file->packets;
-	w->c.pcap_errors = c->file->errors;
-	w->c.pcap_errno = c->file->err;
-	w->c.pcap_failed = c->file->failed || c->file->lost;
-	pthread_mutex_unlock(&c->file->lock);
+	if (w->o->write_path[0]) {
+		struct ntad_stream_file_stats st = f->closed;
+
+		if (f->out)
+			ntad_stream_file_stats(f->out, &st);
+		w->c.pcap_writes = st.writes;
+		w->c.pcap_packets = st.packets;
+		w->c.pcap_errors = st.errors;
+		w->c.pcap_errno = st.err;
+		w->c.pcap_failed = st.failed || st.lost;
+		return;
+	}
+	pthread_mutex_lock(&f->lock);
+	w->c.pcap_writes = f->writes;
+	w->c.pcap_packets = f->packets;
+	w->c.pcap_errors = f->errors;
+	w->c.pcap_errno = f->err;
+	w->c.pcap_failed = f->failed;
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* -w at stop, every queue thread ended: worker 0 writes what every queue has, the last closes. */
+static void stream_stop(struct ntad_worker *w, struct capture *c, struct capture_file *f)
+{
+	uint64_t now = ntad_now_ns();
+	int err;
+
+	if (!w->index)
+		while (ntad_stream_write(f->out, 0, now, true))
+			;
+	ntad_stream_pass(f->out, w->index, w->q, now); /* frees what was written */
+	ntad_stream_ring_stats(f->out, w->index, &c->ring_at_stop);
+	ntad_stream_release(f->out, w->index, w->q);   /* and what could not be */
+	if (w->index != w->nr_workers - 1)
+		return;
+	ntad_stream_file_stats(f->out, &f->closed);
+	err = ntad_stream_close(f->out);
+	f->out = NULL;
+	if (err) {
+		f->closed.errors++;
+		f->closed.err = (uint64_t)-err;
+		f->closed.failed = true;
+	}
+	capture_publish(&w->all[0]); /* worker 0 published the file's numbers before the close */
 }
 
 /*
- * At stop: worker 0 writes everything held (with -w each worker its own, and
- * the last closes the file), then each gives its packets back.
+ * At stop (from the main thread, worker by worker, every queue thread
+ * ended): worker 0 writes everything held, then each gives its packets back.
  */
 static void capture_stop(struct ntad_worker *w)
 {
 	struct capture *c = w->ms;
 	struct capture_file *f = c->file;
 
-	if (f->out) {
-		write_new(w, c, ntad_now_ns(), true);
-		if (w->index == w->nr_workers - 1) {
-			int err = ntad_pcap_close(f->out);
-
-			f->out = NULL;
-			if (err)
-				count_write(f, err, f->packets);
-		}
-	} else if (!w->index) {
-		write_pcap(w);
+	if (w->o->write_path[0]) {
+		stream_stop(w, c, f);
+		capture_publish(w);
+		return;
 	}
+	if (!w->index)
+		write_pcap(w);
 	capture_publish(w);
-	uw_free(w, &c->uw, c->uw.tail - c->uw.head);
-	while (c->fifo && ntad_retain_head(c->fifo))
+	while (ntad_retain_head(c->fifo))
 		ntad_held_drop_oldest(w, c->fifo, 0, NTAD_RETAIN_FLUSH);
 }
 
@@ -497,9 +412,8 @@ static void capture_fini(struct ntad_worker *w)
 	if (!c)
 		return;
 	ntad_retain_destroy(c->fifo);
-	uw_fini(&c->uw);
 	if (!w->index) {
-		ntad_pcap_abort(c->own.out); /* a start that failed half-way */
+		ntad_stream_abort(c->own.out); /* a start that failed half-way */
 		pcap_freecode(&c->own.filter);
 		pcap_freecode(&c->own.trigger);
 	}
