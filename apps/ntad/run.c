@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -225,7 +226,11 @@ void *ntad_worker_thread(void *arg)
 {
 	struct ntad_worker *w = arg;
 	uint64_t one = 1;
+	char name[16];
 
+	/* ntad-qN in top -H, ps -L and perf: which queue a thread serves. */
+	snprintf(name, sizeof(name), "ntad-q%u", w->queue);
+	(void)pthread_setname_np(pthread_self(), name);
 	if (w->cpu >= 0) {
 		cpu_set_t set;
 
