@@ -18,6 +18,9 @@
 # capture runs ntad -m capture on DA alone (a flight recorder without a file:
 # nothing is forwarded), for issue 19's "capture receives at least what fwd
 # receives"; the column "received" is ntad's rx_packets / PA's tx_packets.
+# --hog runs a busy loop (nice 0) on the delay line's CPU during every run: a
+# machine where other work shares that CPU, as it does for a delay line that
+# is not given one of its own; compare a build with --b-args --rt-priority N.
 #
 # --callgrind N measures CPU cost instead (the fixed-count method of
 # docs/BENCHMARKS.md): each build and mode runs under valgrind
@@ -40,6 +43,7 @@ Usage: scripts/bench-delay.sh --a DIR [--b DIR] [options]
   --gen-cpu N        generator CPU (default 0); --ntad-cpu N: the delay line's (default 1)
   --modes LIST       delay,fwd,capture: the modes run on the path (default delay)
   --a-args STR, --b-args STR   extra options for that build's delay line or fwd
+  --hog              a busy loop on --ntad-cpu during every run (other work on that CPU)
   --callgrind N      instructions per packet over N packets instead of throughput
   --cg-keep DIR      keep the callgrind output files there
 
@@ -51,7 +55,7 @@ die() { echo "bench-delay.sh: $*" >&2; exit 2; }
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/ab-pair.sh
 . "$top/scripts/ab-pair.sh" # cg_per_packet
-a= b= rates=300000,500000 delay=50 runs=3 duration=5 gen_cpu=0 ntad_cpu=1 modes=delay cg= cg_keep= a_args= b_args=
+a= b= rates=300000,500000 delay=50 runs=3 duration=5 gen_cpu=0 ntad_cpu=1 modes=delay cg= cg_keep= a_args= b_args= hog=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--a) a=$(cd "$2" && pwd) || exit 2; shift ;;
@@ -65,6 +69,7 @@ while [ $# -gt 0 ]; do
 	--modes) modes=$2; shift ;;
 	--a-args) a_args=$2; shift ;;
 	--b-args) b_args=$2; shift ;;
+	--hog) hog=1 ;;
 	--callgrind) cg=$2; shift ;;
 	--cg-keep) cg_keep=$2; shift ;;
 	-h|--help) usage; exit 0 ;;
@@ -82,8 +87,10 @@ tmp=$(mktemp -d)
 pids=()
 pair() { "$top/scripts/setup-veth.sh" "$1" --dev "$2" --dev-netns "$n1" --peer "$3" --netns "$n2" \
 	--addr none --peer-addr none --no-peer-xdp "${@:4}"; }
+hog_pid=
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	[ ! -f "$tmp/hog.pid" ] || kill "$(cat "$tmp/hog.pid")" 2>/dev/null
 	pair teardown "$db" "$pb" >/dev/null 2>&1
 	pair teardown "$da" "$pa" >/dev/null 2>&1
 	rm -rf "$tmp"
@@ -113,8 +120,19 @@ run() {
 		-d $((duration + delay / 1000 + 3)) --interval 0 --json >"$tmp/delay.log" 2>&1 &
 	pids+=($!)
 	sleep 1.5 # both attached, the rings filled
+	if [ "$hog" = 1 ]; then # run() is a subshell: the PID goes where cleanup finds it
+		taskset -c "$ntad_cpu" sh -c 'while :; do :; done' &
+		hog_pid=$!
+		echo "$hog_pid" >"$tmp/hog.pid"
+	fi
 	ip netns exec "$n2" taskset -c "$gen_cpu" "$a/ntad" -i "$pa" -m txonly --imix --rate "$rate" \
 		--dst-mac "$da_mac" -d "$duration" --interval 0 --json >"$tmp/gen.log" 2>&1
+	if [ -n "$hog_pid" ]; then
+		kill "$hog_pid"
+		wait "$hog_pid" 2>/dev/null
+		rm -f "$tmp/hog.pid"
+		hog_pid=
+	fi
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 	pids=()
 	sent=$(jq -r 'select(.type == "summary") | .tx_packets' "$tmp/gen.log")

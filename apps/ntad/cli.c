@@ -131,6 +131,7 @@ static const struct opt_row rows[] = {
 	{ "queue", 'q', "N", ntad_opt_queue, "rx/tx queue to bind (default 0)" },
 	{ "queues", 0, "N|LIST", ntad_opt_queues, "N queues from --queue on, or a list (0,2,4-5): one socket and thread each, one shared UMEM" },
 	{ "cpus", 0, "LIST", ntad_opt_cpus, "pin the queue threads, one CPU per queue in --queues order" },
+	{ "rt-priority", 0, "N", ntad_opt_rt_priority, "run the queue threads SCHED_FIFO at priority N (1..99), so other tasks on their CPUs never delay them" },
 	{ "pool", 0, "nta|fixed", ntad_opt_pool, "UMEM manager: nta (default) or the fixed-frame LIFO baseline" },
 	{ "rx-size", 0, "N", ntad_opt_rx_size, "RX ring entries, power of two (default 2048)" },
 	{ "tx-size", 0, "N", ntad_opt_tx_size, "TX ring entries (default 2048)" },

@@ -38,6 +38,7 @@ struct ntad_opts {
 	uint32_t nr_queues;            /* 1 unless --queues */
 	int32_t cpus[NTAD_MAX_QUEUES]; /* --cpus: CPU of queues[i]'s thread */
 	uint32_t nr_cpus;              /* 0: threads not pinned */
+	uint32_t rt_priority;          /* --rt-priority: SCHED_FIFO at this priority; 0: the default policy */
 	enum ntad_pool_kind pool;
 	uint32_t rx_size, tx_size, fill_size, comp_size;
 	uint32_t batch;

@@ -116,6 +116,13 @@ int ntad_opt_cpus(struct ntad_opts *o, const char *a, char *e, size_t l)
 	return 0;
 }
 
+int ntad_opt_rt_priority(struct ntad_opts *o, const char *a, char *e, size_t l)
+{
+	if (ntad_parse_u32(a, &o->rt_priority, 1, 99))
+		return ntad_cli_fail(e, l, "--rt-priority '%s': not a real-time priority; use 1..99 (chrt -m lists the range)", a);
+	return 0;
+}
+
 int ntad_opt_pool(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	if (!strcmp(a, "nta"))

@@ -79,6 +79,7 @@ int ntad_parse_scaled(const char *s, const struct ntad_unit *units, size_t n, do
 /* ---- cli_engine.c: interfaces, queues, UMEM, rings, binding (libntad's configuration) ---- */
 
 ntad_opt_fn ntad_opt_interface, ntad_opt_out_interface, ntad_opt_queue, ntad_opt_queues, ntad_opt_cpus,
+	ntad_opt_rt_priority,
 	ntad_opt_pool, ntad_opt_rx_size, ntad_opt_tx_size, ntad_opt_fill_size, ntad_opt_comp_size,
 	ntad_opt_batch, ntad_opt_chunk_size, ntad_opt_umem_size, ntad_opt_hugepages, ntad_opt_bind,
 	ntad_opt_no_need_wakeup, ntad_opt_busy_poll, ntad_opt_xdp_mode, ntad_opt_copy_break,

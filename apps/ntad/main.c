@@ -77,6 +77,7 @@ struct ntad_ctx {
 	int done_fd;                 /* eventfd: a worker's loop has returned */
 	bool stop_signal;
 	bool capture_unwritten;      /* capture: frames were not written; the run fails */
+	bool start_failed;           /* a queue thread could not start: no report, exit 1 */
 	uint64_t start;
 	struct ntad_counters prev;
 	double prev_time;
@@ -265,6 +266,28 @@ static void explain_attach(const struct ntad_opts *o, const char *ifname, int re
  * opens its file first). A dump's PATH.tmp, or -w's file itself, is created
  * and removed again, so a refusal leaves nothing behind.
  */
+static void rt_refused(const struct ntad_opts *o, int err)
+{
+	die_msg("--rt-priority %u: not permitted (%s); run as root, with CAP_SYS_NICE or an RLIMIT_RTPRIO of at least %u, or drop --rt-priority",
+		o->rt_priority, strerror(err), o->rt_priority);
+}
+
+/* --rt-priority: tried on this thread and given back, so a refusal comes before anything is attached. */
+static int check_rt_priority(const struct ntad_opts *o)
+{
+	struct sched_param sp = { .sched_priority = (int)o->rt_priority }, other = { 0 };
+	int err;
+
+	if (!o->rt_priority)
+		return 0;
+	err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	if (!err)
+		err = pthread_setschedparam(pthread_self(), SCHED_OTHER, &other);
+	if (err)
+		rt_refused(o, err);
+	return err ? 1 : 0;
+}
+
 static int check_capture_file(const struct ntad_opts *o)
 {
 	const char *path = o->write_path[0] ? o->write_path : o->pcap_path;
@@ -531,8 +554,22 @@ static int run_queues(struct ntad_ctx *x)
 			CPU_SET(w->cpu, &set);
 			pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
 		}
+		if (x->o.rt_priority) {
+			struct sched_param sp = { .sched_priority = (int)x->o.rt_priority };
+
+			pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+			pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+			pthread_attr_setschedparam(&attr, &sp);
+		}
 		ret = pthread_create(&s->thread, &attr, ntad_worker_thread, w);
 		pthread_attr_destroy(&attr);
+		if (ret)
+			x->start_failed = true;
+		if (ret == EPERM && x->o.rt_priority) {
+			rt_refused(&x->o, ret);
+			ret = -ret;
+			break;
+		}
 		if (ret) {
 			die_msg("--cpus: cannot start the thread of queue %u on CPU %d (%s); give CPUs this machine has (0..%ld)",
 				w->queue, w->cpu, strerror(ret), sysconf(_SC_NPROCESSORS_ONLN) - 1);
@@ -720,7 +757,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (ntad_two_interfaces(&x->o) && check_interface(&x->o, x->o.out_ifname))
 		return 1;
-	if (check_capture_file(&x->o))
+	if (check_capture_file(&x->o) || check_rt_priority(&x->o))
 		return 1;
 	if (x->o.mode == NTAD_MODE_TXONLY && !(x->o.given & NTAD_GIVEN_SRC_MAC))
 		(void)get_mac(x->o.ifname, x->o.pkt.src_mac);
@@ -768,7 +805,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	ret = teardown(x, true) ? : (ret || sock_error || x->capture_unwritten ? 1 : 0);
+	ret = teardown(x, !x->start_failed) ? : (ret || sock_error || x->capture_unwritten ? 1 : 0);
 	close(x->sigfd);
 	return ret;
 }

@@ -36,6 +36,10 @@ chmod 755 "$TEST_TMP" "$TEST_TMP/bin" "$TEST_TMP/bin/ntad"
 expect "not root" 1 "not running as root|ntad needs root (CAP_NET_ADMIN" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$TEST_TMP/bin/ntad" -i "$DEV"
 
+# Real-time priority refused (no CAP_SYS_NICE, RLIMIT_RTPRIO 0): said before anything is attached.
+expect "--rt-priority refused" 1 "--rt-priority 10: not permitted|CAP_SYS_NICE|drop --rt-priority" \
+	setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice prlimit --rtprio=0 "$NTAD" -i "$DEV" --rt-priority 10
+
 # No native XDP: loopback has none (its MTU made frame-sized first, in our namespace).
 in_a ip link set lo mtu 1500
 expect "no native XDP" 1 "lo: native XDP refused|--xdp-mode skb" \

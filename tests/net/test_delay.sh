@@ -5,7 +5,8 @@
 # that every frame returns once, intact (rebuilt byte for byte) and in order.
 # ntad measures the timing itself: its summary must show every frame held at
 # least the delay (hold_min_ns) and a small lateness (send time - due time).
-#  1. 100 ms, mixed sizes, both pools: all N back, held >= 100 ms, p99 late < 20 ms.
+#  1. 100 ms, mixed sizes, both pools: all N back, held >= 100 ms, p99 late < 20 ms;
+#     with nta under --rt-priority 10, its queue thread runs SCHED_FIFO 10.
 #  2. --jitter 20 --loss 10% --seed 7: what returns is in order and intact,
 #     held at least 100 - 20 ms; ntad's loss counter equals what the peer
 #     lost, and is near 10%.
@@ -45,7 +46,13 @@ stop() {
 N=1000
 for pool in nta fixed; do
 	log "1. $pool: 100 ms"
-	start --pool "$pool" --delay 100
+	rt=()
+	[ "$pool" = nta ] && rt=(--rt-priority 10)
+	start --pool "$pool" --delay 100 "${rt[@]}"
+	if [ "$pool" = nta ]; then
+		sched=$(ps -L -o comm=,cls=,rtprio= -p "$NT" | awk '$1 == "ntad-q0" { print $2, $3 }')
+		[ "$sched" = "FF 10" ] || fail "--rt-priority 10: the queue thread runs '$sched', not FF 10"
+	fi
 	out=$(echo_run -n "$N" --sizes 64,576,1500,60,1514) || fail "peer: $out"
 	log "peer: $(tail -n 1 <<<"$out")"
 	grep -q "received=$N valid=$N invalid=0 dup=0 reordered=0 lost=0" <<<"$out" || fail "peer saw: $out"

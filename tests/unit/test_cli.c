@@ -149,6 +149,9 @@ static void test_bad_values(void)
 	REFUSED("leaves no room to hold packets in --mode delay", "-i", "a", "-o", "b", "-m", "delay",
 		"--delay", "10", "--queues", "4");
 	REFUSED("--batch '0'", "-i", "a", "--batch", "0");
+	REFUSED("--rt-priority '0'", "-i", "a", "--rt-priority", "0");
+	REFUSED("--rt-priority '100'", "-i", "a", "--rt-priority", "100");
+	CHECK(parse("-i", "a", "--rt-priority", "50", NULL) == 0 && o.rt_priority == 50, "--rt-priority 50: %s", err);
 	REFUSED("--count '0'", "-i", "a", "-n", "0");
 	REFUSED("--duration 'x'", "-i", "a", "-d", "x");
 	/* Numbers as typed: no blank, sign, hex seconds or octal counts. */
