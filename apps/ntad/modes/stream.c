@@ -63,6 +63,17 @@ struct ntad_stream {
 	uint8_t from[WRITE_MAX]; /* the ring of each record of a write */
 };
 
+/* The file's numbers: written under the lock, read without it (ntad_stream_file_stats). */
+static void add(uint64_t *v, uint64_t n)
+{
+	__atomic_store_n(v, *v + n, __ATOMIC_RELAXED);
+}
+
+static void set(bool *v, bool b)
+{
+	__atomic_store_n(v, b, __ATOMIC_RELAXED);
+}
+
 struct ntad_stream *ntad_stream_open(const struct ntad_pcap_opts *po, unsigned int nr,
 				     int64_t wall_offset)
 {
@@ -150,7 +161,7 @@ unsigned int ntad_stream_evict(struct ntad_stream *s, unsigned int qi, struct nt
 	__atomic_store_n(&r->next, next + n, __ATOMIC_RELEASE);
 	r->evicted += n;
 	if (n && s->st.failed)
-		s->st.lost = true;
+		set(&s->st.lost, true);
 	pthread_mutex_unlock(&r->lock);
 	pthread_mutex_unlock(&s->lock);
 	return n;
@@ -233,15 +244,15 @@ static uint64_t write_merged(struct ntad_stream *s, uint64_t horizon, uint64_t n
 		if (written[i])
 			__atomic_store_n(&s->r[i].next, s->r[i].next + written[i], __ATOMIC_RELEASE);
 	if (err) {
-		s->st.errors++;
-		s->st.err = (uint64_t)-err;
-		s->st.failed = true;
+		add(&s->st.errors, 1);
+		__atomic_store_n(&s->st.err, (uint64_t)-err, __ATOMIC_RELAXED);
+		set(&s->st.failed, true);
 		s->retry_at = now + RETRY_NS;
 	} else {
-		s->st.writes++;
-		s->st.failed = false;
+		add(&s->st.writes, 1);
+		set(&s->st.failed, false);
 	}
-	s->st.packets += done;
+	add(&s->st.packets, done);
 	return done;
 }
 
@@ -293,11 +304,17 @@ void ntad_stream_ring_stats(const struct ntad_stream *s, unsigned int qi,
 	};
 }
 
-void ntad_stream_file_stats(struct ntad_stream *s, struct ntad_stream_file_stats *st)
+/* Without the lock, which a slow write may hold: each number whole, the set maybe a moment apart. */
+void ntad_stream_file_stats(const struct ntad_stream *s, struct ntad_stream_file_stats *st)
 {
-	pthread_mutex_lock(&s->lock);
-	*st = s->st;
-	pthread_mutex_unlock(&s->lock);
+	*st = (struct ntad_stream_file_stats){
+		.writes = __atomic_load_n(&s->st.writes, __ATOMIC_RELAXED),
+		.packets = __atomic_load_n(&s->st.packets, __ATOMIC_RELAXED),
+		.errors = __atomic_load_n(&s->st.errors, __ATOMIC_RELAXED),
+		.err = __atomic_load_n(&s->st.err, __ATOMIC_RELAXED),
+		.failed = __atomic_load_n(&s->st.failed, __ATOMIC_RELAXED),
+		.lost = __atomic_load_n(&s->st.lost, __ATOMIC_RELAXED),
+	};
 }
 
 static void stream_free(struct ntad_stream *s)

@@ -70,7 +70,7 @@ void ntad_stream_release(struct ntad_stream *s, unsigned int qi, struct ntad_que
 
 void ntad_stream_ring_stats(const struct ntad_stream *s, unsigned int qi,
 			    struct ntad_stream_ring_stats *st);
-void ntad_stream_file_stats(struct ntad_stream *s, struct ntad_stream_file_stats *st);
+void ntad_stream_file_stats(const struct ntad_stream *s, struct ntad_stream_file_stats *st);
 
 /* Close the file and free s: 0 or -errno (what was not committed is lost). Accepts NULL. */
 int ntad_stream_close(struct ntad_stream *s);
