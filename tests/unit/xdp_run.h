@@ -54,7 +54,7 @@ struct xdp_run_prog {
 };
 
 /* A private network namespace and a socket on its lo. 0 or -errno (what failed on stderr). */
-static int xdp_run_env_init(struct xdp_run_env *e)
+static inline int xdp_run_env_init(struct xdp_run_env *e)
 {
 	struct xsk_socket_config cfg = {
 		.rx_size = 64, .tx_size = 64,
@@ -81,7 +81,7 @@ static int xdp_run_env_init(struct xdp_run_env *e)
 	return err;
 }
 
-static void xdp_run_env_fini(struct xdp_run_env *e)
+static inline void xdp_run_env_fini(struct xdp_run_env *e)
 {
 	if (e->xsk)
 		xsk_socket__delete(e->xsk);
@@ -92,7 +92,7 @@ static void xdp_run_env_fini(struct xdp_run_env *e)
 }
 
 /* The instructions into the program's map (len <= what it was loaded for). */
-static int xdp_run_store(struct xdp_run_prog *p, const struct sock_filter *insns, unsigned int len)
+static inline int xdp_run_store(struct xdp_run_prog *p, const struct sock_filter *insns, unsigned int len)
 {
 	static struct ntad_cbpf c;
 	__u32 k = 0;
@@ -103,7 +103,7 @@ static int xdp_run_store(struct xdp_run_prog *p, const struct sock_filter *insns
 }
 
 /* Load the program for len instructions seeing snaplen bytes (0: all), store insns. */
-static int xdp_run_load(struct xdp_run_env *e, struct xdp_run_prog *p, const struct sock_filter *insns,
+static inline int xdp_run_load(struct xdp_run_env *e, struct xdp_run_prog *p, const struct sock_filter *insns,
 			unsigned int len, uint32_t snaplen)
 {
 	__u32 k = 0;
@@ -130,7 +130,7 @@ static int xdp_run_load(struct xdp_run_env *e, struct xdp_run_prog *p, const str
 	return 0;
 }
 
-static void xdp_run_unload(struct xdp_run_prog *p)
+static inline void xdp_run_unload(struct xdp_run_prog *p)
 {
 	ntad_bpf__destroy(p->skel);
 	p->skel = NULL;
@@ -140,7 +140,7 @@ static void xdp_run_unload(struct xdp_run_prog *p)
  * One frame of len bytes, linear of them in the linear part (0: all; the
  * rest in fragments). 0 and the verdict in *ret, or -errno.
  */
-static int xdp_run_frame(struct xdp_run_env *e, struct xdp_run_prog *p, const uint8_t *frame, uint32_t len,
+static inline int xdp_run_frame(struct xdp_run_env *e, struct xdp_run_prog *p, const uint8_t *frame, uint32_t len,
 			 uint32_t linear, uint32_t *ret)
 {
 	struct xdp_md md = { .data_end = linear ? linear : len, .ingress_ifindex = e->ifindex };
@@ -153,7 +153,7 @@ static int xdp_run_frame(struct xdp_run_env *e, struct xdp_run_prog *p, const ui
 }
 
 /* The program's counters, summed over the CPUs. 0 or -errno. */
-static int xdp_run_stats(struct xdp_run_env *e, struct xdp_run_prog *p, struct ntad_xdp_stats *sum)
+static inline int xdp_run_stats(struct xdp_run_env *e, struct xdp_run_prog *p, struct ntad_xdp_stats *sum)
 {
 	struct ntad_xdp_stats *v = calloc((size_t)e->ncpus, sizeof(*v));
 	__u32 k = 0;
