@@ -27,9 +27,10 @@
  * The callback is verified in a couple of passes whatever n is (its
  * registers live in a map for that, see struct cbpf_vm), where a for loop
  * would be explored up to NTAD_CBPF_MAX_INSNS times, and the kernel inlines
- * bpf_loop into a plain loop around a direct call. Bytes come through
- * bpf_xdp_load_bytes(), which reads fragments too, so a jumbo frame's bytes
- * past the linear part are seen as they are in the file.
+ * bpf_loop into a plain loop around a direct call. Bytes in the linear part
+ * are read directly, the others through bpf_xdp_load_bytes(), which reads
+ * fragments, so a jumbo frame's bytes past the linear part are seen as they
+ * are in the file.
  */
 #ifndef NTAD_CBPF_H
 #define NTAD_CBPF_H
@@ -81,9 +82,11 @@ struct {
 	__type(value, struct cbpf_vm);
 } cbpf_vm SEC(".maps");
 
-/* What the callback needs besides the map: the frame. */
+/* What the callback works on, looked up once a frame. */
 struct cbpf_frame {
 	struct xdp_md *ctx;
+	struct cbpf_vm *vm;
+	const struct ntad_cbpf *prog;
 };
 
 /* The callback's "stop": ret holds the verdict. */
@@ -97,9 +100,33 @@ static __always_inline long cbpf_refuse(struct cbpf_vm *vm)
 static __always_inline long cbpf_load(struct cbpf_vm *vm, struct xdp_md *ctx, __u64 off, __u32 size,
 				      __u32 *val)
 {
+	__u8 *data = (__u8 *)(long)ctx->data, *end = (__u8 *)(long)ctx->data_end;
 	__u8 b[4] = {};
 
-	if (off + size > vm->buflen || bpf_xdp_load_bytes(ctx, (__u32)off, b, size))
+	if (off + size > vm->buflen)
+		return cbpf_refuse(vm);
+	/*
+	 * In the linear part, read directly: the helper call costs about as much
+	 * again. The verifier takes a packet pointer's range only below 64 KiB,
+	 * offset and size together.
+	 */
+	if (off < 0xff00) {
+		__u8 *p = data + off;
+
+		if (size == 1 && p + 1 <= end) {
+			*val = p[0];
+			return 0;
+		}
+		if (size == 2 && p + 2 <= end) {
+			*val = (__u32)p[0] << 8 | p[1];
+			return 0;
+		}
+		if (size == 4 && p + 4 <= end) {
+			*val = (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
+			return 0;
+		}
+	}
+	if (bpf_xdp_load_bytes(ctx, (__u32)off, b, size))
 		return cbpf_refuse(vm);
 	if (size == 1)
 		*val = b[0];
@@ -170,22 +197,19 @@ static __always_inline long cbpf_jmp(struct cbpf_vm *vm, const struct sock_filte
 /* One instruction; 1 stops the loop, with the verdict in ret. */
 static long cbpf_step(__u64 index, void *arg)
 {
-	struct xdp_md *ctx = ((struct cbpf_frame *)arg)->ctx;
+	const struct cbpf_frame *fr = arg;
+	struct xdp_md *ctx = fr->ctx;
+	const struct ntad_cbpf *prog = fr->prog;
+	struct cbpf_vm *vm = fr->vm;
 	const struct sock_filter *f;
-	struct ntad_cbpf *prog;
-	struct cbpf_vm *vm;
-	__u32 zero = 0, k, src;
+	__u32 k, src;
 	__u64 pc;
 	__u16 code;
 
 	(void)index;
-	vm = bpf_map_lookup_elem(&cbpf_vm, &zero);
-	prog = bpf_map_lookup_elem(&cbpf_prog, &zero);
-	if (!vm)
-		return 1;
 	/* Checked in a register that stays one up to its use. */
 	pc = vm->pc;
-	if (!prog || pc >= NTAD_CBPF_MAX_INSNS)
+	if (pc >= NTAD_CBPF_MAX_INSNS)
 		return cbpf_refuse(vm);
 	f = &prog->insns[pc];
 	vm->pc = pc + 1;
@@ -243,8 +267,9 @@ static __always_inline int cbpf_selects(struct xdp_md *ctx)
 	struct cbpf_vm *vm;
 	__u32 zero = 0;
 
-	vm = bpf_map_lookup_elem(&cbpf_vm, &zero);
-	if (!vm)
+	fr.vm = vm = bpf_map_lookup_elem(&cbpf_vm, &zero);
+	fr.prog = bpf_map_lookup_elem(&cbpf_prog, &zero);
+	if (!vm || !fr.prog)
 		return 0;
 	__builtin_memset(vm, 0, sizeof(*vm));
 	vm->wirelen = (__u32)bpf_xdp_get_buff_len(ctx);
