@@ -50,6 +50,14 @@ frames() {
 	tcpdump -r "$f" -nn -t -xx "$@" 2>/dev/null
 }
 
+# stop_ref: stop the reference tcpdump; it must have lost nothing, or it is no reference.
+stop_ref() {
+	kill -INT "$REF"
+	wait_pid "$REF" 5 || true
+	grep -q '^0 packets dropped by kernel' "$TEST_TMP/REF.log" ||
+		fail "the reference tcpdump lost frames, the comparison would mean nothing: $(tail -n 3 "$TEST_TMP/REF.log")"
+}
+
 mix() {
 	send -n 40 --sizes 60,300,1500 --dport 53
 	send -n 40 --sizes 64,576 --dport 9 --sports 1000,2000
@@ -68,11 +76,10 @@ for expr in 'udp dst port 53' 'udp' 'tcp' 'not udp' 'arp or ip6' 'vlan' 'greater
 	rm -f "$TEST_TMP"/ref.pcap "$TEST_TMP"/cap.pcap
 	# shellcheck disable=SC2086 # the expression is the trailing arguments, as for tcpdump
 	start --pcap "$TEST_TMP/cap.pcap" $expr
-	bg_b REF tcpdump -i "$PEER" -Q out -nn -U --immediate-mode -w "$TEST_TMP/ref.pcap"
+	bg_b REF tcpdump -i "$PEER" -Q out -nn -U --immediate-mode -B 65536 -w "$TEST_TMP/ref.pcap"
 	for _ in $(seq 50); do grep -q 'listening on' "$TEST_TMP/REF.log" && break; sleep 0.1; done
 	mix
-	kill -INT "$REF"
-	wait_pid "$REF" 5 || true
+	stop_ref
 	stop_ntad "$expr" ".pcap_errors == 0" ".pcap_failed == 0"
 	want=$(tcpdump -r "$TEST_TMP/ref.pcap" -nn "$expr" 2>/dev/null | wc -l)
 	all=$(tcpdump -r "$TEST_TMP/ref.pcap" -nn 2>/dev/null | wc -l)
@@ -91,7 +98,7 @@ rm -f "$TEST_TMP"/ref.pcap "$TEST_TMP"/cap.pcap
 bg_a U7000 socat -u UDP-RECV:7000 "OPEN:$TEST_TMP/u7000.out,creat,append"
 bg_a U9 socat -u UDP-RECV:9 "OPEN:$TEST_TMP/u9.out,creat,append"
 start -w "$TEST_TMP/cap.pcap" udp port 9
-bg_b REF tcpdump -i "$PEER" -Q out -nn -U --immediate-mode -w "$TEST_TMP/ref.pcap"
+bg_b REF tcpdump -i "$PEER" -Q out -nn -U --immediate-mode -B 65536 -w "$TEST_TMP/ref.pcap"
 for _ in $(seq 50); do grep -q 'listening on' "$TEST_TMP/REF.log" && break; sleep 0.1; done
 out=$(in_b ping -c 3 -i 0.2 -W 1 "$DEV_IP" 2>&1) || fail "ping while capturing 'udp port 9' failed: $out"
 for i in $(seq 10); do
@@ -99,8 +106,7 @@ for i in $(seq 10); do
 	echo "to 9 #$i" | in_b socat -u - "UDP-SENDTO:$DEV_IP:9"
 done
 sleep 0.5
-kill -INT "$REF"
-wait_pid "$REF" 5 || true
+stop_ref
 stop_ntad "udp port 9" ".pcap_failed == 0" ".xdp_redirected == 10" ".rx_packets == 10"
 n7000=$(wc -l <"$TEST_TMP/u7000.out")
 n9=$(wc -l <"$TEST_TMP/u9.out" 2>/dev/null || echo 0)
