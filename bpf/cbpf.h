@@ -73,7 +73,10 @@ struct cbpf_vm {
  * once per value (seconds to load a program of 20 instructions, refusal at
  * 100); read from the map it is any number below NTAD_CBPF_MAX_INSNS, and the
  * callback is verified in a couple of passes whatever the program's length.
- * An XDP program does not nest on a CPU, so one entry per CPU is enough.
+ * XDP judges one frame at a time on a CPU, so one entry per CPU is enough
+ * (a BPF_PROG_RUN of the very program that is attached could, if traffic on
+ * its CPU interrupted it, find the entry overwritten; the tests load programs
+ * of their own).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
