@@ -161,7 +161,7 @@ $(B)/libntadapp.a: $(APP_CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/*.h) | $(DEPS_STAMP)
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/*.h bpf/*.h) | $(DEPS_STAMP)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -8,15 +8,18 @@
  * socket, goes to the kernel stack. bpf_redirect_map() is called with XDP_PASS
  * as its fallback so a queue nobody listens on keeps working as before.
  *
- * The filter is a small table of rules (struct ntad_rule in ntad_bpf.h). The
- * number of rules is a read-only constant (nr_rules, set by the daemon before
- * load): with no rule the verifier sees the loop body as dead code and the
- * program is a plain "redirect everything". The packet is parsed once into a
- * key (ethertype behind up to two VLAN tags, IP protocol, L4 destination port)
- * and the rules are compared against that key, so parsing cost does not grow
- * with the number of rules.
+ * The filter is one of two things, chosen by read-only constants that the
+ * daemon sets before load:
+ * - a classic BPF program of cbpf_len instructions, which cbpf.h runs: what
+ *   a pcap-filter(7) expression compiled to, selecting exactly its frames;
+ * - or a small table of nr_rules rules (struct ntad_rule in ntad_bpf.h). The
+ *   packet is parsed once into a key (ethertype behind up to two VLAN tags,
+ *   IP protocol, L4 destination port) and the rules are compared against
+ *   that key, so parsing cost does not grow with the number of rules.
+ * With neither, the verifier sees both as dead code and the program is a
+ * plain "redirect everything".
  *
- * Deliberate limits:
+ * Deliberate limits (of the rules; cbpf.h says what the classic program reads):
  * - IPv6 extension headers are not walked: ip_proto is the next header of the
  *   fixed header, and dport is read only when that is UDP or TCP. A UDP datagram
  *   behind a hop-by-hop header thus does not match a dport rule.
@@ -26,9 +29,10 @@
  *   socket bound with XDP_USE_SG; headers are read from the linear part only,
  *   which on every driver we know holds at least the first few hundred bytes.
  *   A frame whose L3/L4 headers are not all linear matches only rules that do
- *   not look past what is there; one whose linear part is shorter than an
- *   Ethernet header is dropped as a runt (no driver splits a frame that early,
- *   and BPF_PROG_TEST_RUN can only make runts that way).
+ *   not look past what is there. A frame whose linear part is shorter than
+ *   an Ethernet header is dropped as a runt, whatever the filter (no driver
+ *   splits a frame that early, and BPF_PROG_TEST_RUN can only make runts
+ *   that way).
  *
  * Counters (xdp_stats, per CPU) are described in ntad_bpf.h.
  */
@@ -41,6 +45,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "ntad_bpf.h"
+#include "cbpf.h"
 
 #define VLAN_HLEN 4
 #define MAX_VLAN_TAGS 2
@@ -154,11 +159,13 @@ static __always_inline int rule_matches(const struct ntad_rule *r, const struct 
 	return 1;
 }
 
-static __always_inline int selected(void *data, void *end)
+static __always_inline int selected(struct xdp_md *ctx, void *data, void *end)
 {
 	struct pkt_key k = {};
 	__u32 i;
 
+	if (cbpf_len)
+		return cbpf_selects(ctx);
 	if (nr_rules == 0)
 		return 1;
 	parse(&k, data, end);
@@ -192,7 +199,7 @@ int ntad_xdp(struct xdp_md *ctx)
 		st->dropped++;
 		return XDP_DROP;
 	}
-	if (!selected(data, end)) {
+	if (!selected(ctx, data, end)) {
 		st->passed++;
 		return XDP_PASS;
 	}

@@ -195,9 +195,33 @@ struct ntad_port_opts {
 	 */
 	int xsks_map_fd;
 	int prog_fd;
+	/*
+	 * Or, in place of rules, a classic BPF program that ntad's filter program
+	 * runs on every frame: cbpf_len instructions (struct sock_filter, the
+	 * layout of libpcap's compiled programs and of SO_ATTACH_FILTER's),
+	 * copied. A frame is redirected when the program returns non-zero, with
+	 * libpcap's semantics (pcap_offline_filter) on the frame's first
+	 * cbpf_snaplen bytes (0: all of it), as a capture cut there holds it; the
+	 * program must pass ntad_cbpf_check.
+	 */
+	const struct sock_filter *cbpf;
+	unsigned int cbpf_len;
+	uint32_t cbpf_snaplen;
 	size_t :0;
 };
-#define ntad_port_opts__last_field prog_fd
+#define ntad_port_opts__last_field cbpf_snaplen
+
+/*
+ * Can ntad's filter program run this classic BPF program (ntad_port_opts'
+ * cbpf)? 0; or -E2BIG, longer than NTAD_CBPF_MAX_INSNS; -EOPNOTSUPP, valid
+ * but instruction *at is one it does not run: a backward jump (libpcap's
+ * protochain) or a packet load at one of Linux's negative offsets
+ * (SKF_AD_OFF, SKF_NET_OFF, SKF_LL_OFF; libpcap's inbound, outbound,
+ * ifindex); -EINVAL, not a valid program (what libpcap's bpf_validate
+ * refuses), *at the first instruction at fault, or an empty program. at may
+ * be NULL; it is set only with those two errors.
+ */
+int ntad_cbpf_check(const struct sock_filter *insns, unsigned int len, unsigned int *at);
 
 /*
  * Open ifname on u. Checks what can be checked before anything is attached:

@@ -10,9 +10,15 @@
 #define NTAD_BPF_H
 
 #include <linux/types.h>
+#include <linux/filter.h>
 
 #define NTAD_MAX_QUEUES 64 /* entries of the XSKMAP: one per rx queue */
 #define NTAD_MAX_RULES  16 /* entries of the rule table */
+/*
+ * Instructions of a classic BPF program the XDP program runs: Linux's limit
+ * for socket filters (its BPF_MAXINSNS; libpcap's headers define another).
+ */
+#define NTAD_CBPF_MAX_INSNS 4096
 
 /*
  * One filter rule. A packet matches a rule when every non-zero field matches;
@@ -30,6 +36,17 @@ struct ntad_rule {
 };
 
 /*
+ * In place of the rules, a classic BPF program (struct sock_filter: the
+ * layout of libpcap's struct bpf_insn and of SO_ATTACH_FILTER's programs),
+ * in the one entry of an array map; its length and the bytes of a frame it
+ * may read are constants of the program. bpf/cbpf.h runs it on every frame
+ * and says with which semantics; a non-zero return selects the frame.
+ */
+struct ntad_cbpf {
+	struct sock_filter insns[NTAD_CBPF_MAX_INSNS];
+};
+
+/*
  * Per-CPU counters of the program, one array entry, summed by the daemon.
  * Every frame the program sees lands in exactly one of redirected, passed and
  * dropped. matched counts the frames the filter selected (before the XSKMAP
@@ -38,9 +55,9 @@ struct ntad_rule {
  */
 struct ntad_xdp_stats {
 	__u64 redirected; /* handed to an AF_XDP socket */
-	__u64 passed;     /* no rule matched, or no socket on the queue: kernel stack */
+	__u64 passed;     /* not selected, or no socket on the queue: kernel stack */
 	__u64 dropped;    /* runts shorter than an Ethernet header (XDP_DROP) */
-	__u64 matched;    /* selected by the filter (all frames when nr_rules == 0) */
+	__u64 matched;    /* selected by the filter (all frames with no rule nor program) */
 };
 
 #endif /* NTAD_BPF_H */

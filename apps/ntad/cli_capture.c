@@ -8,8 +8,8 @@
  * Why a file of their own: they follow tcpdump rather than the rest of ntad
  * (one-letter options, sizes in millions of bytes, an expression as the last
  * arguments), and every expression goes through libpcap here (expr.c), once
- * when it is typed, so that a bad one is refused before anything is attached.
- * The expression also gives XDP rules when no --filter did.
+ * when it is typed, so that a bad one, or a capture filter the XDP program
+ * cannot run, is refused before anything is attached.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -50,12 +50,13 @@ int ntad_opt_pcap(struct ntad_opts *o, const char *a, char *e, size_t l)
 int ntad_opt_trigger(struct ntad_opts *o, const char *a, char *e, size_t l)
 {
 	size_t n = strlen(o->trigger_expr);
-	struct bpf_program prog;
+	struct ntad_expr *x;
 
 	/* Checked alone, so that an error names the expression it is in. */
-	if (ntad_expr_compile("--trigger", a, NTAD_DEF_SNAPLEN, &prog, e, l))
+	x = ntad_expr_new("--trigger", a, NTAD_DEF_SNAPLEN, e, l);
+	if (!x)
 		return -EINVAL;
-	pcap_freecode(&prog);
+	ntad_expr_free(x);
 	if (n + strlen(a) + 8 >= sizeof(o->trigger_expr))
 		return ntad_cli_fail(e, l, "--trigger: the expressions are longer than %zu bytes together; shorten them",
 				     sizeof(o->trigger_expr) - 1);
@@ -122,9 +123,10 @@ int ntad_cli_capture_expr(struct ntad_opts *o, int argc, char **argv, char *e, s
 
 int ntad_cli_capture_validate(struct ntad_opts *o, char *e, size_t l)
 {
-	struct ntad_rule rules[NTAD_EXPR_MAX_RULES];
-	struct bpf_program prog;
+	const struct sock_filter *insns;
+	struct ntad_expr *x;
 	unsigned int n;
+	int ret;
 
 	if (o->mode != NTAD_MODE_CAPTURE && (ntad_cli.seen & NTAD_SEEN_CAPTURE_FILES))
 		return ntad_cli_fail(e, l, "-w/-s/-C/-W: only used by --mode capture; drop them or add --mode capture");
@@ -143,14 +145,12 @@ int ntad_cli_capture_validate(struct ntad_opts *o, char *e, size_t l)
 		return ntad_cli_fail(e, l, "-W: the number of files -C rotates through; add -C SIZE");
 	if (!o->expr[0])
 		return 0;
-	if (ntad_expr_compile("capture filter", o->expr, o->snaplen, &prog, e, l))
-		return -EINVAL;
-	pcap_freecode(&prog);
-	/* Given rules are the user's; else what the kernel can select of the expression. */
 	if (o->nr_rules || (ntad_cli.seen & NTAD_SEEN_FILTER_ALL))
-		return 0;
-	n = ntad_expr_rules(o->expr, rules);
-	memcpy(o->rules, rules, n * sizeof(rules[0]));
-	o->nr_rules = n;
-	return 0;
+		return ntad_cli_fail(e, l, "--filter and a capture filter conflict: the expression alone selects the frames in the XDP program; drop --filter and say it in the expression (proto=udp,dport=9: 'udp dst port 9')");
+	x = ntad_expr_new("capture filter", o->expr, o->snaplen, e, l);
+	if (!x)
+		return -EINVAL;
+	ret = ntad_expr_cbpf(x, &insns, &n, e, l);
+	ntad_expr_free(x);
+	return ret ? -EINVAL : 0;
 }

@@ -116,8 +116,8 @@ ntad_opt_fn ntad_opt_capture_bytes, ntad_opt_capture_age, ntad_opt_pcap, ntad_op
 /* argv[0..argc), the arguments after the options, joined into o->expr as tcpdump does. */
 int ntad_cli_capture_expr(struct ntad_opts *o, int argc, char **argv, char *e, size_t l);
 /*
- * The capture options' combinations, and the expression compiled (then XDP
- * rules derived from it when --filter gave none).
+ * The capture options' combinations, and the expression compiled and checked
+ * against what the XDP program runs.
  */
 int ntad_cli_capture_validate(struct ntad_opts *o, char *e, size_t l);
 

@@ -4,99 +4,139 @@
  *
  * libpcap compiles the expression once, at start, against a "dead" handle of
  * link type Ethernet and the capture's snap length, so it means what it means
- * to tcpdump reading the file ntad writes; the compiled program is a classic
- * BPF program pcap_offline_filter() runs on each received frame.
+ * to tcpdump reading the file ntad writes. The result is a classic BPF
+ * program, and where it runs decides what the host keeps:
  *
- * The XDP rules are a coarse first cut in the kernel: a rule derived here must
- * select at least every frame the expression selects (the expression still
- * runs behind it). libpcap's code reads fixed offsets whatever the headers
- * say (`udp` is byte 23 of an IPv4 frame of 24 bytes or more, even with an
- * IPv4 header length below 20; for IPv6 it also accepts a fragment header
- * before UDP), while the program parses sane headers only (40 bytes of IPv6,
- * 20 of IPv4, no port behind a short IHL). Its protocol and port rules would
- * thus miss malformed or truncated frames the expression selects, so only
- * the ethertype is derived: udp, tcp and their port forms keep IPv4 and IPv6
- * in the kernel's cut, icmp and ip IPv4, ip6 IPv6, arp ARP. Anything else is
- * not derived.
+ * - the capture filter runs in the XDP program (bpf/cbpf.h interprets it,
+ *   with libpcap's semantics on the frame cut at the snap length), so the
+ *   kernel redirects exactly the frames the expression selects and every
+ *   other frame goes on to the stack. Deriving coarser XDP rules from the
+ *   text could not do that: libpcap's code reads fixed offsets whatever the
+ *   headers say (`udp` is byte 23 of an IPv4 frame even with an IHL below 5,
+ *   and for IPv6 it looks behind a fragment header), which a header parser
+ *   does not, so rules had to be wider than the expression (by ethertype
+ *   only) and `udp port 53` took every IP frame from the host. Since the
+ *   kernel's choice is exact, user space does not run the filter again;
+ * - --trigger runs here, on frames already captured (pcap_offline_filter).
+ *
+ * What the XDP program cannot run is refused at start with the reason
+ * (ntad_cbpf_check): longer than NTAD_CBPF_MAX_INSNS, protochain (a loop),
+ * and inbound, outbound and ifindex, which read Linux socket metadata that
+ * libpcap's own interpreter has not either (it refuses every frame there).
  */
+#include <ctype.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <pcap/pcap.h>
 
 #include "expr.h"
+#include "ntad.h"
 
-#define MAX_TOKENS 5
+_Static_assert(sizeof(struct bpf_insn) == sizeof(struct sock_filter), "libpcap's and Linux's cBPF layouts");
 
-int ntad_expr_compile(const char *what, const char *text, uint32_t snaplen, struct bpf_program *prog,
-		      char *err, size_t errlen)
+struct ntad_expr {
+	struct bpf_program prog;   /* libpcap's, for ntad_expr_match */
+	struct sock_filter *insns; /* the same program for the XDP program */
+	char *what, *text;         /* for messages */
+};
+
+void ntad_expr_free(struct ntad_expr *e)
 {
-	pcap_t *dead = pcap_open_dead(DLT_EN10MB, (int)snaplen);
-	int ret = 0;
+	if (!e)
+		return;
+	pcap_freecode(&e->prog);
+	free(e->insns);
+	free(e->what);
+	free(e->text);
+	free(e);
+}
 
-	if (!dead) {
-		snprintf(err, errlen, "%s: libpcap cannot open a handle to compile it; this should not happen", what);
-		return -ENOMEM;
+struct ntad_expr *ntad_expr_new(const char *what, const char *text, uint32_t snaplen, char *err,
+				size_t errlen)
+{
+	struct ntad_expr *e = calloc(1, sizeof(*e));
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, (int)snaplen);
+	int ret = -ENOMEM;
+
+	if (!e || !dead || !(e->what = strdup(what)) || !(e->text = strdup(text))) {
+		snprintf(err, errlen, "%s: no memory to compile it; this should not happen", what);
+		goto err;
 	}
-	if (pcap_compile(dead, prog, text, 1, PCAP_NETMASK_UNKNOWN)) {
+	if (pcap_compile(dead, &e->prog, text, 1, PCAP_NETMASK_UNKNOWN)) {
 		snprintf(err, errlen, "%s '%s': %s; give a pcap-filter(7) expression such as 'udp port 53'",
 			 what, text, pcap_geterr(dead));
 		ret = -EINVAL;
+		goto err;
+	}
+	e->insns = calloc(e->prog.bf_len ? e->prog.bf_len : 1, sizeof(*e->insns));
+	if (!e->insns) {
+		snprintf(err, errlen, "%s: no memory to compile it; this should not happen", what);
+		goto err;
+	}
+	for (unsigned int i = 0; i < e->prog.bf_len; i++) {
+		const struct bpf_insn *in = &e->prog.bf_insns[i];
+
+		e->insns[i] = (struct sock_filter){ .code = in->code, .jt = in->jt, .jf = in->jf, .k = in->k };
 	}
 	pcap_close(dead);
-	return ret;
+	return e;
+
+err:
+	if (dead)
+		pcap_close(dead);
+	ntad_expr_free(e);
+	errno = -ret;
+	return NULL;
 }
 
-static bool is_l4(const char *s)
+bool ntad_expr_match(const struct ntad_expr *e, const uint8_t *data, uint32_t caplen, uint32_t len)
 {
-	return !strcmp(s, "udp") || !strcmp(s, "tcp");
+	struct pcap_pkthdr h = { .caplen = caplen, .len = len };
+
+	return pcap_offline_filter(&e->prog, &h, data) != 0;
 }
 
-/* A decimal port 0..65535. */
-static bool is_port(const char *s)
+/* Instruction i as libpcap prints it ("ja 4"), blanks squeezed. */
+static const char *image(const struct ntad_expr *e, unsigned int i, char *buf, size_t n)
 {
-	char *end;
-	long v;
+	const char *s = bpf_image(&e->prog.bf_insns[i], (int)i);
+	size_t k = 0;
 
-	if (*s < '0' || *s > '9')
-		return false;
-	v = strtol(s, &end, 10);
-	return !*end && v <= 65535;
+	s = strchr(s, ')') ? strchr(s, ')') + 1 : s;
+	for (; *s && k + 1 < n; s++)
+		if (!isspace((unsigned char)*s) || (k && buf[k - 1] != ' '))
+			buf[k++] = isspace((unsigned char)*s) ? ' ' : *s;
+	while (k && buf[k - 1] == ' ')
+		k--;
+	buf[k] = '\0';
+	return buf;
 }
 
-unsigned int ntad_expr_rules(const char *text, struct ntad_rule rules[NTAD_EXPR_MAX_RULES])
+int ntad_expr_cbpf(const struct ntad_expr *e, const struct sock_filter **insns, unsigned int *len,
+		   char *err, size_t errlen)
 {
-	char buf[128], *tok[MAX_TOKENS + 1], *save = NULL;
-	unsigned int n = 0;
+	unsigned int at;
+	char im[64];
+	int ret = ntad_cbpf_check(e->insns, e->prog.bf_len, &at);
 
-	if (strlen(text) >= sizeof(buf))
-		return 0;
-	strcpy(buf, text);
-	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-		if (n == MAX_TOKENS)
-			return 0;
-		tok[n++] = t;
-	}
-	memset(rules, 0, NTAD_EXPR_MAX_RULES * sizeof(*rules));
-	if (n == 1 && (!strcmp(tok[0], "ip") || !strcmp(tok[0], "icmp"))) {
-		rules[0].ethertype = 0x0800;
-		return 1;
-	}
-	if (n == 1 && !strcmp(tok[0], "ip6")) {
-		rules[0].ethertype = 0x86dd;
-		return 1;
-	}
-	if (n == 1 && !strcmp(tok[0], "arp")) {
-		rules[0].ethertype = 0x0806;
-		return 1;
-	}
-	if (!n || !is_l4(tok[0]) ||
-	    !(n == 1 || (n == 3 && !strcmp(tok[1], "port") && is_port(tok[2])) ||
-	      (n == 4 && (!strcmp(tok[1], "src") || !strcmp(tok[1], "dst")) && !strcmp(tok[2], "port") &&
-	       is_port(tok[3]))))
-		return 0;
-	rules[0].ethertype = 0x0800;
-	rules[1].ethertype = 0x86dd;
-	return 2;
+	if (ret == -E2BIG)
+		snprintf(err, errlen, "%s '%s': %u instructions, more than the %u ntad's XDP program runs; simplify the expression",
+			 e->what, e->text, e->prog.bf_len, NTAD_CBPF_MAX_INSNS);
+	else if (ret == -EOPNOTSUPP && BPF_CLASS(e->insns[at].code) == BPF_JMP)
+		snprintf(err, errlen, "%s '%s': instruction %u (%s) jumps backwards, a loop libpcap makes for protochain, which ntad's XDP program does not run; name the headers instead (ip6 proto N, ip6[40] = N)",
+			 e->what, e->text, at, image(e, at, im, sizeof(im)));
+	else if (ret == -EOPNOTSUPP)
+		snprintf(err, errlen, "%s '%s': instruction %u (%s) reads Linux socket metadata (inbound, outbound, ifindex), which frames in ntad's XDP program and in a pcap file do not carry; leave it out",
+			 e->what, e->text, at, image(e, at, im, sizeof(im)));
+	else if (ret)
+		snprintf(err, errlen, "%s '%s': libpcap's program is not valid at instruction %u (%s); this should not happen",
+			 e->what, e->text, at, image(e, at, im, sizeof(im)));
+	if (ret)
+		return ret;
+	*insns = e->insns;
+	*len = e->prog.bf_len;
+	return 0;
 }

@@ -43,6 +43,7 @@
 #include <xdp/libxdp.h>
 
 #include "cli.h"
+#include "expr.h"
 #include "nta.h"
 #include "pcap.h"
 #include "run.h"
@@ -338,22 +339,35 @@ static int open_ports(struct ntad_ctx *x)
 		.rx_size = o->rx_size, .tx_size = o->tx_size, .no_wakeup = !o->need_wakeup,
 		.busy_poll = o->busy_poll, .frags = o->frags,
 		.rules = o->rules, .nr_rules = o->nr_rules);
+	struct ntad_expr *expr = NULL;
+	char err[ERRLEN];
+	int ret = 0;
 
+	/* capture's expression runs in the XDP program (expr.c; checked by the CLI). */
+	if (o->mode == NTAD_MODE_CAPTURE && o->expr[0]) {
+		expr = ntad_expr_new("capture filter", o->expr, o->snaplen, err, sizeof(err));
+		if (!expr || ntad_expr_cbpf(expr, &po.cbpf, &po.cbpf_len, err, sizeof(err))) {
+			die_msg("%s", err);
+			ntad_expr_free(expr);
+			return -EINVAL;
+		}
+		po.cbpf_snaplen = o->snaplen;
+	}
 	x->nr_ports = ntad_two_interfaces(o) ? 2 : 1;
 	for (unsigned int i = 0; i < x->nr_ports; i++) {
 		x->ports[i] = ntad_port__open(x->umem, names[i], &po);
 		if (!x->ports[i]) {
-			int ret = -errno;
-
+			ret = -errno;
 			if (ret == -EPERM || ret == -EACCES)
 				die_msg("XDP program: the kernel refused to load it (%s); ntad needs root (CAP_BPF, CAP_NET_ADMIN)",
 					strerror(-ret));
 			else
 				die_msg("%s; run with -v for the details", libmsg[0] ? libmsg : strerror(-ret));
-			return ret;
+			break;
 		}
 	}
-	return 0;
+	ntad_expr_free(expr); /* the ports have their copy */
+	return ret;
 }
 
 static const struct ntad_mode_ops *mode_of(enum ntad_mode m)

@@ -44,7 +44,6 @@ struct ntad_counters {
 	uint64_t late_p50_ns, late_p99_ns, late_max_ns, hold_min_ns;
 	uint64_t duplicated, corrupted, reordered; /* delay: --duplicate, --corrupt, --reorder */
 	uint64_t pcap_writes, pcap_packets, pcap_errors, pcap_errno, triggers;
-	uint64_t filtered;       /* capture: refused by the filter expression, freed */
 	uint64_t pcap_failed;    /* capture: 1 when frames were not written (the run fails) */
 };
 

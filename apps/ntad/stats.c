@@ -113,7 +113,7 @@ static void print_json_retention(FILE *f, const struct ntad_counters *c)
 		c->late_p50_ns / 1e3, c->late_p99_ns / 1e3, c->late_max_ns / 1e3);
 	fprintf(f, ",\"duplicated\":%" PRIu64 ",\"corrupted\":%" PRIu64 ",\"reordered\":%" PRIu64,
 		c->duplicated, c->corrupted, c->reordered);
-	fprintf(f, ",\"filtered\":%" PRIu64 ",\"pcap_failed\":%" PRIu64, c->filtered, c->pcap_failed);
+	fprintf(f, ",\"pcap_failed\":%" PRIu64, c->pcap_failed);
 }
 
 static void print_text_retention(FILE *f, const struct ntad_counters *c)
@@ -135,8 +135,6 @@ static void print_text_retention(FILE *f, const struct ntad_counters *c)
 		fprintf(f, "  pcap: %" PRIu64 " writes (last %" PRIu64 " packets), %" PRIu64 " failed%s%s, %" PRIu64
 			" trigger matches\n", c->pcap_writes, c->pcap_packets, c->pcap_errors,
 			c->pcap_errno ? ": " : "", c->pcap_errno ? strerror((int)c->pcap_errno) : "", c->triggers);
-	if (c->filtered)
-		fprintf(f, "  filter expression: %" PRIu64 " frames refused\n", c->filtered);
 }
 
 static void print_json(FILE *f, const struct ntad_report *r)

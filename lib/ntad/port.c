@@ -77,6 +77,7 @@ struct ntad_port *ntad_port__open(struct ntad_umem *u, const char *ifname,
 	LIBNTAD_OPTS(ntad_port_opts, o);
 	uint32_t max_frame;
 	struct ntad_port *p;
+	unsigned int bad;
 	int ret;
 
 	if (opts) {
@@ -89,7 +90,22 @@ struct ntad_port *ntad_port__open(struct ntad_umem *u, const char *ifname,
 	if (!u || !ifname || o.nr_rules > NTAD_MAX_RULES || (o.nr_rules && !o.rules) ||
 	    o.xdp_mode > NTAD_XDP_SKB || o.bind > NTAD_BIND_ZEROCOPY || o.xsks_map_fd < 0 ||
 	    o.prog_fd < 0 || (o.prog_fd && !o.xsks_map_fd) || (o.nr_rules && o.xsks_map_fd) ||
+	    (o.cbpf_len && (o.nr_rules || o.xsks_map_fd)) || (!o.cbpf_len != !o.cbpf) ||
 	    (o.rx_size && (o.rx_size & (o.rx_size - 1))) || (o.tx_size && (o.tx_size & (o.tx_size - 1)))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	ret = o.cbpf_len ? ntad_cbpf_check(o.cbpf, o.cbpf_len, &bad) : 0;
+	if (ret == -E2BIG)
+		ntad_log(NTAD_WARN, "classic BPF program: %u instructions, more than the %u the XDP program runs; shorten it\n",
+			 o.cbpf_len, NTAD_CBPF_MAX_INSNS);
+	else if (ret == -EOPNOTSUPP)
+		ntad_log(NTAD_WARN, "classic BPF program: instruction %u is a backward jump or a load at a Linux ancillary offset, which the XDP program does not run; leave it out\n",
+			 bad);
+	else if (ret)
+		ntad_log(NTAD_WARN, "classic BPF program: instruction %u of %u is not valid (as bpf_validate says); fix the program\n",
+			 bad, o.cbpf_len);
+	if (ret) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -121,6 +137,7 @@ struct ntad_port *ntad_port__open(struct ntad_umem *u, const char *ifname,
 		ret = -errno;
 		goto err;
 	}
+	p->o.cbpf = NULL; /* copied into the program's map: the caller's no longer */
 	return p;
 
 err:

@@ -5,10 +5,11 @@
  *
  * One skeleton per interface: the XSKMAP is indexed by rx queue, so fwd's two
  * interfaces each need their own map (queue 0 of A and queue 0 of B are two
- * different sockets). The rule count is read-only data set before load, so the
- * verifier removes the filter entirely for "all traffic"; the rules themselves
- * go into their array map before the program is attached, and so do the
- * sockets, so no frame is ever redirected to an empty map slot by accident.
+ * different sockets). The rule count and the length of a classic BPF program
+ * are read-only data set before load, so the verifier removes the filter
+ * entirely for "all traffic"; the rules or the program go into their array
+ * map before the program is attached, and so do the sockets, so no frame is
+ * ever redirected to an empty map slot or judged by a half-written program.
  *
  * The program is attached through a bpf_link (BPF_LINK_CREATE), never with the
  * netlink API: the link belongs to this process, so when ntad dies, even by
@@ -41,6 +42,23 @@ struct ntad_xdp {
 	int nr_cpus;
 	struct ntad_xdp_stats *percpu; /* lookup buffer, one entry per possible CPU */
 };
+
+/* The classic program into the one entry of its map (32 KiB, zero past len). */
+static int store_cbpf(struct ntad_xdp *x, const struct sock_filter *insns, unsigned int len)
+{
+	struct ntad_cbpf *c = calloc(1, sizeof(*c));
+	uint32_t key = 0;
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	memcpy(c->insns, insns, len * sizeof(*insns));
+	ret = bpf_map__update_elem(x->skel->maps.cbpf_prog, &key, sizeof(key), c, sizeof(*c), BPF_ANY);
+	if (ret)
+		ntad_log(NTAD_WARN, "XDP program: cannot store the classic BPF program (%s)\n", strerror(-ret));
+	free(c);
+	return ret;
+}
 
 struct ntad_xdp *ntad_xdp_load(struct ntad_port *p)
 {
@@ -76,11 +94,16 @@ struct ntad_xdp *ntad_xdp_load(struct ntad_port *p)
 		goto err_free;
 	}
 	x->skel->rodata->nr_rules = p->o.nr_rules;
+	x->skel->rodata->cbpf_len = p->o.cbpf_len;
+	if (p->o.cbpf_snaplen)
+		x->skel->rodata->cbpf_snaplen = p->o.cbpf_snaplen;
 	ret = ntad_bpf__load(x->skel);
 	if (ret) {
 		ntad_log(NTAD_WARN, "XDP program: load failed (%s)\n", strerror(-ret));
 		goto err_skel;
 	}
+	if (p->o.cbpf_len && (ret = store_cbpf(x, p->o.cbpf, p->o.cbpf_len)))
+		goto err_skel;
 	for (uint32_t i = 0; i < p->o.nr_rules; i++) {
 		ret = bpf_map__update_elem(x->skel->maps.rules, &i, sizeof(i), &p->rules[i],
 					   sizeof(p->rules[i]), BPF_ANY);

@@ -58,6 +58,9 @@ static void check_run(const struct ntad_opts *o)
 		abort();
 	if (o->mode == NTAD_MODE_TXONLY && o->nr_rules)
 		abort();
+	/* A capture expression is the XDP program's whole filter: no rules beside it. */
+	if (o->mode == NTAD_MODE_CAPTURE && o->expr[0] && o->nr_rules)
+		abort();
 	for (uint32_t i = 0; i < o->nr_rules; i++) {
 		const struct ntad_rule *r = &o->rules[i];
 

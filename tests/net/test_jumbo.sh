@@ -10,6 +10,9 @@
 #   l2fwd: the peer's jumbo and small frames come back intact, MACs swapped;
 #   txonly: 1501, 4000, 9000 and 9014-byte frames built in one multi-page
 #     block each and sent as chains, received and checked by the peer;
+#   capture 'ether[9000] >= 0': the XDP program reads byte 9000 of the frame,
+#     past its linear part, so exactly the 9014-byte frames reach ntad (in
+#     chains) and the file, the others go to the stack;
 #   --no-frags: refused at start with a message naming the fix.
 . "$(dirname "$0")/lib.sh"
 net_init
@@ -98,6 +101,20 @@ txonly "9000 bytes, chunk 2048 (5 descriptors)" 3000 9000 2048
 txonly "9014 bytes, chunk 4096 (3 descriptors)" 3000 9014 4096
 txonly "4000 bytes, chunk 2048 (a normal-page block)" 3000 4000 2048
 txonly "1501 bytes, one descriptor" 3000 1501 2048
+
+# ---- capture: an expression that reads a jumbo frame's fragments ----
+log "capture 'ether[9000] >= 0'"
+bg_a NT "$NTAD" -i "$DEV" --mode capture --pcap "$TEST_TMP/jumbo.pcap" -d 60 --json -I 0 \
+	--rx-size 8192 --fill-size 8192 --umem-size 96M ether[9000] '>=' 0
+wait_attached "$NT" || fail "capture: ntad did not attach: $(cat "$TEST_TMP/NT.log")"
+in_b "$PEER_TOOL" send -i "$PEER" -n 300 --sizes 64,1501,9000,9014,4000 --rate 10000 \
+	--src-mac "$PEER_MAC" --dst-mac "$DEV_MAC" | tail -n 1
+sleep 0.5
+stop_ntad "capture ether[9000]" ".rx_packets == 60" ".xdp_redirected == 60" ".xdp_matched == 60" \
+	".xdp_passed >= 240" ".rx_multibuf == 60" ".pcap_packets == 60"
+lens=$(tcpdump -r "$TEST_TMP/jumbo.pcap" -nn -e 2>/dev/null | grep -o 'length [0-9]*:' | sort | uniq -c |
+	awk '{ print $1 "x" $3 }')
+[ "$lens" = "60x9014:" ] || fail "capture ether[9000]: the file holds $lens, want 60 frames of 9014 bytes"
 
 # ---- refusals ----
 log "refusal: --no-frags at MTU 9000"

@@ -4,7 +4,7 @@
  * tests/net/test_api.sh as root, IFACE a veth end with a peer):
  *  - arguments it cannot serve are refused with EINVAL (NULL and errno for
  *    constructors) and change nothing: bad sizes, rings, chunk sizes, pools,
- *    rules, fds, queue ids, port indexes, lengths;
+ *    rules, classic BPF programs, fds, queue ids, port indexes, lengths;
  *  - the ledger refuses a packet given back twice (freed twice, sent after a
  *    free, held after a free) and counts it; the pool is whole again after;
  *  - packets sent with ntad_tx_burst_keep come back through ntad_tx_done,
@@ -48,6 +48,9 @@ static void bad_umem(const struct ntad_umem_opts *o, const char *what)
 int main(int argc, char **argv)
 {
 	struct ntad_rule rules[NTAD_MAX_RULES + 1] = { 0 };
+	/* Read past its one instruction only by the too-long case, which is refused first. */
+	static const struct sock_filter accept[NTAD_CBPF_MAX_INSNS + 1] = { BPF_STMT(BPF_RET | BPF_K, 1) };
+	static const struct sock_filter loop[] = { BPF_STMT(BPF_LD | BPF_IMM, 0), BPF_STMT(BPF_JMP | BPF_JA, -2) };
 	struct ntad_pool_stats before, after;
 	struct ntad_queue_stats st;
 	struct ntad_pkt p[2], copy;
@@ -94,7 +97,13 @@ int main(int argc, char **argv)
 		LIBNTAD_OPTS(ntad_port_opts, d, .xsks_map_fd = -1);
 		LIBNTAD_OPTS(ntad_port_opts, e, .prog_fd = 5);
 		LIBNTAD_OPTS(ntad_port_opts, f, .xdp_mode = (enum ntad_xdp_mode)9);
-		const struct ntad_port_opts *bad[] = { &a, &b, &c, &d, &e, &f };
+		LIBNTAD_OPTS(ntad_port_opts, g, .cbpf = accept, .cbpf_len = 1, .rules = rules, .nr_rules = 1);
+		LIBNTAD_OPTS(ntad_port_opts, h, .cbpf_len = 1);
+		LIBNTAD_OPTS(ntad_port_opts, i, .cbpf = accept);
+		LIBNTAD_OPTS(ntad_port_opts, j, .cbpf = loop, .cbpf_len = 2);
+		LIBNTAD_OPTS(ntad_port_opts, m, .cbpf = accept, .cbpf_len = NTAD_CBPF_MAX_INSNS + 1);
+		LIBNTAD_OPTS(ntad_port_opts, l, .cbpf = accept, .cbpf_len = 1, .xsks_map_fd = 5);
+		const struct ntad_port_opts *bad[] = { &a, &b, &c, &d, &e, &f, &g, &h, &i, &j, &m, &l };
 
 		for (unsigned int k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 			errno = 0;
@@ -106,6 +115,14 @@ int main(int argc, char **argv)
 		errno = 0;
 		EXPECT(!ntad_port__open(u, "nosuch0", NULL) && errno == ENODEV, "no such interface: %d", errno);
 	}
+	{
+		LIBNTAD_OPTS(ntad_port_opts, o, .cbpf = accept, .cbpf_len = 1, .cbpf_snaplen = 64);
+
+		port = ntad_port__open(u, argv[1], &o);
+		EXPECT(port, "port with a classic BPF program: errno %d", errno);
+		ntad_port__close(port);
+	}
+	EXPECT(ntad_cbpf_check(loop, 2, NULL) == -EOPNOTSUPP, "a backward jump");
 	port = ntad_port__open(u, argv[1], NULL);
 	EXPECT(port, "port: errno %d", errno);
 	if (!port)

@@ -8,10 +8,11 @@
  * rotated by -C/-W; stream.c): it waits as received until a batch is worth
  * a write, and waits on when a write fails.
  *
- * What is kept: the XDP program's rules are a coarse first cut; the
- * pcap-filter expression (expr.c) runs on each received frame, cut at the
- * snap length as the file will hold it, and frames it refuses are freed at
- * once. The expressions are compiled by worker 0 and only read after.
+ * What is kept: every frame received. The pcap-filter expression runs in
+ * the XDP program (expr.c), which redirects exactly the frames it selects,
+ * so nothing is filtered here. --trigger runs on each received frame, cut at
+ * the snap length as the file will hold it; it is compiled by worker 0 and
+ * only read after.
  *
  * Several queues: each worker holds its own traffic in its own FIFO, under a
  * lock it takes once a pass; a flight-recorder write takes every worker's
@@ -57,7 +58,7 @@ struct capture_file {
 	bool failed;               /* the last write failed */
 	struct ntad_stream *out;   /* -w */
 	struct ntad_stream_file_stats closed; /* -w: the file's numbers once closed */
-	struct bpf_program filter, trigger; /* bf_insns NULL: none given */
+	struct ntad_expr *trigger; /* NULL: none given */
 };
 
 struct capture {
@@ -65,10 +66,10 @@ struct capture {
 	struct ntad_retain *fifo;  /* the flight recorder's (NULL with -w) */
 	struct capture_file *file; /* worker 0's */
 	struct capture_file own;
-	uint8_t *chain_buf;        /* --frags: a chain's first snaplen bytes, for the expressions */
+	uint8_t *chain_buf;        /* --frags and --trigger: a chain's first snaplen bytes */
 	uint64_t fill_short_seen;
 	uint64_t next_poll;
-	uint64_t triggers, filtered;
+	uint64_t triggers;
 	uint64_t chains_dropped;   /* -w: a chain with no block to gather it in */
 	struct ntad_stream_ring_stats ring_at_stop; /* -w: its ring's numbers, kept past the close */
 };
@@ -81,7 +82,7 @@ static uint64_t clock_ns(clockid_t c)
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
-/* Worker 0: the expressions, and with -w the file (the path was checked at start). */
+/* Worker 0: --trigger, and with -w the file (the path was checked at start). */
 static int file_init(const struct ntad_worker *w, struct capture_file *f)
 {
 	const struct ntad_opts *o = w->o;
@@ -91,10 +92,8 @@ static int file_init(const struct ntad_worker *w, struct capture_file *f)
 	};
 	char err[256];
 
-	if (o->expr[0] && ntad_expr_compile("capture filter", o->expr, o->snaplen, &f->filter, err, sizeof(err)))
-		return -EINVAL;
 	if (o->trigger_expr[0] &&
-	    ntad_expr_compile("--trigger", o->trigger_expr, o->snaplen, &f->trigger, err, sizeof(err)))
+	    !(f->trigger = ntad_expr_new("--trigger", o->trigger_expr, o->snaplen, err, sizeof(err))))
 		return -EINVAL;
 	if (o->write_path[0] && !(f->out = ntad_stream_open(&po, w->nr_workers, f->wall_offset)))
 		return -errno;
@@ -117,7 +116,7 @@ static int capture_init(struct ntad_worker *w)
 	c->file = w->index ? ((struct capture *)w->all[0].ms)->file : &c->own;
 	if (!w->index && (ret = file_init(w, c->file)))
 		return ret;
-	if (w->o->frags && !(c->chain_buf = malloc(w->o->snaplen)))
+	if (w->o->frags && w->o->trigger_expr[0] && !(c->chain_buf = malloc(w->o->snaplen)))
 		return -ENOMEM;
 	if (!limit)
 		return -ENOSPC;
@@ -187,18 +186,17 @@ static void write_pcap(struct ntad_worker *w)
 	pthread_mutex_unlock(&f->lock);
 }
 
-/* Does the expression select p, as the file will hold it (cut at the snap length)? */
-static bool expr_match(struct ntad_worker *w, struct capture *c, const struct bpf_program *prog,
-		       const struct ntad_pkt *p)
+/* Does --trigger select p, as the file will hold it (cut at the snap length)? */
+static bool trigger_match(struct ntad_worker *w, struct capture *c, const struct ntad_pkt *p)
 {
-	struct pcap_pkthdr h = { .caplen = p->len < w->o->snaplen ? p->len : w->o->snaplen, .len = p->len };
+	uint32_t caplen = p->len < w->o->snaplen ? p->len : w->o->snaplen;
 	const uint8_t *data = p->data;
 
 	if (p->nr_bufs > 1) {
-		h.caplen = ntad_pkt_read(w->q, p, c->chain_buf, h.caplen);
+		caplen = ntad_pkt_read(w->q, p, c->chain_buf, caplen);
 		data = c->chain_buf;
 	}
-	return pcap_offline_filter(prog, &h, data);
+	return ntad_expr_match(c->file->trigger, data, caplen, p->len);
 }
 
 /*
@@ -229,12 +227,7 @@ static unsigned int receive(struct ntad_worker *w, struct capture *c, uint64_t n
 	for (uint32_t i = 0; i < n; i++) {
 		struct ntad_pkt *p = &w->pkts[i];
 
-		if (c->file->filter.bf_insns && !expr_match(w, c, &c->file->filter, p)) {
-			c->filtered++;
-			ntad_pkt_free(w->q, p, 1);
-			continue;
-		}
-		if (c->file->trigger.bf_insns && expr_match(w, c, &c->file->trigger, p)) {
+		if (c->file->trigger && trigger_match(w, c, p)) {
 			c->triggers++;
 			*trigger = true;
 		}
@@ -335,7 +328,6 @@ static void capture_publish(struct ntad_worker *w)
 		w->c.retain_dropped = c->chains_dropped;
 	}
 	w->c.triggers = c->triggers;
-	w->c.filtered = c->filtered;
 	if (w->index)
 		return; /* the file's numbers once, with worker 0's */
 	if (w->o->write_path[0]) {
@@ -414,8 +406,7 @@ static void capture_fini(struct ntad_worker *w)
 	ntad_retain_destroy(c->fifo);
 	if (!w->index) {
 		ntad_stream_abort(c->own.out); /* a start that failed half-way */
-		pcap_freecode(&c->own.filter);
-		pcap_freecode(&c->own.trigger);
+		ntad_expr_free(c->own.trigger);
 	}
 	free(c->chain_buf);
 	pthread_mutex_destroy(&c->lock);
