@@ -120,9 +120,10 @@ static int capture_init(struct ntad_worker *w)
 		return -ENOMEM;
 	if (!limit)
 		return -ENOSPC;
+	/* -w: a waiting frame occupies a chunk at least (its region, or a chain's longer block). */
 	if (w->o->write_path[0])
 		return ntad_stream_ring_init(c->file->out, w->index, limit,
-					     ntad_umem__cost(ntad_queue__umem(w->q), NTAD_PKT_MIN_LEN));
+					     ntad_umem__chunk_size(ntad_queue__umem(w->q)));
 	c->fifo = ntad_held_fifo(w, limit, NULL, NULL);
 	return c->fifo ? 0 : -errno;
 }
