@@ -90,9 +90,9 @@ static inline int32_t nta_bm_prev_set(const uint64_t *bm, uint32_t x)
 	return w * 64 + 63 - __builtin_clzll(m);
 }
 
-/* Lowest set bit at or above x, or nbits (a multiple of 64). Loop bound: the
- * words from x to nbits. */
-static inline uint32_t nta_bm_next_set(const uint64_t *bm, uint32_t x, uint32_t nbits)
+/* Lowest bit at or above x that differs from flip's (0: set bits, ~0: clear
+ * ones), or nbits (a multiple of 64). Loop bound: the words from x to nbits. */
+static inline uint32_t nta_bm_next(const uint64_t *bm, uint32_t x, uint32_t nbits, uint64_t flip)
 {
 	uint32_t w, nw = nbits >> 6;
 	uint64_t m;
@@ -100,32 +100,23 @@ static inline uint32_t nta_bm_next_set(const uint64_t *bm, uint32_t x, uint32_t 
 	if (x >= nbits)
 		return nbits;
 	w = x >> 6;
-	m = bm[w] & (~0ULL << (x & 63));
+	m = (bm[w] ^ flip) & (~0ULL << (x & 63));
 	while (!m) {
 		if (++w == nw)
 			return nbits;
-		m = bm[w];
+		m = bm[w] ^ flip;
 	}
 	return w * 64 + (uint32_t)__builtin_ctzll(m);
 }
 
-/* Lowest clear bit at or above x, or nbits (a multiple of 64). Loop bound: the
- * words from x to nbits. */
+static inline uint32_t nta_bm_next_set(const uint64_t *bm, uint32_t x, uint32_t nbits)
+{
+	return nta_bm_next(bm, x, nbits, 0);
+}
+
 static inline uint32_t nta_bm_next_clear(const uint64_t *bm, uint32_t x, uint32_t nbits)
 {
-	uint32_t w, nw = nbits >> 6;
-	uint64_t m;
-
-	if (x >= nbits)
-		return nbits;
-	w = x >> 6;
-	m = ~bm[w] & (~0ULL << (x & 63));
-	while (!m) {
-		if (++w == nw)
-			return nbits;
-		m = ~bm[w];
-	}
-	return w * 64 + (uint32_t)__builtin_ctzll(m);
+	return nta_bm_next(bm, x, nbits, ~0ULL);
 }
 
 /*
