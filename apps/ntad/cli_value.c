@@ -70,16 +70,22 @@ int ntad_parse_u32(const char *s, uint32_t *v, uint32_t lo, uint32_t hi)
 	return 0;
 }
 
+/* A finite decimal number at the start of s into *x, *end after it. */
+static int parse_decimal(const char *s, double *x, char **end)
+{
+	if (!decimal_start(s))
+		return -EINVAL;
+	errno = 0;
+	*x = strtod(s, end);
+	return errno || !isfinite(*x) ? -EINVAL : 0;
+}
+
 int ntad_parse_seconds(const char *s, double *v)
 {
 	char *end;
 	double x;
 
-	if (!decimal_start(s))
-		return -EINVAL;
-	errno = 0;
-	x = strtod(s, &end);
-	if (errno || *end || !isfinite(x) || x < 0 || x > 1e7)
+	if (parse_decimal(s, &x, &end) || *end || x < 0 || x > 1e7)
 		return -EINVAL;
 	*v = x;
 	return 0;
@@ -117,11 +123,7 @@ int ntad_parse_scaled(const char *s, const struct ntad_unit *units, size_t n, do
 	char *end;
 	double x;
 
-	if (!decimal_start(s))
-		return -EINVAL;
-	errno = 0;
-	x = strtod(s, &end);
-	if (errno || !isfinite(x))
+	if (parse_decimal(s, &x, &end))
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		if (!strcasecmp(end, units[i].name)) {
