@@ -59,8 +59,6 @@ struct ntad_stream {
 	struct ntad_stream_file_stats st;
 	unsigned int nr;
 	struct ring *r;
-	uint64_t cursor[NTAD_MAX_QUEUES];
-	uint8_t from[WRITE_MAX]; /* the ring of each record of a write */
 };
 
 /* The file's numbers: written under the lock, read without it (ntad_stream_file_stats). */
@@ -202,11 +200,13 @@ static bool due(const struct ring *r, uint64_t now)
 /* Under every lock: up to WRITE_MAX frames that arrived before horizon, merged; committed. */
 static uint64_t write_merged(struct ntad_stream *s, uint64_t horizon, uint64_t now)
 {
-	uint64_t tail[NTAD_MAX_QUEUES], written[NTAD_MAX_QUEUES], before = ntad_pcap_committed(s->out), done, n = 0;
+	uint64_t cursor[NTAD_MAX_QUEUES], tail[NTAD_MAX_QUEUES], written[NTAD_MAX_QUEUES];
+	uint64_t before = ntad_pcap_committed(s->out), done, n = 0;
+	uint8_t ring_of[WRITE_MAX]; /* the ring of each record, in the file's order */
 	int err = 0;
 
 	for (unsigned int i = 0; i < s->nr; i++) {
-		s->cursor[i] = s->r[i].next;
+		cursor[i] = s->r[i].next;
 		tail[i] = __atomic_load_n(&s->r[i].tail, __ATOMIC_ACQUIRE);
 	}
 	while (!err && n < WRITE_MAX) {
@@ -216,8 +216,8 @@ static uint64_t write_merged(struct ntad_stream *s, uint64_t horizon, uint64_t n
 		for (unsigned int i = 0; i < s->nr; i++) {
 			const struct ring *r = &s->r[i];
 
-			if (s->cursor[i] != tail[i] && r->arrival[s->cursor[i] & r->mask] < best) {
-				best = r->arrival[s->cursor[i] & r->mask];
+			if (cursor[i] != tail[i] && r->arrival[cursor[i] & r->mask] < best) {
+				best = r->arrival[cursor[i] & r->mask];
 				from = i;
 			}
 		}
@@ -225,11 +225,11 @@ static uint64_t write_merged(struct ntad_stream *s, uint64_t horizon, uint64_t n
 			break;
 		{
 			const struct ring *r = &s->r[from];
-			const struct ntad_pkt *p = &r->pkt[s->cursor[from]++ & r->mask];
+			const struct ntad_pkt *p = &r->pkt[cursor[from]++ & r->mask];
 
 			err = ntad_pcap_add(s->out, (uint64_t)((int64_t)best + s->wall_offset), p->data, p->len);
 		}
-		s->from[n++] = (uint8_t)from;
+		ring_of[n++] = (uint8_t)from;
 	}
 	if (!n)
 		return 0;
@@ -239,7 +239,7 @@ static uint64_t write_merged(struct ntad_stream *s, uint64_t horizon, uint64_t n
 	/* What was committed is the first `done` records: move each ring's next past its share. */
 	memset(written, 0, sizeof(written));
 	for (uint64_t k = 0; k < done; k++)
-		written[s->from[k]]++;
+		written[ring_of[k]]++;
 	for (unsigned int i = 0; i < s->nr; i++)
 		if (written[i])
 			__atomic_store_n(&s->r[i].next, s->r[i].next + written[i], __ATOMIC_RELEASE);
